@@ -1,0 +1,46 @@
+namespace Pipeline.Core.Contract;
+
+/// <summary>model.json: what a model version is, how it was made and how well it did. Written by the trainer, read by the scorer and status.</summary>
+public sealed record ModelManifest
+{
+    public required string Version { get; init; }
+    public required string Dataset { get; init; }
+    public required IReadOnlyList<string> Labels { get; init; }
+    public required PreprocessingSpec Preprocessing { get; init; }
+    public string Backbone { get; init; } = "ResNet18 (ImageNet), Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1";
+    public required TrainingOptions Options { get; init; }
+    /// <summary>Images per label and split ("train", "validation", "test").</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> ImageCounts { get; init; }
+    public required Metrics Metrics { get; init; }
+    /// <summary>Per-label decision thresholds at the best F1 on the validation split.</summary>
+    public required IReadOnlyDictionary<string, double> Thresholds { get; init; }
+    public required Timings Timings { get; init; }
+    public required string Device { get; init; }
+    public required IReadOnlyDictionary<string, string> PackageVersions { get; init; }
+    public IReadOnlyList<SkippedFile> Skipped { get; init; } = [];
+    public IReadOnlyList<EpochRecord> History { get; init; } = [];
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>How pixels reach the model: resize to Size x Size, BGR channel order, 0-255 values; model.onnx subtracts the mean image itself.</summary>
+public sealed record PreprocessingSpec(int Size, string Resize, string ChannelOrder = "BGR", string ValueRange = "0-255", string Input = "pixels", string Output = "probabilities");
+
+public sealed record Metrics
+{
+    public double Accuracy { get; init; }
+    public double MacroF1 { get; init; }
+    public double LogLoss { get; init; }
+    public IReadOnlyDictionary<string, LabelMetrics> PerLabel { get; init; } = new Dictionary<string, LabelMetrics>();
+    /// <summary>Rows: true label; columns: predicted label; in <see cref="ModelManifest.Labels"/> order.</summary>
+    public IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix { get; init; } = [];
+    public int TestImages { get; init; }
+}
+
+public sealed record LabelMetrics(double Precision, double Recall, double F1, int Support);
+
+public sealed record Timings(double LoadSeconds, double FeatureSeconds, double HeadSeconds, double FineTuneSeconds, double EvaluateSeconds, double TotalSeconds,
+    double FeatureImagesPerSecond, double FineTuneImagesPerSecond);
+
+public sealed record SkippedFile(string Path, string Reason);
+
+public sealed record EpochRecord(string Stage, int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, bool Best);

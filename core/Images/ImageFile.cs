@@ -1,0 +1,98 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.Metadata;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace Pipeline.Core.Images;
+
+/// <summary>Checks and decodes an uploaded image: JPEG, PNG, GIF (first frame), BMP or WebP, upright, as 8-bit RGB.</summary>
+public static class ImageFile
+{
+    public const string SupportedFormats = "JPEG, PNG, GIF, BMP or WebP";
+
+    // Only the formats we promise; TIFF, TGA and PBM stay out, which also keeps their decoders' attack surface out.
+    private static readonly Configuration Formats = CreateConfiguration();
+
+    private static Configuration CreateConfiguration()
+    {
+        var config = new Configuration(new JpegConfigurationModule(), new PngConfigurationModule(), new GifConfigurationModule(),
+            new BmpConfigurationModule(), new WebpConfigurationModule());
+        config.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        return config;
+    }
+
+    /// <summary>The format and size from the header alone; throws <see cref="ImageRejectedException"/> when limits are exceeded.</summary>
+    public static ImageHeader Identify(Stream stream, ImageLimits limits)
+    {
+        if (stream.CanSeek)
+        {
+            if (stream.Length == 0) throw new ImageRejectedException("The file is empty (0 bytes).");
+            if (stream.Length > limits.MaxBytes)
+                throw new ImageRejectedException($"The file is {Megabytes(stream.Length)}; the limit is {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
+        }
+        IImageInfo? info;
+        IImageFormat? format;
+        try { info = Image.Identify(Formats, stream, out format); }
+        catch (Exception e) when (e is ImageFormatException or InvalidImageContentException or NotSupportedException)
+        { throw new ImageRejectedException($"The image header is corrupt: {e.Message}", e); }
+        if (info is null || format is null)
+            throw new ImageRejectedException($"Not an image in a supported format ({SupportedFormats}).");
+        var header = new ImageHeader(format.Name, info.Width, info.Height);
+        if (info.Width > limits.MaxSide || info.Height > limits.MaxSide || (long)info.Width * info.Height > limits.MaxPixels)
+            throw new ImageRejectedException($"The image is {info.Width}x{info.Height} pixels; the limit is {limits.MaxPixels / 1_000_000.0:0.#} megapixels and {limits.MaxSide} pixels a side. Downscale it.");
+        if (info.Width < limits.MinSide || info.Height < limits.MinSide)
+            throw new ImageRejectedException($"The image is {info.Width}x{info.Height} pixels; at least {limits.MinSide} pixels a side are needed.");
+        return header;
+    }
+
+    /// <summary>Identifies, then decodes: upright (EXIF orientation applied), 8-bit RGB, transparency flattened onto white.</summary>
+    public static Image<Rgb24> Decode(Stream stream, ImageLimits limits)
+    {
+        var seekable = stream.CanSeek ? stream : Buffer(stream, limits);
+        var start = seekable.Position;
+        Identify(seekable, limits);
+        seekable.Position = start;
+        try
+        {
+            using var rgba = Image.Load<Rgba32>(Formats, seekable);
+            while (rgba.Frames.Count > 1) rgba.Frames.RemoveFrame(1); // animated WebP: the first frame, as for GIF
+            rgba.Mutate(x => x.AutoOrient().BackgroundColor(Color.White));
+            return rgba.CloneAs<Rgb24>();
+        }
+        catch (Exception e) when (e is ImageFormatException or InvalidImageContentException or NotSupportedException or InvalidDataException or ArgumentException)
+        { throw new ImageRejectedException($"The image cannot be decoded (corrupt or truncated): {e.Message}", e); }
+        finally { if (!ReferenceEquals(seekable, stream)) seekable.Dispose(); }
+    }
+
+    public static Image<Rgb24> Decode(string path, ImageLimits limits)
+    {
+        using var file = File.OpenRead(path);
+        return Decode(file, limits);
+    }
+
+    // Network streams cannot seek; read at most the byte limit, so an endless body cannot exhaust memory.
+    private static MemoryStream Buffer(Stream stream, ImageLimits limits)
+    {
+        var memory = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk)) > 0)
+        {
+            if (memory.Length + read > limits.MaxBytes)
+                throw new ImageRejectedException($"The file is larger than the limit of {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
+            memory.Write(chunk, 0, read);
+        }
+        memory.Position = 0;
+        return memory;
+    }
+
+    private static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024):0.#} MB";
+}
+
+public sealed record ImageHeader(string Format, int Width, int Height);
