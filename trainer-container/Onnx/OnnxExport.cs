@@ -1,0 +1,142 @@
+using System.Runtime.InteropServices;
+using Pipeline.Core.Images;
+using Pipeline.Core.Scoring;
+using Pipeline.Trainer.Model;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pipeline.Trainer.Onnx;
+
+/// <summary>
+/// Writes a <see cref="Classifier"/> as model.onnx (opset 13, dynamic batch): pixels in (N x 3 x 224 x 224, BGR, 0-255),
+/// probabilities out (N x labels). The mean image, the mirror-image average and softmax are inside, so a scorer
+/// needs only <see cref="Preprocessing"/>.
+/// </summary>
+public static class OnnxExport
+{
+    private const int Float = 1, Int64 = 7;
+
+    public static void Write(Classifier model, bool flipAverage, string path) => File.WriteAllBytes(path, ToBytes(model, flipAverage));
+
+    public static byte[] ToBytes(Classifier model, bool flipAverage)
+    {
+        var g = new GraphWriter();
+        var backbone = model.backbone;
+        var x = Scorer.InputName;
+        if (flipAverage)
+        {
+            g.Initializer("flip_index", [Preprocessing.Size], Enumerable.Range(0, Preprocessing.Size).Select(i => (long)(Preprocessing.Size - 1 - i)).ToArray());
+            g.Node("Gather", [x, "flip_index"], ["flipped"], a => a.Int("axis", 3));
+            g.Node("Concat", [x, "flipped"], ["both"], a => a.Int("axis", 0));
+            x = "both";
+        }
+        g.Initializer("mean", backbone.MeanImage);
+        g.Node("Sub", [x, "mean"], ["centred"]);
+        x = g.ConvBn("stem", "centred", backbone.conv1, backbone.bn1, relu: true);
+        g.Node("MaxPool", [x], ["stem_pool"], a => a.Ints("kernel_shape", 3, 3).Ints("strides", 2, 2).Ints("pads", 1, 1, 1, 1));
+        x = "stem_pool";
+        for (var s = 0; s < 4; s++)
+            for (var b = 0; b < backbone.Stages[s].Count; b++)
+            {
+                var block = backbone.Stages[s][b];
+                var name = $"layer{s + 1}_{b}";
+                var main = g.ConvBn($"{name}_conv1", x, block.conv1, block.bn1, relu: true);
+                main = g.ConvBn($"{name}_conv2", main, block.conv2, block.bn2, relu: false);
+                var shortcut = block.downsample is null ? x : g.ConvBn($"{name}_down", x, block.downsample, block.downsampleBn!, relu: false);
+                g.Node("Add", [main, shortcut], [$"{name}_sum"]);
+                g.Node("Relu", [$"{name}_sum"], [$"{name}_out"]);
+                x = $"{name}_out";
+            }
+        g.Node("GlobalAveragePool", [x], ["pooled"]);
+        g.Node("Flatten", ["pooled"], ["features"], a => a.Int("axis", 1));
+        g.Initializer("head_weight", model.head.weight!);
+        g.Initializer("head_bias", model.head.bias!);
+        g.Node("Gemm", ["features", "head_weight", "head_bias"], ["logits"], a => a.Int("transB", 1));
+        if (flipAverage)
+        {
+            g.Node("Softmax", ["logits"], ["both_probabilities"], a => a.Int("axis", 1));
+            g.Initializer("pair_shape", [3], [2L, -1, model.Labels]);
+            g.Node("Reshape", ["both_probabilities", "pair_shape"], ["pairs"]);
+            g.Node("ReduceMean", ["pairs"], [Scorer.OutputName], a => a.Ints("axes", 0).Int("keepdims", 0));
+        }
+        else g.Node("Softmax", ["logits"], [Scorer.OutputName], a => a.Int("axis", 1));
+        return g.Model(model.Labels);
+    }
+
+    private sealed class GraphWriter
+    {
+        private readonly ProtoWriter graph = new ProtoWriter().String(2, "classifier");
+        private int nodes;
+
+        public void Node(string op, string[] inputs, string[] outputs, Func<Attributes, Attributes>? attributes = null)
+        {
+            var node = new ProtoWriter();
+            foreach (var i in inputs) node.String(1, i);
+            foreach (var o in outputs) node.String(2, o);
+            node.String(3, $"{op}_{nodes++}").String(4, op);
+            if (attributes is not null) foreach (var a in attributes(new Attributes()).Items) node.Message(5, a);
+            graph.Message(1, node);
+        }
+
+        public string ConvBn(string name, string input, Conv2d conv, BatchNorm2d bn, bool relu)
+        {
+            var k = conv.weight!.shape[2];
+            var stride = conv.stride[0];
+            var pad = conv.padding is { } p ? p[0] : 0;
+            Initializer($"{name}_w", conv.weight!);
+            Node("Conv", [input, $"{name}_w"], [$"{name}_conv"], a => a.Ints("kernel_shape", k, k).Ints("strides", stride, stride).Ints("pads", pad, pad, pad, pad));
+            Initializer($"{name}_scale", bn.weight!);
+            Initializer($"{name}_bias", bn.bias!);
+            Initializer($"{name}_mean", bn.running_mean!);
+            Initializer($"{name}_var", bn.running_var!);
+            Node("BatchNormalization", [$"{name}_conv", $"{name}_scale", $"{name}_bias", $"{name}_mean", $"{name}_var"], [$"{name}_bn"],
+                a => a.Float("epsilon", (float)bn.eps));
+            if (!relu) return $"{name}_bn";
+            Node("Relu", [$"{name}_bn"], [$"{name}_relu"]);
+            return $"{name}_relu";
+        }
+
+        public void Initializer(string name, Tensor value)
+        {
+            using var cpu = value.detach().to(ScalarType.Float32).cpu().contiguous();
+            var data = cpu.data<float>().ToArray();
+            AddTensor(name, cpu.shape, Float, MemoryMarshal.AsBytes(data.AsSpan()));
+        }
+
+        public void Initializer(string name, long[] dims, long[] values) => AddTensor(name, dims, Int64, MemoryMarshal.AsBytes(values.AsSpan()));
+
+        private void AddTensor(string name, long[] dims, int type, ReadOnlySpan<byte> raw) =>
+            graph.Message(5, new ProtoWriter().PackedInt64s(1, dims).Int64(2, type).String(8, name).Bytes(9, raw));
+
+        public byte[] Model(int labels)
+        {
+            graph.Message(11, ValueInfo(Scorer.InputName, new ProtoWriter().String(2, "batch"), Dim(3), Dim(Preprocessing.Size), Dim(Preprocessing.Size)));
+            graph.Message(12, ValueInfo(Scorer.OutputName, new ProtoWriter().String(2, "batch"), Dim(labels)));
+            return new ProtoWriter()
+                .Int64(1, 7) // IR version 7 goes with opset 13
+                .String(2, "pipeline-trainer")
+                .Message(7, graph)
+                .Message(8, new ProtoWriter().String(1, "").Int64(2, 13))
+                .ToArray();
+        }
+
+        private static ProtoWriter Dim(long value) => new ProtoWriter().Int64(1, value);
+
+        private static ProtoWriter ValueInfo(string name, params ProtoWriter[] dims)
+        {
+            var shape = new ProtoWriter();
+            foreach (var d in dims) shape.Message(1, d);
+            var tensorType = new ProtoWriter().Int64(1, Float).Message(2, shape);
+            return new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tensorType));
+        }
+    }
+
+    private sealed class Attributes
+    {
+        public List<ProtoWriter> Items { get; } = [];
+        // AttributeProto: name 1, f 2, i 3, ints 8, type 20 (FLOAT 1, INT 2, INTS 7).
+        public Attributes Int(string name, long value) { Items.Add(new ProtoWriter().String(1, name).Int64(3, value).Int64(20, 2)); return this; }
+        public Attributes Float(string name, float value) { Items.Add(new ProtoWriter().String(1, name).Float(2, value).Int64(20, 1)); return this; }
+        public Attributes Ints(string name, params long[] values) { Items.Add(new ProtoWriter().String(1, name).PackedInt64s(8, values).Int64(20, 7)); return this; }
+    }
+}
