@@ -1,0 +1,91 @@
+// The functions app (Split, Score) on Flex Consumption. Every connection is identity-based:
+// the host (AzureWebJobsStorage) and the pipeline's data (the `Storage` connection) both use the app's
+// user-assigned identity, so no setting holds a key or a connection string to storage.
+param name string
+param planName string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param hostStorage { name: string, blobServiceUri: string, queueServiceUri: string }
+param deploymentContainer string
+param dataStorage { blobServiceUri: string, queueServiceUri: string }
+@description('The contract\'s connection name (StorageNames.Connection): settings are <name>__blobServiceUri and so on.')
+param connectionName string
+param applicationInsightsConnectionString string
+param maximumInstanceCount int = 40
+param instanceMemoryMB int = 2048
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { name: 'FC1', tier: 'FlexConsumption' }
+  properties: { reserved: true }
+}
+
+resource app 'Microsoft.Web/sites@2024-11-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'functions' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${hostStorage.blobServiceUri}${deploymentContainer}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: { name: 'dotnet-isolated', version: '10.0' }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      appSettings: [
+        // The Functions host's own storage (keys, leases, the blob trigger's bookkeeping).
+        { name: 'AzureWebJobsStorage__blobServiceUri', value: hostStorage.blobServiceUri }
+        { name: 'AzureWebJobsStorage__queueServiceUri', value: hostStorage.queueServiceUri }
+        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+        { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+        // The pipeline's data: datasets, splits, models, training jobs.
+        { name: '${connectionName}__blobServiceUri', value: dataStorage.blobServiceUri }
+        { name: '${connectionName}__queueServiceUri', value: dataStorage.queueServiceUri }
+        { name: '${connectionName}__credential', value: 'managedidentity' }
+        { name: '${connectionName}__clientId', value: identityClientId }
+        // DefaultAzureCredential picks the user-assigned identity from this.
+        { name: 'AZURE_CLIENT_ID', value: identityClientId }
+        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
+        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+      ]
+    }
+  }
+
+  // Deployments go through Entra ID (azd uses it); the legacy user/password publishing stays off.
+  resource scmCredentials 'basicPublishingCredentialsPolicies' = {
+    name: 'scm'
+    properties: { allow: false }
+  }
+  resource ftpCredentials 'basicPublishingCredentialsPolicies' = {
+    name: 'ftp'
+    properties: { allow: false }
+  }
+}
+
+output name string = app.name
+output defaultHostName string = app.properties.defaultHostName
