@@ -1,3 +1,34 @@
-using static TorchSharp.torch;
-var t = ones(2, 3);
-Console.WriteLine(t.sum().item<float>());
+using Pipeline.Trainer.Cli;
+
+// trainer train ...   trains from folders on disk (the command line users and benchmarks run)
+// trainer job [--watch]   takes training jobs from the queue (the Container Apps Job's entry point)
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+
+const string usage = """
+    Usage: trainer <command> [options]
+      train   train a model version from folders of images on disk (trainer train --help)
+      job     take training jobs from the storage queue; --watch keeps taking them (trainer job --help)
+    """;
+
+try
+{
+    return args.FirstOrDefault() switch
+    {
+        "train" => await TrainCommand.RunAsync(args[1..], cancel.Token),
+        "job" => await JobEntry.RunAsync(args[1..], cancel.Token),
+        "--help" or "-h" => Usage(0),
+        _ => Usage(2),
+    };
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("cancelled");
+    return 130;
+}
+
+int Usage(int code)
+{
+    (code == 0 ? Console.Out : Console.Error).WriteLine(usage);
+    return code;
+}

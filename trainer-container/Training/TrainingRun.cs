@@ -1,4 +1,11 @@
+using System.Diagnostics;
+using System.Text.Json;
 using Pipeline.Core.Contract;
+using Pipeline.Core.Images;
+using Pipeline.Core.Scoring;
+using Pipeline.Trainer.Model;
+using Pipeline.Trainer.Onnx;
+using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
 
@@ -17,3 +24,93 @@ public sealed record TrainingOutcome(ModelManifest Manifest, string ModelFolder)
 
 /// <summary>Refused datasets (fewer than 2 labels, a label with fewer than 5 usable images): the command line exits 2.</summary>
 public sealed class DatasetRefusedException(string reason) : Exception(reason);
+
+/// <summary>A whole training run: read and split the images, train both stages, export, evaluate on the test split, write the version.</summary>
+public static partial class TrainingRun
+{
+    public const string CheckpointFile = "checkpoint.dat";
+
+    public static Task<TrainingOutcome> RunAsync(TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct) =>
+        Task.Factory.StartNew(() => Run(request, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    public static TrainingOutcome Run(TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        var options = request.Options;
+        var clock = Stopwatch.StartNew();
+        var data = ImageSet.Load(request.DataFolder, request.TestFolder, options, ct: ct);
+        var loadSeconds = clock.Elapsed.TotalSeconds;
+        progress?.Report(new TrainingProgress("load", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
+            $"{data.Labels.Count} labels; {data.Train.Count} train, {data.Validation.Count} validation, {data.Test.Count} test images; {data.Skipped.Count} skipped"));
+
+        manual_seed(options.Seed);
+        var history = new List<EpochRecord>();
+        using var model = new Classifier(BackboneWeights.Load(), data.Labels.Count, options.Dropout);
+        model.eval();
+        var times = Fit(model, data, options, progress, history, clock, ct);
+
+        Directory.CreateDirectory(request.OutFolder);
+        var modelBytes = OnnxExport.ToBytes(model, options.FlipTestTimeAugmentation);
+        File.WriteAllBytes(Path.Combine(request.OutFolder, Scorer.ModelFile), modelBytes);
+        model.save(Path.Combine(request.OutFolder, CheckpointFile));
+
+        // Evaluate with the exported model and the scorer the HTTP endpoint uses: what is reported is what is served.
+        var evaluateStart = clock.Elapsed;
+        var spec = Preprocessing.Spec(options.Resize);
+        var draft = new ModelManifest
+        {
+            Version = request.Version ?? DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss"),
+            Dataset = request.Dataset,
+            Labels = data.Labels,
+            Preprocessing = spec,
+            Options = options,
+            ImageCounts = data.Counts(),
+            Metrics = new Metrics(),
+            Thresholds = new Dictionary<string, double>(),
+            Timings = new Timings(0, 0, 0, 0, 0, 0, 0, 0),
+            Device = DeviceName(),
+            PackageVersions = PackageVersions(),
+            Skipped = data.Skipped,
+            History = history,
+        };
+        using var scorer = new Scorer(modelBytes, draft);
+        var metrics = Evaluation.Measure(Probabilities(scorer, data.Test), data.Test.Select(t => t.Label).ToList(), data.Labels);
+        var thresholds = data.Validation.Count == 0
+            ? data.Labels.ToDictionary(l => l, _ => 0.5)
+            : Evaluation.Thresholds(Probabilities(scorer, data.Validation), data.Validation.Select(t => t.Label).ToList(), data.Labels);
+        var evaluateSeconds = (clock.Elapsed - evaluateStart).TotalSeconds;
+
+        var manifest = draft with
+        {
+            Metrics = metrics,
+            Thresholds = thresholds,
+            Timings = new Timings(loadSeconds, times.FeatureSeconds, times.HeadSeconds, times.FineTuneSeconds, evaluateSeconds, clock.Elapsed.TotalSeconds,
+                times.FeatureImagesPerSecond, times.FineTuneImagesPerSecond),
+        };
+        File.WriteAllText(Path.Combine(request.OutFolder, Scorer.ManifestFile), JsonSerializer.Serialize(manifest, Json.Options));
+        return new TrainingOutcome(manifest, request.OutFolder);
+    }
+
+    /// <summary>Probabilities of images already preprocessed by <see cref="ImageSet"/>, in batches.</summary>
+    public static List<float[]> Probabilities(Scorer scorer, IReadOnlyList<LabelledImage> images, int batch = 32)
+    {
+        var rows = new List<float[]>();
+        for (var start = 0; start < images.Count; start += batch)
+        {
+            var part = images.Skip(start).Take(batch).ToList();
+            var pixels = part.SelectMany(p => p.Pixels.Select(b => (float)b)).ToArray();
+            rows.AddRange(scorer.Probabilities(pixels, part.Count));
+        }
+        return rows;
+    }
+
+    private static string DeviceName() => $"cpu ({Environment.ProcessorCount} cores, {get_num_threads()} threads)";
+
+    private static Dictionary<string, string> PackageVersions() => new()
+    {
+        ["TorchSharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "?",
+        ["libtorch"] = __version__,
+        ["Microsoft.ML.OnnxRuntime"] = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(3) ?? "?",
+        ["SixLabors.ImageSharp"] = typeof(SixLabors.ImageSharp.Image).Assembly.GetName().Version?.ToString(3) ?? "?",
+        [".NET"] = Environment.Version.ToString(),
+    };
+}

@@ -1,0 +1,113 @@
+using Pipeline.Core.Contract;
+using Pipeline.Core.Images;
+
+namespace Pipeline.Trainer.Training;
+
+/// <summary>One usable image: its file, label index and preprocessed pixels (3 x 224 x 224 BGR bytes).</summary>
+public sealed record LabelledImage(string Path, int Label, byte[] Pixels);
+
+/// <summary>
+/// A folder-per-label dataset read from disk, decoded once and split into train, validation and test, as Keras'
+/// flow_from_directory reads it. A given train/ and test/ (or val/) split is respected; otherwise a seeded,
+/// stratified 20 % becomes the test split. Validation is always carved from train.
+/// </summary>
+public sealed class ImageSet
+{
+    public const double DefaultTestFraction = 0.2;
+    public const int MinimumPerLabel = 5;
+
+    public required IReadOnlyList<string> Labels { get; init; }
+    public required IReadOnlyList<LabelledImage> Train { get; init; }
+    public required IReadOnlyList<LabelledImage> Validation { get; init; }
+    public required IReadOnlyList<LabelledImage> Test { get; init; }
+    public required IReadOnlyList<SkippedFile> Skipped { get; init; }
+    public required bool SplitGiven { get; init; }
+
+    public static ImageSet Load(string dataFolder, string? testFolder, TrainingOptions options, ImageLimits? limits = null, CancellationToken ct = default)
+    {
+        if (!Directory.Exists(dataFolder)) throw new DatasetRefusedException($"The data folder '{dataFolder}' does not exist.");
+        if (testFolder is not null && !Directory.Exists(testFolder)) throw new DatasetRefusedException($"The test folder '{testFolder}' does not exist.");
+        var trainFolder = dataFolder;
+        if (testFolder is null)
+        {
+            var given = new[] { "test", "val" }.Select(n => Path.Combine(dataFolder, n)).FirstOrDefault(Directory.Exists);
+            if (given is not null && Directory.Exists(Path.Combine(dataFolder, "train")))
+                (trainFolder, testFolder) = (Path.Combine(dataFolder, "train"), given);
+        }
+
+        var labels = LabelFolders(trainFolder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
+        if (labels.Count < 2)
+            throw new DatasetRefusedException($"'{trainFolder}' holds {labels.Count} label folder(s); at least 2 are needed, one folder per label with its images inside.");
+        var skipped = new List<SkippedFile>();
+        var resize = Preprocessing.Validate(options.Resize);
+        var train = Decode(trainFolder, labels!, resize, limits ?? ImageLimits.Default, skipped, ct);
+        var test = testFolder is null ? [] : Decode(testFolder, labels!, resize, limits ?? ImageLimits.Default, skipped, ct);
+        if (testFolder is not null)
+            skipped.AddRange(LabelFolders(testFolder).Where(f => !labels.Contains(Path.GetFileName(f)))
+                .Select(f => new SkippedFile(f, "This label has no folder in the training data, so the model cannot learn it.")));
+
+        var tooFew = labels.Select((l, i) => (l, n: train.Count(x => x.Label == i) + test.Count(x => x.Label == i)))
+            .Where(x => x.n < MinimumPerLabel).ToList();
+        if (tooFew.Count > 0)
+            throw new DatasetRefusedException("Each label needs at least " + MinimumPerLabel + " usable images; too few in: " +
+                string.Join(", ", tooFew.Select(x => $"'{x.l}' ({x.n})")) + ".");
+
+        var random = new Random(options.Seed);
+        var splitGiven = testFolder is not null;
+        if (!splitGiven) (train, test) = Stratify(train, labels.Count, DefaultTestFraction, random);
+        var (fit, validation) = Stratify(train, labels.Count, options.ValidationFraction, random);
+        if (validation.Count == 0) (fit, validation) = (train, []);
+        return new ImageSet { Labels = labels!, Train = fit, Validation = validation, Test = test, Skipped = skipped, SplitGiven = splitGiven };
+    }
+
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Counts() =>
+        Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => (IReadOnlyDictionary<string, int>)new Dictionary<string, int>
+        {
+            ["train"] = Train.Count(t => t.Label == x.i),
+            ["validation"] = Validation.Count(t => t.Label == x.i),
+            ["test"] = Test.Count(t => t.Label == x.i),
+        });
+
+    private static IEnumerable<string> LabelFolders(string folder) =>
+        Directory.EnumerateDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.'));
+
+    private static List<LabelledImage> Decode(string folder, IReadOnlyList<string> labels, string resize, ImageLimits limits, List<SkippedFile> skipped, CancellationToken ct)
+    {
+        var files = labels.SelectMany((l, i) => Directory.Exists(Path.Combine(folder, l))
+                ? Directory.EnumerateFiles(Path.Combine(folder, l)).Order(StringComparer.Ordinal).Select(f => (f, i))
+                : []).ToList();
+        var results = new LabelledImage?[files.Count];
+        var reasons = new string?[files.Count];
+        Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = ct }, k =>
+        {
+            var (file, label) = files[k];
+            try
+            {
+                using var image = ImageFile.Decode(file, limits);
+                results[k] = new LabelledImage(file, label, ToBytes(Preprocessing.ToPixels(image, resize)));
+            }
+            catch (ImageRejectedException e) { reasons[k] = e.Reason; }
+            catch (IOException e) { reasons[k] = $"The file cannot be read: {e.Message}"; }
+        });
+        for (var k = 0; k < files.Count; k++)
+            if (reasons[k] is { } reason) skipped.Add(new SkippedFile(files[k].f, reason));
+        return results.OfType<LabelledImage>().ToList();
+    }
+
+    private static byte[] ToBytes(float[] pixels) => pixels.Select(p => (byte)p).ToArray();
+
+    /// <summary>Moves a share of each label to the second list, at least one where a label has two or more images.</summary>
+    private static (List<LabelledImage> Keep, List<LabelledImage> Moved) Stratify(IReadOnlyList<LabelledImage> images, int labels, double fraction, Random random)
+    {
+        List<LabelledImage> keep = [], moved = [];
+        for (var label = 0; label < labels; label++)
+        {
+            var mine = images.Where(x => x.Label == label).ToArray();
+            random.Shuffle(mine);
+            var n = mine.Length < 2 || fraction <= 0 ? 0 : Math.Clamp((int)Math.Round(mine.Length * fraction), 1, mine.Length - 1);
+            moved.AddRange(mine.Take(n));
+            keep.AddRange(mine.Skip(n));
+        }
+        return (keep, moved);
+    }
+}
