@@ -8,14 +8,28 @@ public static class StorageNames
 
     /// <summary>The drop zone: <c>&lt;dataset&gt;/&lt;label&gt;/&lt;file&gt;</c> or <c>&lt;dataset&gt;/train|test|val/&lt;label&gt;/&lt;file&gt;</c>.</summary>
     public const string Uploads = "uploads";
+    /// <summary>Accepted images, <c>&lt;dataset&gt;/&lt;label&gt;/&lt;content hash&gt;.&lt;ext&gt;</c>, in the split they belong to.</summary>
     public const string Train = "train";
     public const string Test = "test";
+    /// <summary>One JSON record per refused upload: <c>&lt;dataset&gt;/&lt;hash of the upload path&gt;.json</c> with the reason.</summary>
     public const string Rejected = "rejected";
+    /// <summary><c>&lt;dataset&gt;/&lt;version&gt;/</c> files, <c>&lt;dataset&gt;/latest.json</c> and <c>&lt;dataset&gt;/training.json</c>.</summary>
     public const string Models = "models";
 
     public const string TrainingQueue = "training-jobs";
     public const string TrainingPoisonQueue = "training-jobs-poison";
+    /// <summary>Delayed "has this dataset settled?" checks, one per accepted image, visible after the quiet period.</summary>
+    public const string SettleQueue = "dataset-settled";
+
+    /// <summary>Control blob in uploads: <c>&lt;dataset&gt;/train.json</c> holds training options and asks for a run.</summary>
+    public const string TrainControlFile = "train.json";
+    /// <summary>Control blob in uploads: <c>&lt;dataset&gt;/dataset.json</c> holds the dataset's settings (test fraction).</summary>
+    public const string DatasetSettingsFile = "dataset.json";
+    /// <summary>In models: <c>&lt;dataset&gt;/latest.json</c> names the promoted version.</summary>
+    public const string LatestFile = "latest.json";
+    /// <summary>In models: <c>&lt;dataset&gt;/training.json</c> is the dataset's current or last training job.</summary>
+    public const string TrainingStateFile = "training.json";
 
     public static readonly string[] Containers = [Uploads, Train, Test, Rejected, Models];
-    public static readonly string[] Queues = [TrainingQueue, TrainingPoisonQueue];
+    public static readonly string[] Queues = [TrainingQueue, TrainingPoisonQueue, SettleQueue];
 }

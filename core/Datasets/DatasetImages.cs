@@ -1,0 +1,44 @@
+using Azure.Storage.Blobs.Models;
+using Pipeline.Core.Storage;
+
+namespace Pipeline.Core.Datasets;
+
+/// <summary>One accepted image: <c>&lt;split container&gt;/&lt;dataset&gt;/&lt;label&gt;/&lt;hash&gt;.&lt;ext&gt;</c>.</summary>
+public sealed record DatasetImage(Split Split, string Label, string BlobName, long Bytes, DateTimeOffset LastModified);
+
+/// <summary>Lists a dataset's accepted images in train and test.</summary>
+public sealed class DatasetImages(PipelineStorage storage)
+{
+    public async Task<IReadOnlyList<DatasetImage>> ListAsync(string dataset, CancellationToken ct)
+    {
+        var images = new List<DatasetImage>();
+        foreach (var split in new[] { Split.Train, Split.Test })
+        {
+            await foreach (var blob in storage.SplitContainer(split).GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", ct))
+            {
+                var parts = blob.Name.Split('/');
+                if (parts.Length != 3) continue;
+                images.Add(new DatasetImage(split, parts[1], blob.Name, blob.Properties.ContentLength ?? 0,
+                    blob.Properties.LastModified ?? blob.Properties.CreatedOn ?? DateTimeOffset.MinValue));
+            }
+        }
+        return images;
+    }
+
+    /// <summary>Names of datasets that have anything in any container, sorted.</summary>
+    public async Task<IReadOnlyList<string>> ListDatasetsAsync(CancellationToken ct)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var container in new[] { storage.Uploads, storage.Train, storage.Test, storage.Models, storage.Rejected })
+            await foreach (var item in container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", null, ct))
+                if (item.IsPrefix && Names.CheckDataset(item.Prefix.TrimEnd('/')) is null) names.Add(item.Prefix.TrimEnd('/'));
+        return names.ToList();
+    }
+
+    public async Task<bool> ExistsAsync(string dataset, CancellationToken ct)
+    {
+        foreach (var container in new[] { storage.Uploads, storage.Train, storage.Test, storage.Models })
+            await foreach (var _ in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", ct)) return true;
+        return false;
+    }
+}

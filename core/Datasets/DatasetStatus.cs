@@ -1,0 +1,41 @@
+using Pipeline.Core.Storage;
+using Pipeline.Core.Training;
+
+namespace Pipeline.Core.Datasets;
+
+/// <summary>What GET /api/datasets/{dataset} answers.</summary>
+public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, SplitCounts> Labels, int TrainImages, int TestImages,
+    IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model);
+
+public sealed record SplitCounts(int Train, int Test);
+
+/// <summary>One line of GET /api/datasets.</summary>
+public sealed record DatasetSummary(string Dataset, int Images, int Labels, int Rejected, string? Training, string? ModelVersion, double? TestAccuracy);
+
+public sealed class DatasetStatusReader(DatasetImages images, Rejections rejections, TrainingJobs jobs, ModelVersions models)
+{
+    public async Task<DatasetStatus?> ReadAsync(string dataset, CancellationToken ct)
+    {
+        if (!await images.ExistsAsync(dataset, ct) && (await rejections.ListAsync(dataset, ct)).Count == 0) return null;
+        var current = await images.ListAsync(dataset, ct);
+        var labels = current.GroupBy(i => i.Label).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
+            g => new SplitCounts(g.Count(i => i.Split == Split.Train), g.Count(i => i.Split == Split.Test)));
+        var (latest, _) = await models.ReadLatestAsync(dataset, ct);
+        return new DatasetStatus(dataset, labels, current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test),
+            await rejections.ListAsync(dataset, ct), await jobs.ReadAsync(dataset, ct), latest);
+    }
+
+    public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken ct)
+    {
+        var summaries = new List<DatasetSummary>();
+        foreach (var dataset in await images.ListDatasetsAsync(ct))
+        {
+            var current = await images.ListAsync(dataset, ct);
+            var job = await jobs.ReadAsync(dataset, ct);
+            var (latest, _) = await models.ReadLatestAsync(dataset, ct);
+            summaries.Add(new DatasetSummary(dataset, current.Count, current.Select(i => i.Label).Distinct().Count(),
+                (await rejections.ListAsync(dataset, ct)).Count, job?.State.ToString().ToLowerInvariant(), latest?.Version, latest?.TestAccuracy));
+        }
+        return summaries;
+    }
+}

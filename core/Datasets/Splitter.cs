@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pipeline.Core.Contract;
+using Pipeline.Core.Images;
+using Pipeline.Core.Storage;
+using Pipeline.Core.Training;
+
+namespace Pipeline.Core.Datasets;
+
+public enum SplitResult { Accepted, Duplicate, Rejected, ControlAccepted }
+
+public sealed record SplitOutcome(string Upload, SplitResult Result, Split? Split = null, string? Destination = null, string? Reason = null);
+
+/// <summary>
+/// Handles one blob in uploads, however it was announced (Event Grid in Azure, polling locally): a good image is copied
+/// into train or test under its content hash, a bad one gets a rejection record, a control blob asks for training.
+/// The upload is only read. Running it twice for the same blob changes nothing.
+/// </summary>
+public sealed class Splitter(PipelineStorage storage, Rejections rejections, TrainingDispatch dispatch, IOptions<PipelineOptions> options, ILogger<Splitter> logger)
+{
+    private static readonly TimeSpan SettingsCacheTime = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<string, (double Fraction, DateTimeOffset ReadAt)> testFractions = new();
+
+    public async Task<SplitOutcome> SplitAsync(BlobClient upload, CancellationToken ct)
+    {
+        var path = UploadPath.Parse(upload.Name);
+        if (!path.IsValid) return await RejectAsync(path, path.Reason!, 0, ct);
+        return path.Kind switch
+        {
+            UploadKind.TrainControl => await TrainControlAsync(upload, path, ct),
+            UploadKind.DatasetSettings => await DatasetSettingsAsync(upload, path, ct),
+            _ => await ImageAsync(upload, path, ct),
+        };
+    }
+
+    private async Task<SplitOutcome> ImageAsync(BlobClient upload, UploadPath path, CancellationToken ct)
+    {
+        var limits = options.Value.ImageLimits;
+        var content = await ReadAsync(upload, limits.MaxBytes, ct);
+        if (content is null) return new(path.Name, SplitResult.Rejected, Reason: "The upload disappeared before it was read.");
+        if (content.Length > limits.MaxBytes)
+            return await RejectAsync(path, $"The file is larger than the limit of {limits.MaxBytes / (1024 * 1024)} MB. Resize or recompress it.", content.Length, ct);
+
+        ImageHeader header;
+        try
+        {
+            header = ImageFile.Identify(new MemoryStream(content, writable: false), limits);
+            using var decoded = ImageFile.Decode(new MemoryStream(content, writable: false), limits); // proves every pixel decodes
+        }
+        catch (ImageRejectedException e) { return await RejectAsync(path, e.Reason, content.Length, ct); }
+
+        var hash = Convert.ToHexStringLower(SHA256.HashData(content));
+        var split = path.UserSplit ?? (InTest(hash, await TestFractionAsync(path.Dataset!, ct)) ? Split.Test : Split.Train);
+        var destination = $"{path.Dataset}/{path.Label}/{hash[..32]}{Extension(header.Format)}";
+        var duplicate = false;
+        try
+        {
+            await storage.SplitContainer(split).GetBlobClient(destination).UploadAsync(new BinaryData(content), new BlobUploadOptions
+            {
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All }, // the same image twice is one image
+                HttpHeaders = new BlobHttpHeaders { ContentType = "image/" + header.Format.ToLowerInvariant() },
+                Metadata = new Dictionary<string, string> { ["source"] = Uri.EscapeDataString(path.Name), ["sha256"] = hash },
+            }, ct);
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412) { duplicate = true; }
+
+        await rejections.ClearAsync(path.Dataset!, path.Name, ct);
+        if (!duplicate) await dispatch.ScheduleSettleCheckAsync(path.Dataset!, ct);
+        logger.LogInformation("Split {Upload} into {Split} as {Destination} (duplicate: {Duplicate})", path.Name, split, destination, duplicate);
+        return new(path.Name, duplicate ? SplitResult.Duplicate : SplitResult.Accepted, split, destination);
+    }
+
+    private async Task<SplitOutcome> TrainControlAsync(BlobClient upload, UploadPath path, CancellationToken ct)
+    {
+        var content = await ReadAsync(upload, 64 * 1024, ct);
+        if (content is null) return new(path.Name, SplitResult.Rejected, Reason: "The upload disappeared before it was read.");
+        if (content.Length > 64 * 1024) return await RejectAsync(path, "train.json is larger than 64 KB.", content.Length, ct);
+        var trainingOptions = TrainingDispatch.ParseOptions(System.Text.Encoding.UTF8.GetString(content), out var reason);
+        if (trainingOptions is null) return await RejectAsync(path, reason!, content.Length, ct);
+        await rejections.ClearAsync(path.Dataset!, path.Name, ct);
+        var outcome = await dispatch.RequestAsync(path.Dataset!, trainingOptions, TrainingDispatch.TriggerControlBlob, force: false, ct);
+        logger.LogInformation("Training asked by {Upload}: {Result}", path.Name, outcome.Result);
+        return new(path.Name, SplitResult.ControlAccepted, Reason: outcome.Message);
+    }
+
+    private async Task<SplitOutcome> DatasetSettingsAsync(BlobClient upload, UploadPath path, CancellationToken ct)
+    {
+        var content = await ReadAsync(upload, 64 * 1024, ct);
+        if (content is null) return new(path.Name, SplitResult.Rejected, Reason: "The upload disappeared before it was read.");
+        if (ParseSettings(content, out var reason) is null) return await RejectAsync(path, reason!, content.Length, ct);
+        testFractions.TryRemove(path.Dataset!, out _);
+        await rejections.ClearAsync(path.Dataset!, path.Name, ct);
+        return new(path.Name, SplitResult.ControlAccepted);
+    }
+
+    private async Task<SplitOutcome> RejectAsync(UploadPath path, string reason, long bytes, CancellationToken ct)
+    {
+        await rejections.RecordAsync(path.Dataset, path.Name, reason, bytes, ct);
+        logger.LogWarning("Rejected {Upload}: {Reason}", path.Name, reason);
+        return new(path.Name, SplitResult.Rejected, Reason: reason);
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> + 1 bytes, so an oversized upload is refused without loading it; null when gone.</summary>
+    private static async Task<byte[]?> ReadAsync(BlobClient blob, long limit, CancellationToken ct)
+    {
+        try
+        {
+            var properties = await blob.GetPropertiesAsync(cancellationToken: ct);
+            if (properties.Value.ContentLength > limit) return new byte[limit + 1];
+            var download = await blob.DownloadContentAsync(ct);
+            return download.Value.Content.ToArray();
+        }
+        catch (RequestFailedException e) when (e.Status == 404) { return null; }
+    }
+
+    /// <summary>The split is a function of the content: copies of one image always land together, and redelivery changes nothing.</summary>
+    public static bool InTest(string sha256Hex, double testFraction) =>
+        ulong.Parse(sha256Hex[..16], System.Globalization.NumberStyles.HexNumber) / (double)ulong.MaxValue < testFraction;
+
+    private async Task<double> TestFractionAsync(string dataset, CancellationToken ct)
+    {
+        if (testFractions.TryGetValue(dataset, out var cached) && DateTimeOffset.UtcNow - cached.ReadAt < SettingsCacheTime) return cached.Fraction;
+        var fraction = options.Value.TestFraction;
+        try
+        {
+            var content = await storage.Uploads.GetBlobClient($"{dataset}/{StorageNames.DatasetSettingsFile}").DownloadContentAsync(ct);
+            if (ParseSettings(content.Value.Content.ToArray(), out _) is { TestFraction: { } own }) fraction = own;
+        }
+        catch (RequestFailedException e) when (e.Status == 404) { }
+        testFractions[dataset] = (fraction, DateTimeOffset.UtcNow);
+        return fraction;
+    }
+
+    public static DatasetSettings? ParseSettings(byte[] content, out string? reason)
+    {
+        reason = null;
+        try
+        {
+            var settings = JsonSerializer.Deserialize<DatasetSettings>(content, Json.Options);
+            if (settings is null) { reason = "dataset.json is null."; return null; }
+            if (settings.TestFraction is < 0 or >= 1) { reason = "testFraction must be at least 0 and below 1."; return null; }
+            return settings;
+        }
+        catch (JsonException e) { reason = $"dataset.json is not valid JSON: {e.Message}"; return null; }
+    }
+
+    private static string Extension(string format) => format.ToUpperInvariant() switch
+    {
+        "JPEG" => ".jpg", "PNG" => ".png", "GIF" => ".gif", "BMP" => ".bmp", "WEBP" => ".webp", _ => ".img",
+    };
+}
+
+/// <summary>uploads/&lt;dataset&gt;/dataset.json: settings of one dataset.</summary>
+public sealed record DatasetSettings(double? TestFraction = null);

@@ -1,0 +1,47 @@
+using Pipeline.Core.Contract;
+using Pipeline.Core.Storage;
+
+namespace Pipeline.Core.Datasets;
+
+public enum UploadKind { Image, TrainControl, DatasetSettings }
+
+/// <summary>
+/// What a blob name in uploads means: an image of a label (with the split the user chose, if any), a control blob,
+/// or nothing usable (<see cref="Reason"/> says why). <see cref="Dataset"/> is set whenever the first segment is a valid name.
+/// </summary>
+public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, string? Label = null, Split? UserSplit = null, string? FileName = null, string? Reason = null)
+{
+    public bool IsValid => Reason is null;
+
+    public static UploadPath Parse(string name)
+    {
+        var segments = name.Split('/');
+        var dataset = segments[0];
+        if (Names.CheckDataset(dataset) is { } datasetProblem) return new(name, null, UploadKind.Image, Reason: datasetProblem);
+        if (segments.Any(s => s.Length == 0 || s is "." or ".."))
+            return new(name, dataset, UploadKind.Image, Reason: "The path has an empty, '.' or '..' segment.");
+
+        switch (segments.Length)
+        {
+            case 2 when segments[1] == StorageNames.TrainControlFile: return new(name, dataset, UploadKind.TrainControl);
+            case 2 when segments[1] == StorageNames.DatasetSettingsFile: return new(name, dataset, UploadKind.DatasetSettings);
+            case 2:
+                return new(name, dataset, UploadKind.Image, Reason: $"The image is not in a label folder: put it at {dataset}/<label>/{Names.Shown(segments[1])}.");
+            case 3 when IsSplitFolder(segments[1]):
+                return new(name, dataset, UploadKind.Image,
+                    Reason: $"'{segments[1]}/' holds label folders: put the image at {dataset}/{segments[1]}/<label>/{Names.Shown(segments[2])}.");
+            case 3: return Image(name, dataset, segments[1], null, segments[2]);
+            case 4 when IsSplitFolder(segments[1]): return Image(name, dataset, segments[2], segments[1] == "train" ? Split.Train : Split.Test, segments[3]);
+            default:
+                return new(name, dataset, UploadKind.Image,
+                    Reason: $"The path is too deep: use {dataset}/<label>/<file> or {dataset}/train|test|val/<label>/<file>.");
+        }
+    }
+
+    private static bool IsSplitFolder(string segment) => segment is "train" or "test" or "val";
+
+    private static UploadPath Image(string name, string dataset, string label, Split? split, string file) =>
+        Names.CheckLabel(label) is { } problem
+            ? new(name, dataset, UploadKind.Image, Reason: problem)
+            : new(name, dataset, UploadKind.Image, Names.NormalizeLabel(label), split, file);
+}

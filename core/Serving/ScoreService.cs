@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Options;
+using Pipeline.Core.Datasets;
+using Pipeline.Core.Scoring;
+using Pipeline.Core.Storage;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Pipeline.Core.Serving;
+
+/// <summary>POST /api/score/{dataset}: one image answers with its predictions, several with one entry each.</summary>
+public sealed record ScoreResponse(string Dataset, string ModelVersion, IReadOnlyList<Prediction> Predictions);
+
+public sealed record ScoreManyResponse(string Dataset, string ModelVersion, IReadOnlyList<ImageScore> Images);
+
+public sealed record ImageScore(string Name, IReadOnlyList<Prediction> Predictions);
+
+public sealed class ScoreService(ModelCache models, DatasetImages images, IOptions<PipelineOptions> options)
+{
+    public long MaxImageBytes => options.Value.MaxImageBytes;
+
+    public async Task<ApiResult> ScoreAsync(string dataset, IReadOnlyList<ImageUpload> uploads, int? top, bool many, CancellationToken ct)
+    {
+        if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
+        if (top is < 1) return ApiResult.Fail(400, "Invalid top", "top must be at least 1.");
+        if (uploads.Count == 0) return ApiResult.Fail(400, "No image", "Send an image as the body, or images as multipart/form-data files.");
+        if (uploads.Count > options.Value.MaxImagesPerRequest)
+            return ApiResult.Fail(413, "Too many images", $"{uploads.Count} images in one request; at most {options.Value.MaxImagesPerRequest}. Split the request.");
+
+        using var lease = await models.AcquireAsync(dataset, ct);
+        if (lease is null)
+            return await images.ExistsAsync(dataset, ct)
+                ? ApiResult.Fail(404, "No model yet", $"Dataset '{dataset}' has no promoted model yet. GET /api/datasets/{dataset} shows its training.")
+                : ApiResult.Fail(404, "Unknown dataset", $"There is no dataset '{dataset}'. Upload images to uploads/{dataset}/<label>/ first.");
+
+        var decoded = new List<Image<Rgb24>>();
+        try
+        {
+            foreach (var upload in uploads)
+            {
+                var (image, problem) = ImageBody.Decode(upload, options.Value.ImageLimits);
+                if (problem is not null) return problem;
+                decoded.Add(image!);
+            }
+            var predictions = lease.Scorer.Score(decoded, top);
+            return many
+                ? ApiResult.Ok(new ScoreManyResponse(dataset, lease.Version, uploads.Select((u, i) => new ImageScore(u.Name, predictions[i])).ToList()))
+                : ApiResult.Ok(new ScoreResponse(dataset, lease.Version, predictions[0]));
+        }
+        finally { foreach (var image in decoded) image.Dispose(); }
+    }
+}

@@ -1,0 +1,35 @@
+using Pipeline.Core.Images;
+
+namespace Pipeline.Core.Storage;
+
+/// <summary>Settings of the pipeline, bound from the <c>Pipeline</c> section (<c>Pipeline__QuietPeriodSeconds</c> as an app setting).</summary>
+public sealed class PipelineOptions
+{
+    public const string Section = "Pipeline";
+
+    /// <summary>Share of images put in the test split when the user gave no split; a dataset's dataset.json may override it.</summary>
+    public double TestFraction { get; set; } = 0.2;
+
+    /// <summary>Seconds without a new image before a dataset is trained by itself; 0 turns automatic training off.</summary>
+    public int QuietPeriodSeconds { get; set; } = 300;
+
+    /// <summary>Use <see cref="Contract.TrainingOptions.Fast"/> when a dataset has no train.json (tests and quick local runs).</summary>
+    public bool FastTraining { get; set; }
+
+    /// <summary>How long a training message stays hidden before another replica may take it; renewed while training.</summary>
+    public int JobVisibilitySeconds { get; set; } = 300;
+
+    /// <summary>Tries of one training job before it goes to the poison queue and shows failed.</summary>
+    public int JobMaxAttempts { get; set; } = 3;
+
+    /// <summary>How often the scorer looks for a newly promoted version of a dataset it has loaded.</summary>
+    public int ModelRefreshSeconds { get; set; } = 10;
+
+    /// <summary>Images one scoring request may carry.</summary>
+    public int MaxImagesPerRequest { get; set; } = 32;
+
+    public long MaxImageBytes { get; set; } = ImageLimits.Default.MaxBytes;
+    public long MaxImagePixels { get; set; } = ImageLimits.Default.MaxPixels;
+
+    public ImageLimits ImageLimits => ImageLimits.Default with { MaxBytes = MaxImageBytes, MaxPixels = MaxImagePixels };
+}

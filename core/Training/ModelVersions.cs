@@ -1,0 +1,66 @@
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Pipeline.Core.Contract;
+using Pipeline.Core.Scoring;
+using Pipeline.Core.Storage;
+
+namespace Pipeline.Core.Training;
+
+/// <summary>
+/// Model versions in the models container. A version's files are all written before latest.json names it, so a
+/// reader that follows latest.json never sees a half-written version.
+/// </summary>
+public sealed class ModelVersions(PipelineStorage storage)
+{
+    public static string LatestBlob(string dataset) => $"{dataset}/{StorageNames.LatestFile}";
+
+    public async Task<(LatestModel? Latest, ETag? ETag)> ReadLatestAsync(string dataset, CancellationToken ct)
+    {
+        try
+        {
+            var content = await storage.Models.GetBlobClient(LatestBlob(dataset)).DownloadContentAsync(ct);
+            return (content.Value.Content.ToObjectFromJson<LatestModel>(Json.Options), content.Value.Details.ETag);
+        }
+        catch (RequestFailedException e) when (e.Status == 404) { return (null, null); }
+    }
+
+    /// <summary>Uploads every file of <paramref name="folder"/> to <c>&lt;dataset&gt;/&lt;version&gt;/</c>; model.json last.</summary>
+    public async Task UploadAsync(string dataset, string version, string folder, CancellationToken ct)
+    {
+        var files = Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
+            .OrderBy(f => Path.GetFileName(f) == Scorer.ManifestFile).ThenBy(f => f, StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            var relative = Path.GetRelativePath(folder, file).Replace('\\', '/');
+            await storage.Models.GetBlobClient($"{dataset}/{version}/{relative}").UploadAsync(file, overwrite: true, ct);
+        }
+    }
+
+    /// <summary>Names <paramref name="latest"/> the promoted version, unless latest.json changed since <paramref name="expected"/> was read.</summary>
+    public async Task<bool> PromoteAsync(LatestModel latest, ETag? expected, CancellationToken ct)
+    {
+        var conditions = expected is { } tag ? new BlobRequestConditions { IfMatch = tag } : new BlobRequestConditions { IfNoneMatch = ETag.All };
+        try
+        {
+            await storage.Models.GetBlobClient(LatestBlob(latest.Dataset)).UploadAsync(BinaryData.FromObjectAsJson(latest, Json.Options),
+                new BlobUploadOptions { Conditions = conditions, HttpHeaders = new() { ContentType = "application/json" } }, ct);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412) { return false; }
+    }
+
+    public async Task<(byte[] Model, ModelManifest Manifest)> DownloadAsync(string dataset, string version, CancellationToken ct)
+    {
+        var model = await storage.Models.GetBlobClient($"{dataset}/{version}/{Scorer.ModelFile}").DownloadContentAsync(ct);
+        var manifest = await storage.Models.GetBlobClient($"{dataset}/{version}/{Scorer.ManifestFile}").DownloadContentAsync(ct);
+        return (model.Value.Content.ToArray(), Scorer.ReadManifest(manifest.Value.Content.ToString()));
+    }
+
+    public async Task<IReadOnlyList<string>> ListVersionsAsync(string dataset, CancellationToken ct)
+    {
+        var versions = new List<string>();
+        await foreach (var item in storage.Models.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", $"{dataset}/", ct))
+            if (item.IsPrefix) versions.Add(item.Prefix[(dataset.Length + 1)..].TrimEnd('/'));
+        return versions;
+    }
+}

@@ -1,0 +1,49 @@
+using Pipeline.Core.Contract;
+
+namespace Pipeline.Core.Training;
+
+public enum TrainingState { Queued, Running, Succeeded, Failed }
+
+/// <summary>
+/// A dataset's current or last training job, kept in <c>models/&lt;dataset&gt;/training.json</c>: the dispatcher writes it
+/// queued, the trainer running (with progress) and then succeeded or failed; the status endpoint reads it.
+/// </summary>
+public sealed record TrainingJob
+{
+    /// <summary>Also the name of the model version the job writes.</summary>
+    public required string JobId { get; init; }
+    public required string Dataset { get; init; }
+    public required TrainingState State { get; init; }
+    public required TrainingOptions Options { get; init; }
+    /// <summary>What asked for it: <c>settled</c> (quiet period), <c>http</c>, <c>train.json</c> or <c>next</c>.</summary>
+    public required string Trigger { get; init; }
+    /// <summary>Hash of the image names (content hashes) and options: the same images and options never train twice.</summary>
+    public required string Fingerprint { get; init; }
+    public int TrainImages { get; init; }
+    public int TestImages { get; init; }
+    public DateTimeOffset QueuedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    public int Attempts { get; init; }
+    public JobProgress? Progress { get; init; }
+    public bool? Promoted { get; init; }
+    /// <summary>Why it failed, or why a finished version was not promoted.</summary>
+    public string? Reason { get; init; }
+    public Metrics? Metrics { get; init; }
+    /// <summary>A request that came while this job was queued or running; it is dispatched when this one ends.</summary>
+    public TrainingRequestRecord? Next { get; init; }
+
+    public bool IsActive => State is TrainingState.Queued or TrainingState.Running;
+}
+
+public sealed record TrainingRequestRecord(TrainingOptions Options, string Trigger, DateTimeOffset RequestedAt);
+
+/// <summary>How far a running job is, as the trainer last reported.</summary>
+public sealed record JobProgress(string Stage, int Epoch, int Epochs, double Loss, double Accuracy,
+    double? ValidationLoss, double? ValidationAccuracy, string? Message, DateTimeOffset At);
+
+/// <summary>The training queue's message: which job of which dataset. Everything else is in training.json.</summary>
+public sealed record TrainingJobMessage(string Dataset, string JobId);
+
+/// <summary>latest.json: the promoted version of a dataset.</summary>
+public sealed record LatestModel(string Dataset, string Version, string JobId, DateTimeOffset PromotedAt, double TestAccuracy, Metrics? Metrics);

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Pipeline.Local;
+
+/// <summary>
+/// Azurite, the storage emulator, installed from npm into the checkout's git-ignored .azurite/ folder on first use and
+/// started on 127.0.0.1. The local host and the tests both use this, so they install and start it the same way.
+/// </summary>
+public sealed class Azurite : IAsyncDisposable
+{
+    public const string Version = "3.37.0";
+    public const int DefaultBlobPort = 10000;
+    // Azurite's documented, public development account: not a secret.
+    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly Process? process;
+
+    private Azurite(int blobPort, int queuePort, int tablePort, Process? process)
+    {
+        BlobPort = blobPort;
+        QueuePort = queuePort;
+        TablePort = tablePort;
+        this.process = process;
+    }
+
+    public int BlobPort { get; }
+    public int QueuePort { get; }
+    public int TablePort { get; }
+    /// <summary>False when an Azurite that was already running is used: it is then left running.</summary>
+    public bool StartedHere => process is not null;
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
+
+    /// <summary>The Azurite on the default ports if one answers there, else a new one with its data in <paramref name="dataFolder"/>.</summary>
+    public static async Task<Azurite> EnsureRunningAsync(string repoRoot, string dataFolder, Action<string> log, CancellationToken ct)
+    {
+        if (await AnswersAsync(DefaultBlobPort, ct) && await AnswersAsync(DefaultBlobPort + 1, ct))
+        {
+            log($"Using the Azurite already running on 127.0.0.1:{DefaultBlobPort}-{DefaultBlobPort + 2}.");
+            return new Azurite(DefaultBlobPort, DefaultBlobPort + 1, DefaultBlobPort + 2, null);
+        }
+        return await StartAsync(repoRoot, dataFolder, DefaultBlobPort, DefaultBlobPort + 1, DefaultBlobPort + 2, log, ct);
+    }
+
+    /// <summary>A new Azurite on free ports (tests: never collides with a running local host).</summary>
+    public static Task<Azurite> StartOnFreePortsAsync(string repoRoot, string dataFolder, Action<string> log, CancellationToken ct) =>
+        StartAsync(repoRoot, dataFolder, FreePort(), FreePort(), FreePort(), log, ct);
+
+    public static async Task<Azurite> StartAsync(string repoRoot, string dataFolder, int blobPort, int queuePort, int tablePort, Action<string> log, CancellationToken ct)
+    {
+        var script = await EnsureInstalledAsync(repoRoot, log, ct);
+        Directory.CreateDirectory(dataFolder);
+        var start = new ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { script, "--blobHost", "127.0.0.1", "--blobPort", $"{blobPort}", "--queueHost", "127.0.0.1", "--queuePort", $"{queuePort}",
+                     "--tableHost", "127.0.0.1", "--tablePort", $"{tablePort}", "--location", dataFolder, "--skipApiVersionCheck", "--loose" })
+            start.ArgumentList.Add(arg);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node for Azurite.");
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var azurite = new Azurite(blobPort, queuePort, tablePort, process);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => azurite.Kill();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await AnswersAsync(blobPort, ct) && await AnswersAsync(queuePort, ct)))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                azurite.Kill();
+                throw new InvalidOperationException($"Azurite did not start on 127.0.0.1:{blobPort}: {string.Join(Environment.NewLine, output)}");
+            }
+            await Task.Delay(200, ct);
+        }
+        log($"Started Azurite {Version} on 127.0.0.1:{blobPort} (blob), {queuePort} (queue), {tablePort} (table); data in {dataFolder}.");
+        return azurite;
+    }
+
+    /// <summary>The path of Azurite's entry script, after installing it with npm if it is missing.</summary>
+    public static async Task<string> EnsureInstalledAsync(string repoRoot, Action<string> log, CancellationToken ct)
+    {
+        var prefix = Path.Combine(repoRoot, ".azurite", "npm");
+        var script = Path.Combine(prefix, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (File.Exists(script)) return script;
+        Directory.CreateDirectory(prefix);
+        // The tests and a local host may start together on a fresh clone: one installs, the other waits for it.
+        await using var installLock = await LockAsync(Path.Combine(repoRoot, ".azurite", "install.lock"), ct);
+        if (File.Exists(script)) return script;
+        log($"Installing Azurite {Version} with npm into {prefix} (first use only)...");
+        var install = new ProcessStartInfo("npm") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "install", "--prefix", prefix, $"azurite@{Version}", "--no-audit", "--no-fund", "--loglevel", "error" })
+            install.ArgumentList.Add(arg);
+        using var npm = Process.Start(install) ?? throw new InvalidOperationException("Could not start npm: Node.js and npm are needed to run Azurite.");
+        var stderr = npm.StandardError.ReadToEndAsync(ct);
+        await npm.StandardOutput.ReadToEndAsync(ct);
+        await npm.WaitForExitAsync(ct);
+        if (npm.ExitCode != 0 || !File.Exists(script))
+            throw new InvalidOperationException($"npm could not install azurite@{Version} (exit {npm.ExitCode}): {await stderr}");
+        return script;
+    }
+
+    private static async Task<FileStream> LockAsync(string path, CancellationToken ct)
+    {
+        while (true)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) { await Task.Delay(500, ct); }
+        }
+    }
+
+    private static async Task<bool> AnswersAsync(int port, CancellationToken ct)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(1));
+            await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested) { return false; }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Kill()
+    {
+        try { if (process is { HasExited: false }) process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (process is null) return;
+        Kill();
+        await process.WaitForExitAsync();
+        process.Dispose();
+    }
+}

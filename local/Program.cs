@@ -1,0 +1,24 @@
+using Pipeline.Local;
+
+// dotnet run --project local: the whole pipeline on this machine, on Azurite.
+using var stopping = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopping.Cancel(); };
+var root = RepoRoot.Find();
+await using var azurite = await Azurite.EnsureRunningAsync(root, Path.Combine(root, ".azurite", "data"), Console.WriteLine, stopping.Token);
+var app = LocalHost.Build(args, azurite.ConnectionString);
+await LocalHost.StartAsync(app, stopping.Token);
+
+var api = $"http://127.0.0.1:{app.Configuration.GetValue("Local:Port", 7071)}/api";
+Console.WriteLine($"""
+
+    The pipeline runs on this machine.
+      Drop images into the blob container 'uploads' as <dataset>/<label>/<file> (or <dataset>/train|val/<label>/<file>), e.g.
+        az storage blob upload-batch --connection-string "{azurite.ConnectionString}" -d uploads --destination-path flowers -s ./my-flowers
+      or with Azure Storage Explorer (Local emulator, default ports). A dataset trains {app.Configuration.GetValue("Pipeline:QuietPeriodSeconds", 30)} s after its last new image, or now:
+        curl -X POST {api}/datasets/flowers/train
+      Watch it:   curl {api}/datasets/flowers
+      Score:      curl -X POST --data-binary @rose.jpg -H "Content-Type: image/jpeg" "{api}/score/flowers?top=3"
+    Ctrl+C stops it{(azurite.StartedHere ? " (and the Azurite it started)" : "")}.
+
+    """);
+await app.WaitForShutdownAsync(stopping.Token);

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pipeline.Core.Contract;
+using Pipeline.Core.Datasets;
+using Pipeline.Core.Storage;
+using Pipeline.Core.Training;
+using Pipeline.Trainer.Training;
+
+namespace Pipeline.Trainer.Job;
+
+/// <summary>
+/// One training job from message to promoted version. Idempotent on redelivery: a job already finished, or whose version
+/// latest.json already names, is only acknowledged. A training failure fails the job; a crash leaves the message to be
+/// retried, and after <see cref="PipelineOptions.JobMaxAttempts"/> tries it goes to the poison queue and the job fails.
+/// </summary>
+public sealed class JobWorker(PipelineStorage storage, DatasetImages images, TrainingJobs jobs, ModelVersions versions,
+    TrainingDispatch dispatch, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
+{
+    /// <summary>Takes and runs one job; false when the queue was empty.</summary>
+    public async Task<bool> TakeOneAsync(CancellationToken ct)
+    {
+        var visibility = TimeSpan.FromSeconds(Math.Max(5, options.Value.JobVisibilitySeconds));
+        var received = (await storage.TrainingQueue.ReceiveMessageAsync(visibility, ct)).Value;
+        if (received is null) return false;
+        await using var keeper = new MessageKeeper(storage.TrainingQueue, received, visibility);
+
+        TrainingJobMessage? message;
+        try { message = received.Body.ToObjectFromJson<TrainingJobMessage>(Json.Options); }
+        catch (JsonException) { message = null; }
+        if (message is null || Names.CheckDataset(message.Dataset) is not null || string.IsNullOrEmpty(message.JobId))
+        {
+            logger.LogError("Malformed training message {MessageId}; moved to the poison queue", received.MessageId);
+            await storage.TrainingPoisonQueue.SendMessageAsync(received.Body, cancellationToken: ct);
+            await keeper.DeleteAsync(ct);
+            return true;
+        }
+
+        var job = await jobs.ReadAsync(message.Dataset, ct);
+        if (job is null || job.JobId != message.JobId || !job.IsActive)
+        {
+            logger.LogInformation("Job {JobId} of {Dataset} is finished or superseded; message acknowledged", message.JobId, message.Dataset);
+            await keeper.DeleteAsync(ct);
+            return true;
+        }
+        if (received.DequeueCount > options.Value.JobMaxAttempts)
+        {
+            await storage.TrainingPoisonQueue.SendMessageAsync(received.Body, cancellationToken: ct);
+            await FinishAsync(job, TrainingState.Failed, $"The trainer stopped without finishing {received.DequeueCount - 1} times (a crash or a kill); the job's message is in {StorageNames.TrainingPoisonQueue}.", null, null, ct);
+            await keeper.DeleteAsync(ct);
+            await dispatch.DispatchNextAsync(job.Dataset, ct);
+            return true;
+        }
+
+        var (latest, _) = await versions.ReadLatestAsync(job.Dataset, ct);
+        if (latest?.JobId == job.JobId)
+        {
+            // An earlier attempt promoted this job's version and died before saying so.
+            await FinishAsync(job, TrainingState.Succeeded, null, true, latest.Metrics, ct);
+        }
+        else await RunAsync(job, (int)received.DequeueCount, ct);
+        await keeper.DeleteAsync(ct);
+        await dispatch.DispatchNextAsync(job.Dataset, ct);
+        return true;
+    }
+
+    private async Task RunAsync(TrainingJob job, int attempt, CancellationToken ct)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"pipeline-job-{job.JobId}-{Guid.NewGuid():N}");
+        try
+        {
+            var current = await images.ListAsync(job.Dataset, ct);
+            await jobs.UpdateAsync(job.Dataset, j => j?.JobId != job.JobId ? null : j with
+            {
+                State = TrainingState.Running, Attempts = attempt, StartedAt = DateTimeOffset.UtcNow, Progress = null, Reason = null,
+                // What this run trains on is what the dataset holds now, which may be more than when it was queued.
+                Fingerprint = TrainingDispatch.Fingerprint(current, j.Options),
+                TrainImages = current.Count(i => i.Split == Split.Train), TestImages = current.Count(i => i.Split == Split.Test),
+            }, ct);
+            logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images", job.JobId, job.Dataset, attempt, current.Count);
+            await DownloadAsync(current, folder, ct);
+
+            TrainingOutcome outcome;
+            await using (var progress = new ProgressWriter(jobs, job, logger))
+            {
+                try
+                {
+                    outcome = await TrainingRun.RunAsync(new TrainingRequest(folder, null, Path.Combine(folder, "out"), job.Options, job.Dataset, job.JobId), progress, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    var reason = e is DatasetRefusedException ? e.Message : $"Training failed: {e.Message}";
+                    logger.LogError(e, "Job {JobId} of {Dataset} failed: {Reason}", job.JobId, job.Dataset, reason);
+                    await FinishAsync(job, TrainingState.Failed, reason, null, null, ct);
+                    return;
+                }
+            }
+
+            await versions.UploadAsync(job.Dataset, job.JobId, outcome.ModelFolder, ct);
+            var promotion = await Promotion.DecideAndPromoteAsync(versions, job, outcome.Manifest, Path.Combine(folder, StorageNames.Test), ct);
+            logger.LogInformation("Job {JobId} of {Dataset} done: {Decision}", job.JobId, job.Dataset, promotion.Reason);
+            await FinishAsync(job, TrainingState.Succeeded, promotion.Promoted ? null : promotion.Reason, promotion.Promoted, outcome.Manifest.Metrics, ct);
+        }
+        finally
+        {
+            try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
+            catch (IOException) { }
+        }
+    }
+
+    /// <summary>train/&lt;label&gt;/ and test/&lt;label&gt;/ under <paramref name="folder"/>, the layout the trainer reads as a given split.</summary>
+    private async Task DownloadAsync(IReadOnlyList<DatasetImage> current, string folder, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.Combine(folder, StorageNames.Train));
+        Directory.CreateDirectory(Path.Combine(folder, StorageNames.Test));
+        await Parallel.ForEachAsync(current, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (image, token) =>
+        {
+            var split = image.Split == Split.Train ? StorageNames.Train : StorageNames.Test;
+            var target = Path.Combine(folder, split, image.Label, Path.GetFileName(image.BlobName));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await storage.SplitContainer(image.Split).GetBlobClient(image.BlobName).DownloadToAsync(target, token);
+        });
+    }
+
+    private async Task FinishAsync(TrainingJob job, TrainingState state, string? reason, bool? promoted, Metrics? metrics, CancellationToken ct) =>
+        await jobs.UpdateAsync(job.Dataset, j => j?.JobId != job.JobId ? null : j with
+        {
+            State = state, Reason = reason, Promoted = promoted, Metrics = metrics ?? j.Metrics, FinishedAt = DateTimeOffset.UtcNow,
+        }, ct);
+}

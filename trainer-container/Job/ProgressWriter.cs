@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging;
+using Pipeline.Core.Training;
+using Pipeline.Trainer.Training;
+
+namespace Pipeline.Trainer.Job;
+
+/// <summary>Writes the trainer's progress into training.json every couple of seconds, where the status endpoint reads it.</summary>
+public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposable
+{
+    private readonly TrainingJobs jobs;
+    private readonly TrainingJob job;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task writing;
+    private TrainingProgress? latest;
+    private TrainingProgress? written;
+
+    public ProgressWriter(TrainingJobs jobs, TrainingJob job, ILogger logger)
+    {
+        this.jobs = jobs;
+        this.job = job;
+        this.logger = logger;
+        writing = WriteLoopAsync(stop.Token);
+    }
+
+    public void Report(TrainingProgress value)
+    {
+        Volatile.Write(ref latest, value);
+        logger.LogInformation("{Dataset} {Stage} epoch {Epoch}/{Epochs} loss {Loss:0.###} accuracy {Accuracy:0.###} {Message}",
+            job.Dataset, value.Stage, value.Epoch, value.Epochs, value.Loss, value.Accuracy, value.Message);
+    }
+
+    private async Task WriteLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(2), ct); }
+            catch (OperationCanceledException) { break; }
+            await FlushAsync();
+        }
+        await FlushAsync();
+    }
+
+    private async Task FlushAsync()
+    {
+        var now = Volatile.Read(ref latest);
+        if (now is null || ReferenceEquals(now, written)) return;
+        var progress = new JobProgress(now.Stage, now.Epoch, now.Epochs, now.Loss, now.Accuracy, now.ValidationLoss, now.ValidationAccuracy, now.Message, DateTimeOffset.UtcNow);
+        try
+        {
+            await jobs.UpdateAsync(job.Dataset, j => j is { JobId: var id, State: TrainingState.Running } && id == job.JobId ? j with { Progress = progress } : null, CancellationToken.None);
+            written = now;
+        }
+        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+        {
+            logger.LogWarning(e, "Could not write progress of {JobId}", job.JobId); // progress is news, not state: training goes on
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        stop.Cancel();
+        await writing;
+        stop.Dispose();
+    }
+}
