@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Pipeline.Core.Contract;
+using Pipeline.Core.Images;
+using Pipeline.Core.Scoring;
+using Pipeline.Trainer.Training;
+using Xunit;
+
+namespace Pipeline.Trainer.Tests;
+
+public class TrainCommandTests
+{
+    [Fact]
+    public void Trains_generated_images_and_ends_with_a_json_summary_and_the_skipped_files()
+    {
+        using var temp = new TempFolder();
+        var data = SyntheticImages.WriteDataset(temp["data"], 12);
+        File.WriteAllText(Path.Combine(data, "circles", "notes.txt"), "not an image");
+        File.WriteAllBytes(Path.Combine(data, "squares", "empty.jpg"), []);
+
+        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"], "--fast", "--head-epochs", "15");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var summary = run.Summary;
+        Assert.True(summary.GetProperty("accuracy").GetDouble() >= 0.85, run.Output);
+        Assert.True(summary.GetProperty("macroF1").GetDouble() >= 0.85, run.Output);
+        Assert.True(summary.GetProperty("trainSeconds").GetDouble() > 0);
+        Assert.True(summary.GetProperty("imagesPerSecond").GetDouble() > 0);
+        Assert.Equal(Path.Combine(temp["model"], "model.onnx"), summary.GetProperty("modelPath").GetString());
+        Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("notes.txt") && l.Contains("supported format"));
+        Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("empty.jpg") && l.Contains("empty"));
+        Assert.Contains(run.Lines, l => l.Contains("head epoch 1/15") && l.Contains("validation accuracy") && l.Contains("images/s") && l.Contains("left"));
+
+        var manifest = Scorer.ReadManifest(File.ReadAllText(Path.Combine(temp["model"], "model.json")));
+        Assert.Equal(SyntheticImages.Labels.Order(StringComparer.Ordinal), manifest.Labels);
+        Assert.Equal(2, manifest.Skipped.Count);
+        Assert.True(File.Exists(Path.Combine(temp["model"], TrainingRun.CheckpointFile)));
+        Assert.Equal(36, manifest.ImageCounts.Values.Sum(c => c.Values.Sum()));
+    }
+
+    [Fact]
+    public void The_exported_model_scores_the_test_split_exactly_as_the_trainer_reported()
+    {
+        using var temp = new TempFolder();
+        var train = SyntheticImages.WriteDataset(temp["train"], 10, seed: 2);
+        var test = SyntheticImages.WriteDataset(temp["test"], 6, seed: 3);
+        var outcome = TrainingRun.Run(new TrainingRequest(train, test, temp["model"], TrainingOptions.Fast with { HeadEpochs = 10 }), null, default);
+
+        // Score the test files from disk, as the HTTP endpoint would, with a fresh scorer.
+        using var scorer = Scorer.Load(temp["model"]);
+        var files = outcome.Manifest.Labels.SelectMany((l, k) => Directory.EnumerateFiles(Path.Combine(test, l)).Select(f => (f, k))).ToList();
+        var images = files.Select(f => ImageFile.Decode(f.f, ImageLimits.Default)).ToList();
+        var metrics = Evaluation.Measure(scorer.Probabilities(images), files.Select(f => f.k).ToList(), outcome.Manifest.Labels);
+        images.ForEach(i => i.Dispose());
+
+        Assert.Equal(outcome.Manifest.Metrics.TestImages, files.Count);
+        Assert.Equal(outcome.Manifest.Metrics.Accuracy, metrics.Accuracy);
+        Assert.Equal(outcome.Manifest.Metrics.LogLoss, metrics.LogLoss, 6);
+        Assert.Equal(outcome.Manifest.Metrics.ConfusionMatrix, metrics.ConfusionMatrix);
+    }
+
+    [Fact]
+    public void Refuses_a_single_label_with_exit_code_2()
+    {
+        using var temp = new TempFolder();
+        var data = SyntheticImages.WriteDataset(temp["data"], 6, labels: ["only"]);
+        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"], "--fast");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("at least 2 are needed", run.Error);
+        Assert.False(Directory.Exists(temp["model"]));
+    }
+
+    [Fact]
+    public void Refuses_a_label_with_fewer_than_5_usable_images_with_exit_code_2()
+    {
+        using var temp = new TempFolder();
+        var data = SyntheticImages.WriteDataset(temp["data"], 8, labels: ["circles", "squares"]);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(data, "squares")).Skip(3)) File.WriteAllText(file, "broken");
+        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"], "--fast");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("'squares' (3)", run.Error);
+    }
+
+    [Fact]
+    public void Refuses_unknown_options_and_documents_every_option_in_help()
+    {
+        var bad = TrainerProcess.Run("train", "--data", "x", "--out", "y", "--epochs-please", "3");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("Unknown option '--epochs-please'", bad.Error);
+
+        var help = TrainerProcess.Run("train", "--help");
+        Assert.Equal(0, help.ExitCode);
+        var source = File.ReadAllText(FindSource("trainer-container/Cli/TrainCommand.cs"));
+        var options = System.Text.RegularExpressions.Regex.Matches(source, "case \"(--[a-z-]+)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.True(options.Count > 20);
+        foreach (var option in options) Assert.Contains(option, help.Output);
+    }
+
+    [Fact]
+    public void Same_seed_same_model()
+    {
+        using var temp = new TempFolder();
+        var data = SyntheticImages.WriteDataset(temp["data"], 8, seed: 5);
+        var options = TrainingOptions.Fast with { HeadEpochs = 5, AugmentedViews = 1, FineTuneEpochs = 1 };
+        var first = TrainingRun.Run(new TrainingRequest(data, null, temp["a"], options), null, default);
+        var second = TrainingRun.Run(new TrainingRequest(data, null, temp["b"], options), null, default);
+        var third = TrainingRun.Run(new TrainingRequest(data, null, temp["c"], options with { Seed = 7 }), null, default);
+
+        Assert.Equal(first.Manifest.Metrics.LogLoss, second.Manifest.Metrics.LogLoss, 6);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(temp["a"], "model.onnx")), File.ReadAllBytes(Path.Combine(temp["b"], "model.onnx")));
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(temp["a"], "model.onnx")), File.ReadAllBytes(Path.Combine(temp["c"], "model.onnx")));
+    }
+
+    private static string FindSource(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, relative))) return Path.Combine(dir.FullName, relative);
+        throw new FileNotFoundException(relative);
+    }
+}
