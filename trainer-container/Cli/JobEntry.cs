@@ -3,9 +3,5 @@ namespace Pipeline.Trainer.Cli;
 /// <summary>The <c>job</c> command: forwards to the queue worker in Job/.</summary>
 public static class JobEntry
 {
-    public static Task<int> RunAsync(string[] args, CancellationToken ct)
-    {
-        Console.Error.WriteLine("The job command is not built yet.");
-        return Task.FromResult(1);
-    }
+    public static Task<int> RunAsync(string[] args, CancellationToken ct) => Job.JobCommand.RunAsync(args, ct);
 }
