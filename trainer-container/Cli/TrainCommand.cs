@@ -46,7 +46,8 @@ public static class TrainCommand
           --help                     this text
 
         Prints progress per epoch, the files it could not use with reasons, and as its last line on standard
-        output one line of JSON: accuracy, macroF1, logLoss, trainSeconds, imagesPerSecond, modelPath, version.
+        output one line of JSON: accuracy, macroF1, logLoss, trainSeconds, imagesPerSecond (train and validation
+        images over trainSeconds), modelPath, version, skipped, peakMemoryMB.
         Exit codes: 0 trained; 1 failed; 2 refused (bad arguments, fewer than 2 labels, a label with fewer than 5 usable images).
         """;
 
@@ -68,7 +69,8 @@ public static class TrainCommand
             var m = outcome.Manifest;
             foreach (var s in m.Skipped) Console.WriteLine($"skipped {s.Path}: {s.Reason}");
             Console.WriteLine($"test accuracy {m.Metrics.Accuracy:0.0000}, macro F1 {m.Metrics.MacroF1:0.0000} on {m.Metrics.TestImages} images; model in {outcome.ModelFolder}");
-            var trainImages = m.ImageCounts.Values.Sum(c => c["train"]);
+            // Throughput of the whole run over the images it learned from (train and validation).
+            var trainImages = m.ImageCounts.Values.Sum(c => c["train"] + c["validation"]);
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 accuracy = m.Metrics.Accuracy,
@@ -79,6 +81,7 @@ public static class TrainCommand
                 modelPath = Path.GetFullPath(Path.Combine(outcome.ModelFolder, "model.onnx")),
                 version = m.Version,
                 skipped = m.Skipped.Count,
+                peakMemoryMB = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024),
             }));
             return 0;
         }
