@@ -1,0 +1,25 @@
+namespace Pipeline.Core.Contract;
+
+/// <summary>
+/// Every setting (environment variable) the pipeline's code reads in Azure. infra/ sets each one on the service
+/// that reads it; Infra.Tests fails when a name here is missing from the Bicep. Add a name here when code reads a new one.
+/// </summary>
+public static class SettingNames
+{
+    /// <summary>Identity-based connection to the data account (see <see cref="StorageNames.Connection"/>).</summary>
+    public const string StorageBlobServiceUri = StorageNames.Connection + "__blobServiceUri";
+    public const string StorageQueueServiceUri = StorageNames.Connection + "__queueServiceUri";
+    /// <summary><c>managedidentity</c> in Azure.</summary>
+    public const string StorageCredential = StorageNames.Connection + "__credential";
+    /// <summary>Client id of the user-assigned identity the connection uses.</summary>
+    public const string StorageClientId = StorageNames.Connection + "__clientId";
+
+    /// <summary>Which user-assigned identity DefaultAzureCredential (and so the Azure SDK) picks.</summary>
+    public const string AzureClientId = "AZURE_CLIENT_ID";
+
+    /// <summary>Read by the functions app (Split, Score, dispatch), besides the Functions host's own AzureWebJobsStorage__*.</summary>
+    public static readonly string[] Functions = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId];
+
+    /// <summary>Read by the trainer container (<c>trainer job</c>).</summary>
+    public static readonly string[] Trainer = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId, AzureClientId];
+}
