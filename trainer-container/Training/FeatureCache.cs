@@ -23,6 +23,7 @@ public sealed class FeatureCache : IDisposable
     public static FeatureCache Build(ResNetBackbone backbone, IReadOnlyList<LabelledImage> images, int augmented,
         Augmentation? augmentation, int? activationStage, int batchSize, Action<int>? onBatch, CancellationToken ct)
     {
+        var device = backbone.MeanImage.device;
         var views = augmentation is null ? 2 : 1 + augmented;
         var features = new List<Tensor>();
         var activations = new List<Tensor>();
@@ -34,7 +35,7 @@ public sealed class FeatureCache : IDisposable
                     ct.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
                     var batch = images.Skip(start).Take(batchSize).ToList();
-                    var x = Pixels(batch);
+                    var x = Pixels(batch).to(device);
                     if (v > 0) x = augmentation is null ? x.flip(3) : augmentation.Apply(x);
                     var stage = activationStage ?? 4;
                     var bottom = backbone.Bottom(x, stage);

@@ -72,7 +72,7 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
         using var scope = NewDisposeScope();
         var p = nn.functional.softmax(logits, 1);
         p = (p[..images] + p[images..]) / 2;
-        var truth = tensor(labels[..images]);
+        var truth = tensor(labels[..images], device: logits.device);
         var loss = nn.functional.nll_loss(p.clamp_min(1e-7f).log(), truth).item<float>();
         var accuracy = p.argmax(1).eq(truth).to(ScalarType.Float32).mean().item<float>();
         return (loss, accuracy);

@@ -35,7 +35,7 @@ public static partial class TrainingRun
         using var validation = FeatureCache.Build(backbone, data.Validation, 0, null, activationStage, options.BatchSize, OnBatch, ct);
         var featureSeconds = (clock.Elapsed - featureStart).TotalSeconds;
 
-        using var weights = LabelWeights(data, options);
+        using var weights = LabelWeights(data, options).to(backbone.MeanImage.device);
         var loss = new SmoothedLoss(weights, options.LabelSmoothing);
         var headParameters = model.head.parameters().ToList();
         var headOptimizer = Optimizer(options.HeadOptimizer, headParameters, options.HeadLearningRate, options.WeightDecay);
@@ -68,14 +68,15 @@ public static partial class TrainingRun
         for (var start = 0; start < rows.Length; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            var index = tensor(rows[start..Math.Min(start + batchSize, rows.Length)].Select(r => (long)r).ToArray());
-            var labels = tensor(index.data<long>().ToArray().Select(r => train.Labels[r]).ToArray());
+            var batch = rows[start..Math.Min(start + batchSize, rows.Length)];
+            var index = tensor(batch.Select(r => (long)r).ToArray(), device: train.Features.device);
+            var labels = tensor(batch.Select(r => train.Labels[r]).ToArray(), device: train.Features.device);
             var logits = model.HeadLogits(train.Features.index_select(0, index));
             var l = loss.forward(logits, labels);
             optimizer.zero_grad();
             l.backward();
             optimizer.step();
-            total += l.item<float>() * index.shape[0];
+            total += l.item<float>() * batch.Length;
             correct += logits.argmax(1).eq(labels).sum().item<long>();
         }
         model.dropout.eval();
@@ -94,8 +95,9 @@ public static partial class TrainingRun
         {
             using var scope = NewDisposeScope();
             var batch = rows[start..Math.Min(start + batchSize, rows.Length)];
-            var labels = tensor(batch.Select(r => train.Labels[r]).ToArray());
-            var activations = train.Activations!.index_select(0, tensor(batch.Select(r => (long)r).ToArray())).to(ScalarType.Float32);
+            var device = train.Activations!.device;
+            var labels = tensor(batch.Select(r => train.Labels[r]).ToArray(), device: device);
+            var activations = train.Activations.index_select(0, tensor(batch.Select(r => (long)r).ToArray(), device: device)).to(ScalarType.Float32);
             var logits = model.HeadLogits(model.backbone.Top(activations, stage));
             var l = loss.forward(logits, labels);
             foreach (var o in optimizers) o.zero_grad();

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Diagnostics;
 using System.Text.Json;
 using Pipeline.Core.Contract;
@@ -37,6 +38,7 @@ public static partial class TrainingRun
     {
         var options = request.Options;
         var clock = Stopwatch.StartNew();
+        progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null, $"training on {TrainingDevice.Describe()}"));
         var data = ImageSet.Load(request.DataFolder, request.TestFolder, options, ct: ct);
         var loadSeconds = clock.Elapsed.TotalSeconds;
         progress?.Report(new TrainingProgress("load", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
@@ -45,13 +47,14 @@ public static partial class TrainingRun
         manual_seed(options.Seed);
         var history = new List<EpochRecord>();
         using var model = new Classifier(BackboneWeights.Load(), data.Labels.Count, options.Dropout);
+        model.to(TrainingDevice.Current);
         model.eval();
         var times = Fit(model, data, options, progress, history, clock, ct);
 
         Directory.CreateDirectory(request.OutFolder);
         var modelBytes = OnnxExport.ToBytes(model, options.FlipTestTimeAugmentation);
         File.WriteAllBytes(Path.Combine(request.OutFolder, Scorer.ModelFile), modelBytes);
-        model.save(Path.Combine(request.OutFolder, CheckpointFile));
+        model.to(CPU).save(Path.Combine(request.OutFolder, CheckpointFile));
 
         // Evaluate with the exported model and the scorer the HTTP endpoint uses: what is reported is what is served.
         var evaluateStart = clock.Elapsed;
@@ -67,7 +70,7 @@ public static partial class TrainingRun
             Metrics = new Metrics(),
             Thresholds = new Dictionary<string, double>(),
             Timings = new Timings(0, 0, 0, 0, 0, 0, 0, 0),
-            Device = DeviceName(),
+            Device = TrainingDevice.Describe(),
             PackageVersions = PackageVersions(),
             Skipped = data.Skipped,
             History = history,
@@ -102,8 +105,6 @@ public static partial class TrainingRun
         }
         return rows;
     }
-
-    private static string DeviceName() => $"cpu ({Environment.ProcessorCount} cores, {get_num_threads()} threads)";
 
     private static Dictionary<string, string> PackageVersions() => new()
     {
