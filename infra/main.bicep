@@ -1,5 +1,5 @@
 // `azd up` entry point: one resource group with the whole pipeline, secure by default.
-// Resources and identities are pictured, and the role table explained, in docs/deployment.md.
+// Resources and identities are pictured, and the role table explained, in the README's Deployment section.
 targetScope = 'subscription'
 
 @minLength(1)

@@ -1,4 +1,4 @@
-// Who may do what, and nothing more. docs/deployment.md has this as a table; Infra.Tests checks it.
+// Who may do what, and nothing more. the README's Deployment section has this as a table; Infra.Tests checks it.
 param dataAccountName string
 param hostAccountName string
 param registryName string

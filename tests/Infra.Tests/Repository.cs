@@ -12,6 +12,16 @@ public static class Repository
 
     public static string Read(string relative) => File.ReadAllText(PathOf(relative));
 
+    /// <summary>A markdown file's text from <paramref name="heading"/> up to the next heading of the same level.</summary>
+    public static string Section(string relative, string heading)
+    {
+        var text = Read(relative);
+        var start = text.IndexOf($"\n{heading}\n", StringComparison.Ordinal);
+        if (start < 0) throw new InvalidOperationException($"{relative} has no '{heading}' section.");
+        var next = text.IndexOf($"\n{heading.Split(' ')[0]} ", start + heading.Length + 2, StringComparison.Ordinal);
+        return next < 0 ? text[start..] : text[start..next];
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

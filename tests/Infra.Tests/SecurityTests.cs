@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Pipeline.Infra.Tests;
 
-/// <summary>Secure by default: Entra ID everywhere, no keys in settings, and the role table of docs/deployment.md.</summary>
+/// <summary>Secure by default: Entra ID everywhere, no keys in settings, and the role table of the README's Deployment section.</summary>
 [Collection(SnapshotCollection.Name)]
 public sealed class SecurityTests(DefaultSnapshot fixture)
 {
@@ -18,7 +18,7 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
         ["7f951dda-4ed3-4680-a7ca-43fe172d538d"] = "AcrPull",
     };
 
-    // The table in docs/deployment.md, row for row: (who, role, on what).
+    // The table in the README's Deployment section, row for row: (who, role, on what).
     private static readonly (string Who, string Role, string Scope)[] RoleTable =
     [
         ("functions", "Storage Blob Data Owner", "host account"),
@@ -105,9 +105,9 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
     }
 
     [Fact]
-    public void Role_table_is_the_one_in_the_deployment_doc()
+    public void Role_table_is_the_one_in_the_README()
     {
-        var doc = Repository.Read("docs/deployment.md");
+        var doc = Repository.Section("README.md", "## Deployment");
         Assert.All(RoleTable, r => Assert.Contains($"| {r.Who} | {r.Role} | {r.Scope} |", doc));
     }
 
