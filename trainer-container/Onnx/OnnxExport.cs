@@ -30,12 +30,54 @@ public static class OnnxExport
             g.Node("Concat", [x, "flipped"], ["both"], a => a.Int("axis", 0));
             x = "both";
         }
+        x = Backbone(g, backbone, x, tapStage: null, out _);
+        g.Initializer("head_weight", model.head.weight!);
+        g.Initializer("head_bias", model.head.bias!);
+        g.Node("Gemm", [x, "head_weight", "head_bias"], ["logits"], a => a.Int("transB", 1));
+        if (flipAverage)
+        {
+            g.Node("Softmax", ["logits"], ["both_probabilities"], a => a.Int("axis", 1));
+            g.Initializer("pair_shape", [3], [2L, -1, model.Labels]);
+            g.Node("Reshape", ["both_probabilities", "pair_shape"], ["pairs"]);
+            g.Node("ReduceMean", ["pairs"], [Scorer.OutputName], a => a.Ints("axes", 0).Int("keepdims", 0));
+        }
+        else g.Node("Softmax", ["logits"], [Scorer.OutputName], a => a.Int("axis", 1));
+        return g.Model([(Scorer.OutputName, model.Labels)]);
+    }
+
+    public const string FeaturesOutput = "features";
+    public const string ActivationsOutput = "activations";
+
+    /// <summary>
+    /// The frozen backbone alone, for the trainer's cached passes under ONNX Runtime (faster than libtorch on CPUs):
+    /// pixels in; pooled features out, and the activations entering stage <paramref name="activationStage"/> when given.
+    /// </summary>
+    public static byte[] FeatureExtractor(ResNetBackbone backbone, int? activationStage)
+    {
+        var g = new GraphWriter();
+        var pooled = Backbone(g, backbone, Scorer.InputName, activationStage, out var tap);
+        g.Node("Identity", [pooled], [FeaturesOutput]);
+        List<(string, long)> outputs = [(FeaturesOutput, ResNetBackbone.Features)];
+        if (tap is not null)
+        {
+            g.Node("Identity", [tap], [ActivationsOutput]);
+            outputs.Add((ActivationsOutput, -1));
+        }
+        return g.Model(outputs);
+    }
+
+    /// <summary>Mean subtraction, stem, four stages, global average pooling; returns the pooled features' name.</summary>
+    private static string Backbone(GraphWriter g, ResNetBackbone backbone, string input, int? tapStage, out string? tap)
+    {
+        tap = null;
         g.Initializer("mean", backbone.MeanImage);
-        g.Node("Sub", [x, "mean"], ["centred"]);
-        x = g.ConvBn("stem", "centred", backbone.conv1, backbone.bn1, relu: true);
+        g.Node("Sub", [input, "mean"], ["centred"]);
+        var x = g.ConvBn("stem", "centred", backbone.conv1, backbone.bn1, relu: true);
         g.Node("MaxPool", [x], ["stem_pool"], a => a.Ints("kernel_shape", 3, 3).Ints("strides", 2, 2).Ints("pads", 1, 1, 1, 1));
         x = "stem_pool";
         for (var s = 0; s < 4; s++)
+        {
+            if (s == tapStage) tap = x;
             for (var b = 0; b < backbone.Stages[s].Count; b++)
             {
                 var block = backbone.Stages[s][b];
@@ -47,20 +89,10 @@ public static class OnnxExport
                 g.Node("Relu", [$"{name}_sum"], [$"{name}_out"]);
                 x = $"{name}_out";
             }
-        g.Node("GlobalAveragePool", [x], ["pooled"]);
-        g.Node("Flatten", ["pooled"], ["features"], a => a.Int("axis", 1));
-        g.Initializer("head_weight", model.head.weight!);
-        g.Initializer("head_bias", model.head.bias!);
-        g.Node("Gemm", ["features", "head_weight", "head_bias"], ["logits"], a => a.Int("transB", 1));
-        if (flipAverage)
-        {
-            g.Node("Softmax", ["logits"], ["both_probabilities"], a => a.Int("axis", 1));
-            g.Initializer("pair_shape", [3], [2L, -1, model.Labels]);
-            g.Node("Reshape", ["both_probabilities", "pair_shape"], ["pairs"]);
-            g.Node("ReduceMean", ["pairs"], [Scorer.OutputName], a => a.Ints("axes", 0).Int("keepdims", 0));
         }
-        else g.Node("Softmax", ["logits"], [Scorer.OutputName], a => a.Int("axis", 1));
-        return g.Model(model.Labels);
+        g.Node("GlobalAveragePool", [x], ["pooled"]);
+        g.Node("Flatten", ["pooled"], ["pooled_features"], a => a.Int("axis", 1));
+        return "pooled_features";
     }
 
     private sealed class GraphWriter
@@ -108,10 +140,12 @@ public static class OnnxExport
         private void AddTensor(string name, long[] dims, int type, ReadOnlySpan<byte> raw) =>
             graph.Message(5, new ProtoWriter().PackedInt64s(1, dims).Int64(2, type).String(8, name).Bytes(9, raw));
 
-        public byte[] Model(int labels)
+        /// <param name="outputs">Name and size of the last dimension of each output; -1 leaves the shape open.</param>
+        public byte[] Model(IEnumerable<(string Name, long Size)> outputs)
         {
             graph.Message(11, ValueInfo(Scorer.InputName, new ProtoWriter().String(2, "batch"), Dim(3), Dim(Preprocessing.Size), Dim(Preprocessing.Size)));
-            graph.Message(12, ValueInfo(Scorer.OutputName, new ProtoWriter().String(2, "batch"), Dim(labels)));
+            foreach (var (name, size) in outputs)
+                graph.Message(12, size < 0 ? UnshapedValueInfo(name) : ValueInfo(name, new ProtoWriter().String(2, "batch"), Dim(size)));
             return new ProtoWriter()
                 .Int64(1, 7) // IR version 7 goes with opset 13
                 .String(2, "pipeline-trainer")
@@ -119,6 +153,9 @@ public static class OnnxExport
                 .Message(8, new ProtoWriter().String(1, "").Int64(2, 13))
                 .ToArray();
         }
+
+        private static ProtoWriter UnshapedValueInfo(string name) =>
+            new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, new ProtoWriter().Int64(1, Float)));
 
         private static ProtoWriter Dim(long value) => new ProtoWriter().Int64(1, value);
 

@@ -1,4 +1,3 @@
-using Pipeline.Trainer.Model;
 using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
@@ -20,15 +19,16 @@ public sealed class FeatureCache : IDisposable
     /// Views of each image: for training, the plain image then <paramref name="augmented"/> augmented ones; for
     /// evaluation (<paramref name="augmentation"/> null), the plain image and its mirror image.
     /// </summary>
-    public static FeatureCache Build(ResNetBackbone backbone, IReadOnlyList<LabelledImage> images, int augmented,
-        Augmentation? augmentation, int? activationStage, int batchSize, Action<int>? onBatch, CancellationToken ct)
+    public static FeatureCache Build(FeatureExtractor extractor, Device device, IReadOnlyList<LabelledImage> images, int augmented,
+        Augmentation? augmentation, bool withActivations, int batchSize, Action<int>? onBatch, CancellationToken ct)
     {
-        var device = backbone.MeanImage.device;
         var views = augmentation is null ? 2 : 1 + augmented;
-        var features = new List<Tensor>();
-        var activations = new List<Tensor>();
+        var rows = (long)views * images.Count;
+        // Filled in place, batch by batch: concatenating at the end would hold the cache twice at the peak.
+        Tensor? features = null, activations = null;
         using (inference_mode())
         {
+            long row = 0;
             for (var v = 0; v < views; v++)
                 for (var start = 0; start < images.Count; start += batchSize)
                 {
@@ -37,23 +37,26 @@ public sealed class FeatureCache : IDisposable
                     var batch = images.Skip(start).Take(batchSize).ToList();
                     var x = Pixels(batch).to(device);
                     if (v > 0) x = augmentation is null ? x.flip(3) : augmentation.Apply(x);
-                    var stage = activationStage ?? 4;
-                    var bottom = backbone.Bottom(x, stage);
-                    features.Add(backbone.Top(bottom, stage).MoveToOuterDisposeScope());
-                    if (activationStage is not null) activations.Add(bottom.to(ScalarType.Float16).MoveToOuterDisposeScope());
+                    var (f, a) = extractor.Run(x);
+                    features ??= zeros([rows, f.shape[1]], device: device).MoveToOuterDisposeScope();
+                    features.narrow(0, row, batch.Count).copy_(f);
+                    if (withActivations)
+                    {
+                        activations ??= zeros([rows, .. a!.shape[1..]], ScalarType.Float16, device).MoveToOuterDisposeScope();
+                        activations.narrow(0, row, batch.Count).copy_(a!);
+                    }
+                    row += batch.Count;
                     onBatch?.Invoke(batch.Count);
                 }
         }
-        var labels = Enumerable.Range(0, views).SelectMany(_ => images.Select(i => (long)i.Label)).ToArray();
-        var cache = new FeatureCache
+        return new FeatureCache
         {
-            Features = Concat(features),
-            Activations = activationStage is null ? null : Concat(activations),
-            Labels = labels,
+            Features = features ?? zeros(0, 512),
+            Activations = activations,
+            Labels = Enumerable.Range(0, views).SelectMany(_ => images.Select(i => (long)i.Label)).ToArray(),
             Images = images.Count,
             Views = views,
         };
-        return cache;
     }
 
     /// <summary>A batch of images as float BGR 0-255 pixels, N x 3 x 224 x 224.</summary>
@@ -63,14 +66,6 @@ public sealed class FeatureCache : IDisposable
         for (var i = 0; i < batch.Count; i++) batch[i].Pixels.CopyTo(bytes, i * batch[i].Pixels.Length);
         using var raw = tensor(bytes, [batch.Count, 3, 224, 224]);
         return raw.to(ScalarType.Float32);
-    }
-
-    private static Tensor Concat(List<Tensor> parts)
-    {
-        if (parts.Count == 0) return zeros(0);
-        var all = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return all;
     }
 
     public void Dispose()

@@ -35,6 +35,7 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
             trainSeconds += (clock.Elapsed - t0).TotalSeconds;
             images += seen;
             var (valLoss, valAccuracy) = validate();
+            NativeHeap.Trim();
             var improved = valLoss < best - 1e-6;
             if (improved)
             {
@@ -56,7 +57,11 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
         Seconds = (clock.Elapsed - started).TotalSeconds;
     }
 
-    private List<Tensor> Snapshot() => trained.Select(p => p.detach().clone()).ToList();
+    private List<Tensor> Snapshot()
+    {
+        using var _ = no_grad();
+        return trained.Select(p => p.clone()).ToList();
+    }
 
     private void Restore(List<Tensor> snapshot)
     {

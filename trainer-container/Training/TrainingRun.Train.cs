@@ -9,6 +9,9 @@ namespace Pipeline.Trainer.Training;
 /// <summary>The two stages: the head on cached features of a frozen backbone, then the top stages fine-tuned at a lower rate.</summary>
 public static partial class TrainingRun
 {
+    // Backbone passes go 16 images at a time: as fast as 32 on these CPUs, with half the peak memory.
+    private const int FeatureBatch = 16;
+
     private sealed record StageTimes(double FeatureSeconds, double FeatureImagesPerSecond, double HeadSeconds, double FineTuneSeconds, double FineTuneImagesPerSecond);
 
     private static StageTimes Fit(Classifier model, ImageSet data, TrainingOptions options, IProgress<TrainingProgress>? progress,
@@ -30,9 +33,17 @@ public static partial class TrainingRun
             progress?.Report(new TrainingProgress("features", done, total, 0, 0, null, null, done / Math.Max(seconds, 1e-9), clock.Elapsed,
                 TimeSpan.FromSeconds(seconds / done * (total - done))));
         }
-        using var train = FeatureCache.Build(backbone, data.Train, options.AugmentedViews, new Augmentation(options.Augmentation, random),
-            activationStage, options.BatchSize, OnBatch, ct);
-        using var validation = FeatureCache.Build(backbone, data.Validation, 0, null, activationStage, options.BatchSize, OnBatch, ct);
+        var device = backbone.MeanImage.device;
+        FeatureCache train, validation;
+        using (var extractor = new FeatureExtractor(backbone, activationStage, useOnnxRuntime: device.type == TorchSharp.DeviceType.CPU))
+        {
+            train = FeatureCache.Build(extractor, device, data.Train, options.AugmentedViews, new Augmentation(options.Augmentation, random),
+                fineTune, FeatureBatch, OnBatch, ct);
+            validation = FeatureCache.Build(extractor, device, data.Validation, 0, null, fineTune, FeatureBatch, OnBatch, ct);
+        }
+        NativeHeap.Trim();
+        using var trainCache = train;
+        using var validationCache = validation;
         var featureSeconds = (clock.Elapsed - featureStart).TotalSeconds;
 
         using var weights = LabelWeights(data, options).to(backbone.MeanImage.device);

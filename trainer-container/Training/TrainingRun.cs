@@ -94,7 +94,7 @@ public static partial class TrainingRun
     }
 
     /// <summary>Probabilities of images already preprocessed by <see cref="ImageSet"/>, in batches.</summary>
-    public static List<float[]> Probabilities(Scorer scorer, IReadOnlyList<LabelledImage> images, int batch = 32)
+    public static List<float[]> Probabilities(Scorer scorer, IReadOnlyList<LabelledImage> images, int batch = 16)
     {
         var rows = new List<float[]>();
         for (var start = 0; start < images.Count; start += batch)

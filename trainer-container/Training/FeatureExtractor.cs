@@ -1,0 +1,64 @@
+using Microsoft.ML.OnnxRuntime;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+using Tensor = TorchSharp.torch.Tensor;
+using Pipeline.Core.Scoring;
+using Pipeline.Trainer.Model;
+using Pipeline.Trainer.Onnx;
+using static TorchSharp.torch;
+
+namespace Pipeline.Trainer.Training;
+
+/// <summary>
+/// The frozen backbone's passes: pooled features, and the activations entering the stages to fine-tune.
+/// On a CPU they run under ONNX Runtime, about two and a half times faster than libtorch here; on a GPU, in TorchSharp.
+/// Both give the same numbers within 1e-4 (the parity tests prove the export).
+/// </summary>
+public sealed class FeatureExtractor : IDisposable
+{
+    private readonly ResNetBackbone backbone;
+    private readonly int? activationStage;
+    private readonly InferenceSession? session;
+
+    public FeatureExtractor(ResNetBackbone backbone, int? activationStage, bool useOnnxRuntime)
+    {
+        this.backbone = backbone;
+        this.activationStage = activationStage;
+        if (useOnnxRuntime)
+        {
+            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            session = new InferenceSession(OnnxExport.FeatureExtractor(backbone, activationStage), options);
+        }
+    }
+
+    /// <summary>Features (N x 512) and, when asked for, activations (half precision) of a batch of pixels.</summary>
+    public (Tensor Features, Tensor? Activations) Run(Tensor pixels)
+    {
+        if (session is null)
+        {
+            using var scope = NewDisposeScope();
+            var stage = activationStage ?? 4;
+            var bottom = backbone.Bottom(pixels, stage);
+            var features = backbone.Top(bottom, stage).MoveToOuterDisposeScope();
+            return (features, activationStage is null ? null : bottom.to(ScalarType.Float16).MoveToOuterDisposeScope());
+        }
+        using var cpu = pixels.cpu().contiguous();
+        var input = new DenseTensor(cpu.data<float>().ToArray(), pixels.shape.Select(d => (int)d).ToArray());
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(Scorer.InputName, input)]);
+        Tensor? activations = null;
+        Tensor? pooled = null;
+        foreach (var r in results)
+        {
+            var t = r.AsTensor<float>().ToDenseTensor();
+            var value = tensor(t.Buffer.ToArray(), t.Dimensions.ToArray().Select(d => (long)d).ToArray());
+            if (r.Name == OnnxExport.ActivationsOutput)
+            {
+                activations = value.to(ScalarType.Float16);
+                value.Dispose();
+            }
+            else pooled = value;
+        }
+        return (pooled!.to(pixels.device), activations?.to(pixels.device));
+    }
+
+    public void Dispose() => session?.Dispose();
+}
