@@ -26,6 +26,8 @@ public static class LocalHost
         builder.Services.AddPipeline(builder.Configuration);
         builder.Services.AddSingleton<TrainerProcess>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerProcess>());
+        builder.Services.AddSingleton<UploadSweep>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UploadSweep>());
         builder.Services.AddSingleton<ITypeLocator>(new TriggerTypes());
         builder.Host.ConfigureWebJobs(webJobs =>
         {

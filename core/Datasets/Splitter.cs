@@ -51,6 +51,7 @@ public sealed class Splitter(PipelineStorage storage, Rejections rejections, Tra
         try
         {
             header = ImageFile.Identify(new MemoryStream(content, writable: false), limits);
+            if (ImageCompleteness.Check(content, header.Format) is { } truncated) throw new ImageRejectedException(truncated);
             using var decoded = ImageFile.Decode(new MemoryStream(content, writable: false), limits); // proves every pixel decodes
         }
         catch (ImageRejectedException e) { return await RejectAsync(path, e.Reason, content.Length, ct); }

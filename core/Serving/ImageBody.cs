@@ -37,6 +37,7 @@ public static class ImageBody
         {
             return (null, ApiResult.Fail(400, "Corrupt image", $"'{name}' has a corrupt header: {e.Message}"));
         }
+        if (Datasets.ImageCompleteness.Check(upload.Content, format.Name) is { } truncated) return (null, ApiResult.Fail(400, "Corrupt image", $"'{name}': {truncated}"));
         try { return (ImageFile.Decode(new MemoryStream(upload.Content, writable: false), limits), null); }
         catch (ImageRejectedException e) { return (null, ApiResult.Fail(400, "Corrupt image", $"'{name}': {e.Reason}")); }
     }

@@ -33,6 +33,7 @@ public sealed record TrainingJob
     /// <summary>A request that came while this job was queued or running; it is dispatched when this one ends.</summary>
     public TrainingRequestRecord? Next { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsActive => State is TrainingState.Queued or TrainingState.Running;
 }
 

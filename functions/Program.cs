@@ -1,0 +1,11 @@
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Pipeline.Core.Storage;
+
+// The function app: thin triggers over the services in core/, configured from app settings (Storage, Pipeline__*).
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.Services.AddProblemDetails();
+builder.Services.AddPipeline(builder.Configuration);
+builder.Build().Run();
