@@ -19,6 +19,8 @@ public static class LocalHost
         });
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
 
+        // Expected 404s (no latest.json yet, no rejection to clear) are not warnings.
+        builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
         builder.Services.Configure<LocalOptions>(builder.Configuration.GetSection("Local"));
         var port = builder.Configuration.GetValue("Local:Port", 7071);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

@@ -27,7 +27,7 @@ public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposab
     {
         Volatile.Write(ref latest, value);
         logger.LogInformation("{Dataset} {Stage} epoch {Epoch}/{Epochs} loss {Loss:0.###} accuracy {Accuracy:0.###} {Message}",
-            job.Dataset, value.Stage, value.Epoch, value.Epochs, value.Loss, value.Accuracy, value.Message);
+            job.Dataset, value.Stage, value.Epoch, value.Epochs, value.Loss, value.Accuracy, value.Message ?? "");
     }
 
     private async Task WriteLoopAsync(CancellationToken ct)
