@@ -21,7 +21,14 @@ public sealed record TrainingRequest(string DataFolder, string? TestFolder, stri
 public sealed record TrainingProgress(string Stage, int Epoch, int Epochs, double Loss, double Accuracy,
     double? ValidationLoss, double? ValidationAccuracy, double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Remaining, string? Message = null);
 
-public sealed record TrainingOutcome(ModelManifest Manifest, string ModelFolder);
+/// <summary>A trained model version, and what the report needs that model.json does not hold: each test image's probabilities.</summary>
+public sealed record TrainingOutcome(ModelManifest Manifest, string ModelFolder)
+{
+    public IReadOnlyList<TestPrediction> TestPredictions { get; init; } = [];
+}
+
+/// <summary>One test image: its file, true label index, probabilities per label (in manifest order) and its 224 x 224 BGR pixels.</summary>
+public sealed record TestPrediction(string Path, int Label, float[] Probabilities, byte[] Pixels);
 
 /// <summary>Refused datasets (fewer than 2 labels, a label with fewer than 5 usable images): the command line exits 2.</summary>
 public sealed class DatasetRefusedException(string reason) : Exception(reason);
@@ -76,7 +83,8 @@ public static partial class TrainingRun
             History = history,
         };
         using var scorer = new Scorer(modelBytes, draft);
-        var metrics = Evaluation.Measure(Probabilities(scorer, data.Test), data.Test.Select(t => t.Label).ToList(), data.Labels);
+        var testProbabilities = Probabilities(scorer, data.Test);
+        var metrics = Evaluation.Measure(testProbabilities, data.Test.Select(t => t.Label).ToList(), data.Labels);
         var thresholds = data.Validation.Count == 0
             ? data.Labels.ToDictionary(l => l, _ => 0.5)
             : Evaluation.Thresholds(Probabilities(scorer, data.Validation), data.Validation.Select(t => t.Label).ToList(), data.Labels);
@@ -90,7 +98,10 @@ public static partial class TrainingRun
                 times.FeatureImagesPerSecond, times.FineTuneImagesPerSecond),
         };
         File.WriteAllText(Path.Combine(request.OutFolder, Scorer.ManifestFile), JsonSerializer.Serialize(manifest, Json.Options));
-        return new TrainingOutcome(manifest, request.OutFolder);
+        return new TrainingOutcome(manifest, request.OutFolder)
+        {
+            TestPredictions = data.Test.Select((t, i) => new TestPrediction(t.Path, t.Label, testProbabilities[i], t.Pixels)).ToList(),
+        };
     }
 
     /// <summary>Probabilities of images already preprocessed by <see cref="ImageSet"/>, in batches.</summary>
