@@ -144,9 +144,11 @@ public sealed class Azurite : IAsyncDisposable
         catch (InvalidOperationException) { }
     }
 
+    private int disposed;
+
     public async ValueTask DisposeAsync()
     {
-        if (process is null) return;
+        if (process is null || Interlocked.Exchange(ref disposed, 1) == 1) return;
         Kill();
         await process.WaitForExitAsync();
         process.Dispose();

@@ -99,6 +99,28 @@ foreach (var clients in new[] { 1, 8 })
     Console.WriteLine($"| scoring, {clients} client(s) | p50 {Percentile(sorted, 50):0.0} ms, p99 {Percentile(sorted, 99):0.0} ms, {requests / wall.Elapsed.TotalSeconds:0.0} images/s ({requests} requests) |");
 }
 
+// 5. Upload-to-split latency on an idle pipeline: one image at a time, each waited for.
+var idle = new List<double>();
+foreach (var file in files.Take(20))
+{
+    var bytes = await File.ReadAllBytesAsync(file);
+    var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+    var label = Path.GetFileName(Path.GetDirectoryName(file))!;
+    var one = Stopwatch.StartNew();
+    await storage.Uploads.GetBlobClient($"idle/{label}/{Path.GetFileName(file)}").UploadAsync(new BinaryData(bytes));
+    var uploaded = one.Elapsed.TotalMilliseconds;
+    var found = false;
+    while (!found && one.Elapsed < TimeSpan.FromMinutes(2))
+    {
+        foreach (var container in new[] { storage.Train, storage.Test })
+            await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"idle/{label}/{hash[..32]}", default)) found = true;
+        if (!found) await Task.Delay(50);
+    }
+    idle.Add(one.Elapsed.TotalMilliseconds - uploaded);
+}
+idle.Sort();
+Console.WriteLine($"| upload to split latency, idle (one at a time) | p50 {Percentile(idle, 50) / 1000:0.00} s, max {idle.Max() / 1000:0.00} s ({idle.Count} images) |");
+
 await host.StopAsync();
 await azurite.DisposeAsync();
 try { Directory.Delete(data, recursive: true); } catch (IOException) { }
