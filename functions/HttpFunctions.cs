@@ -18,7 +18,11 @@ public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores)
 
     [Function("Dataset")]
     public Task<IResult> GetAsync([HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.Dataset)] HttpRequest request, string dataset,
-        CancellationToken ct) => PipelineApi.GetAsync(datasets, dataset, ct);
+        CancellationToken ct) => PipelineApi.GetAsync(datasets, request, dataset, ct);
+
+    [Function("Report")]
+    public Task<IResult> ReportAsync([HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.Report)] HttpRequest request, string dataset,
+        CancellationToken ct) => PipelineApi.ReportAsync(datasets, request, dataset, ct);
 
     [Function("Train")]
     public Task<IResult> TrainAsync([HttpTrigger(AuthorizationLevel.Function, "post", Route = PipelineApi.Train)] HttpRequest request, string dataset,

@@ -1,21 +1,59 @@
+using System.Text.Json;
+using Azure;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Datasets;
+using Pipeline.Core.Storage;
 using Pipeline.Core.Training;
 
 namespace Pipeline.Core.Serving;
 
-/// <summary>GET /api/datasets, GET /api/datasets/{dataset} and POST /api/datasets/{dataset}/train.</summary>
-public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch)
+/// <summary>GET /api/datasets, GET /api/datasets/{dataset}, GET /api/datasets/{dataset}/report and POST /api/datasets/{dataset}/train.</summary>
+public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelVersions versions, PipelineStorage storage)
 {
+    /// <summary>The trainer's report beside each version's model (trainer-container/Report/ReportWriter.cs writes it).</summary>
+    public const string ReportFile = "report.html";
+
     public async Task<ApiResult> ListAsync(CancellationToken ct) => ApiResult.Ok(new { datasets = await status.ListAsync(ct) });
 
-    public async Task<ApiResult> GetAsync(string dataset, CancellationToken ct)
+    public Task<ApiResult> GetAsync(string dataset, CancellationToken ct) => GetAsync(dataset, null, ct);
+
+    /// <param name="reportUrl">Where this request's caller finds the report route; the answer links it when the promoted version has a report.</param>
+    public async Task<ApiResult> GetAsync(string dataset, string? reportUrl, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
-        return await status.ReadAsync(dataset, ct) is { } found
-            ? ApiResult.Ok(found)
-            : ApiResult.Fail(404, "Unknown dataset", $"There is no dataset '{dataset}'. Upload images to uploads/{dataset}/<label>/ first.");
+        if (await status.ReadAsync(dataset, ct) is not { } found)
+            return ApiResult.Fail(404, "Unknown dataset", $"There is no dataset '{dataset}'. Upload images to uploads/{dataset}/<label>/ first.");
+        if (reportUrl is null || found.Model is null || !await ReportExistsAsync(dataset, found.Model.Version, ct)) return ApiResult.Ok(found);
+        var json = JsonSerializer.SerializeToNode(found, Json.Options)!.AsObject();
+        json["report"] = reportUrl;
+        return ApiResult.Ok(json);
     }
+
+    /// <summary>The report of <paramref name="version"/>, or of the promoted version: one self-contained HTML page.</summary>
+    public async Task<ApiResult> ReportAsync(string dataset, string? version, CancellationToken ct)
+    {
+        if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
+        if (string.IsNullOrEmpty(version))
+        {
+            var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
+            if (latest is null)
+                return ApiResult.Fail(404, "No model yet", $"Dataset '{dataset}' has no promoted model, so no report. Train it first (POST /api/datasets/{dataset}/train).");
+            version = latest.Version;
+        }
+        else if (version.Contains('/') || version.Contains("..")) return ApiResult.Fail(400, "Invalid version", "A version is a name such as 20261128-180512-3fa2c1.");
+        try
+        {
+            var content = await storage.Models.GetBlobClient($"{dataset}/{version}/{ReportFile}").DownloadContentAsync(ct);
+            return ApiResult.Ok(new ApiFile(content.Value.Content, "text/html; charset=utf-8"));
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return ApiResult.Fail(404, "No report", $"Dataset '{dataset}' has no report for version '{version}': the version does not exist or was trained before reports were written.");
+        }
+    }
+
+    private async Task<bool> ReportExistsAsync(string dataset, string version, CancellationToken ct) =>
+        (await storage.Models.GetBlobClient($"{dataset}/{version}/{ReportFile}").ExistsAsync(ct)).Value;
 
     /// <summary>Body: training options as JSON (empty for the dataset's train.json or the default). 202 when queued, 200 when nothing new.</summary>
     public async Task<ApiResult> TrainAsync(string dataset, string body, CancellationToken ct)
@@ -34,5 +72,8 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         };
     }
 }
+
+/// <summary>An answer that is a file, not JSON (the report).</summary>
+public sealed record ApiFile(BinaryData Content, string ContentType);
 
 public sealed record TrainResponse(string Dataset, string Result, string Message, TrainingJob? Job);

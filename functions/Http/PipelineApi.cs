@@ -16,6 +16,7 @@ public static class PipelineApi
     public const string Datasets = "datasets";
     public const string Dataset = "datasets/{dataset}";
     public const string Train = "datasets/{dataset}/train";
+    public const string Report = "datasets/{dataset}/report";
     public const string Score = "score/{dataset}";
 
     /// <summary>The local host's routes under /api, as the function app serves them.</summary>
@@ -23,7 +24,8 @@ public static class PipelineApi
     {
         var api = app.MapGroup("/api");
         api.MapGet(Datasets, (DatasetApi datasets, CancellationToken ct) => ListAsync(datasets, ct));
-        api.MapGet(Dataset, (string dataset, DatasetApi datasets, CancellationToken ct) => GetAsync(datasets, dataset, ct));
+        api.MapGet(Dataset, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) => GetAsync(datasets, request, dataset, ct));
+        api.MapGet(Report, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) => ReportAsync(datasets, request, dataset, ct));
         api.MapPost(Train, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) => TrainAsync(datasets, request, dataset, ct));
         api.MapPost(Score, (HttpRequest request, string dataset, ScoreService scores, CancellationToken ct) => ScoreAsync(scores, request, dataset, ct));
         return app;
@@ -31,7 +33,17 @@ public static class PipelineApi
 
     public static async Task<IResult> ListAsync(DatasetApi datasets, CancellationToken ct) => (await datasets.ListAsync(ct)).ToHttp();
 
-    public static async Task<IResult> GetAsync(DatasetApi datasets, string dataset, CancellationToken ct) => (await datasets.GetAsync(dataset, ct)).ToHttp();
+    /// <summary>The answer links the promoted version's report by this request's own address (keeping a function key's <c>code</c>).</summary>
+    public static async Task<IResult> GetAsync(DatasetApi datasets, HttpRequest request, string dataset, CancellationToken ct)
+    {
+        var code = request.Query.TryGetValue("code", out var key) ? $"?code={Uri.EscapeDataString(key.ToString())}" : "";
+        var reportUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path.Value?.TrimEnd('/')}/report{code}";
+        return (await datasets.GetAsync(dataset, reportUrl, ct)).ToHttp();
+    }
+
+    /// <summary>GET .../report[?version=v]: the report page itself, as HTML.</summary>
+    public static async Task<IResult> ReportAsync(DatasetApi datasets, HttpRequest request, string dataset, CancellationToken ct) =>
+        (await datasets.ReportAsync(dataset, request.Query["version"].FirstOrDefault(), ct)).ToHttp();
 
     public static async Task<IResult> TrainAsync(DatasetApi datasets, HttpRequest request, string dataset, CancellationToken ct)
     {
@@ -92,7 +104,10 @@ public static class PipelineApi
         return memory.ToArray();
     }
 
-    public static IResult ToHttp(this ApiResult result) => result.Problem is { } problem
-        ? Results.Problem(detail: problem.Detail, statusCode: problem.Status, title: problem.Title)
-        : Results.Json(result.Value, Json.Options, statusCode: result.Status);
+    public static IResult ToHttp(this ApiResult result) => result switch
+    {
+        { Problem: { } problem } => Results.Problem(detail: problem.Detail, statusCode: problem.Status, title: problem.Title),
+        { Value: ApiFile file } => Results.Bytes(file.Content.ToArray(), file.ContentType),
+        _ => Results.Json(result.Value, Json.Options, statusCode: result.Status),
+    };
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Pipeline.Core.Contract;
+using Pipeline.Trainer.Report;
 using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Cli;
@@ -68,6 +69,7 @@ public static class TrainCommand
             var outcome = await TrainingRun.RunAsync(request, new ConsoleProgress(), ct);
             var m = outcome.Manifest;
             foreach (var s in m.Skipped) Console.WriteLine($"skipped {s.Path}: {s.Reason}");
+            if (ReportWriter.TryWrite(outcome, null, e => Console.Error.WriteLine($"warning: no report written: {e.Message}")) is { } report) Console.WriteLine($"report {report}");
             Console.WriteLine($"test accuracy {m.Metrics.Accuracy:0.0000}, macro F1 {m.Metrics.MacroF1:0.0000} on {m.Metrics.TestImages} images; model in {outcome.ModelFolder}");
             // Throughput of the whole run over the images it learned from (train and validation).
             var trainImages = m.ImageCounts.Values.Sum(c => c["train"] + c["validation"]);

@@ -5,6 +5,7 @@ using Pipeline.Core.Contract;
 using Pipeline.Core.Datasets;
 using Pipeline.Core.Storage;
 using Pipeline.Core.Training;
+using Pipeline.Trainer.Report;
 using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Job;
@@ -15,7 +16,7 @@ namespace Pipeline.Trainer.Job;
 /// retried, and after <see cref="PipelineOptions.JobMaxAttempts"/> tries it goes to the poison queue and the job fails.
 /// </summary>
 public sealed class JobWorker(PipelineStorage storage, DatasetImages images, TrainingJobs jobs, ModelVersions versions,
-    TrainingDispatch dispatch, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
+    TrainingDispatch dispatch, Rejections rejections, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
 {
     /// <summary>Takes and runs one job; false when the queue was empty.</summary>
     public async Task<bool> TakeOneAsync(CancellationToken ct)
@@ -96,6 +97,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImages images, Tra
                 }
             }
 
+            // The report lists the uploads the split refused beside the files the trainer skipped; it is uploaded with the version.
+            ReportWriter.TryWrite(outcome, (await rejections.ListAsync(job.Dataset, ct)).Select(r => new SkippedFile(r.Path, r.Reason)).ToList(), e => logger.LogWarning(e, "No report for job {JobId} of {Dataset}", job.JobId, job.Dataset));
             await versions.UploadAsync(job.Dataset, job.JobId, outcome.ModelFolder, ct);
             var promotion = await Promotion.DecideAndPromoteAsync(versions, job, outcome.Manifest, Path.Combine(folder, StorageNames.Test), ct);
             logger.LogInformation("Job {JobId} of {Dataset} done: {Decision}", job.JobId, job.Dataset, promotion.Reason);
