@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text.Json;
+using Pipeline.Core.Contract;
+using Pipeline.Core.Datasets;
+using Pipeline.Core.Training;
+
+namespace Pipeline.Cli;
+
+/// <summary><c>pipeline status &lt;dataset&gt; [--watch]</c>: the dataset as the API sees it; with --watch, the training job live until it ends.</summary>
+public static class StatusCommand
+{
+    public static async Task<int> RunAsync(Arguments args, Connection connection, CliConsole console, CancellationToken ct)
+    {
+        var dataset = TrainCommand.Dataset(args.Required(0, "<dataset>"));
+        var watch = args.Flag("--watch");
+        var json = args.Flag("--json");
+        args.Done(1);
+        var answer = await connection.GetJsonAsync($"datasets/{dataset}", ct);
+        if (json) console.Out.WriteLine(answer.GetRawText());
+        else Print(answer, console);
+        return watch ? await WatchAsync(dataset, connection, console, ct) : ExitCodes.Ok;
+    }
+
+    /// <summary>Prints each change of the training job until it is no longer queued or running; 0 when it succeeded, 1 when it failed.</summary>
+    public static async Task<int> WatchAsync(string dataset, Connection connection, CliConsole console, CancellationToken ct)
+    {
+        var last = "";
+        while (true)
+        {
+            var answer = await connection.GetJsonAsync($"datasets/{dataset}", ct);
+            var status = answer.Deserialize<DatasetStatus>(Json.Options)!;
+            var line = JobLine(status.Training);
+            if (line != last) console.Out.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+            last = line;
+            if (status.Training is not { IsActive: true })
+            {
+                if (status.Model is { } model) console.Out.WriteLine(ModelLine(model, Report(answer)));
+                return status.Training?.State == TrainingState.Failed ? ExitCodes.Failed : ExitCodes.Ok;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        }
+    }
+
+    private static void Print(JsonElement answer, CliConsole console)
+    {
+        var s = answer.Deserialize<DatasetStatus>(Json.Options)!;
+        var o = console.Out;
+        o.WriteLine($"Dataset {s.Dataset}: {s.Labels.Count} labels, {s.TrainImages} train and {s.TestImages} test images, {s.Rejected.Count} rejected");
+        var width = Math.Max(5, s.Labels.Keys.Select(k => k.Length).DefaultIfEmpty(0).Max());
+        o.WriteLine($"  {"label".PadRight(width)}  {"train",6}  {"test",6}");
+        foreach (var (label, counts) in s.Labels) o.WriteLine($"  {label.PadRight(width)}  {counts.Train,6}  {counts.Test,6}");
+        if (s.Rejected.Count > 0)
+        {
+            o.WriteLine("Rejected uploads:");
+            foreach (var r in s.Rejected.Take(20)) o.WriteLine($"  {r.Path}: {r.Reason}");
+            if (s.Rejected.Count > 20) o.WriteLine($"  ... and {s.Rejected.Count - 20} more");
+        }
+        o.WriteLine(JobLine(s.Training));
+        o.WriteLine(s.Model is { } model ? ModelLine(model, Report(answer)) : "Model: none promoted yet");
+    }
+
+    private static string? Report(JsonElement answer) => answer.TryGetProperty("report", out var r) ? r.GetString() : null;
+
+    public static string JobLine(TrainingJob? job)
+    {
+        if (job is null) return "Training: none yet";
+        var text = $"Training {job.JobId}: {job.State.ToString().ToLowerInvariant()}";
+        if (job.State == TrainingState.Running && job.Progress is { } p)
+        {
+            text += p.Message is not null && p.Epochs == 0 ? $", {p.Stage}: {p.Message}" : $", {p.Stage} {p.Epoch}/{p.Epochs}";
+            if (p.Stage is "head" or "fine-tune")
+                text += $": loss {F(p.Loss)}, accuracy {F(p.Accuracy)}, validation loss {F(p.ValidationLoss)}, validation accuracy {F(p.ValidationAccuracy)}";
+        }
+        if (job.State == TrainingState.Succeeded && job.Metrics is { } m)
+            text += $", test accuracy {F(m.Accuracy)}, macro F1 {F(m.MacroF1)}{(job.Promoted == true ? ", promoted" : "")}";
+        if (job.Reason is not null) text += $" ({job.Reason})";
+        return text;
+    }
+
+    private static string ModelLine(LatestModel model, string? report) =>
+        $"Model: {model.Version}, promoted {model.PromotedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC, test accuracy {F(model.TestAccuracy)}" +
+        (model.Metrics is { } m ? $", macro F1 {F(m.MacroF1)}" : "") + (report is not null ? $"\nReport: {report}" : "");
+
+    private static string F(double? value) => value?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-";
+}
