@@ -21,7 +21,7 @@ public static class TrainCommand
           --data <folder>            images, one folder per label (required)
           --test <folder>            a separate test folder, one folder per label
           --out <folder>             where model.onnx, model.json and checkpoint.dat go (required)
-          --fast                     frozen backbone only, one augmented view: the quickest model
+          --fast                     frozen backbone, plain images, no label smoothing: the quickest model
           --options <file.json>      training options as JSON (as in train.json); flags below override it
           --seed <n>                 seed for splits, augmentation and initialisation [42]
           --resize crop|squash       keep the aspect ratio and crop the centre, or stretch [crop]
@@ -146,7 +146,7 @@ public static class TrainCommand
         if (data is null) throw new ArgumentException("--data <folder> is required.");
         if (output is null) throw new ArgumentException("--out <folder> is required.");
         foreach (var f in flags) options = f(options);
-        return new TrainingRequest(data, test, output, options);
+        return new TrainingRequest(data, test, output, options, Dataset: Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(data))));
     }
 
     private static TrainingOptions ReadOptions(string path)

@@ -196,7 +196,8 @@ internal sealed class ReportPage(ModelManifest manifest)
         h1{margin:.2rem 0}h1 .version{font-size:.55em;font-weight:normal;color:#57606a}h2{margin-top:2.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
         .cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid #d0d7de;border-radius:8px;padding:.6rem 1rem;min-width:9rem}
         .card .value{font-size:1.6rem;font-weight:600}
-        .plots{display:flex;flex-wrap:wrap;gap:1rem}img{max-width:100%;height:auto}
+        .plots{display:flex;gap:1rem}.plots img{width:calc(50% - .5rem)}img{max-width:100%;height:auto}
+        @media (max-width:800px){.plots{flex-wrap:wrap}.plots img{width:100%}}
         table{border-collapse:collapse;margin:.5rem 0}th,td{border-bottom:1px solid #e6e9ec;padding:.3rem .7rem;text-align:right}
         th:first-child,td.path,.text{text-align:left}caption{text-align:left;font-weight:600;padding:.3rem 0}
         td.right{background:#dafbe1}td.wrong{background:#ffebe9}

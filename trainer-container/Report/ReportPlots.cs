@@ -50,10 +50,12 @@ public static class ReportPlots
         plot.Title(accuracy ? "Accuracy per epoch" : "Loss per epoch");
         plot.XLabel(history.Select(h => h.Stage).Distinct().Count() > 1 ? "epoch (head stage, then fine-tuning)" : "epoch (head stage; no fine-tuning)");
         plot.YLabel(accuracy ? "accuracy" : "loss");
-        if (accuracy) plot.Axes.SetLimitsY(Math.Min(0, history.Min(h => Math.Min(h.TrainAccuracy, h.ValidationAccuracy))), 1.05);
-        plot.Legend.IsVisible = true;
-        plot.Legend.Alignment = accuracy ? Alignment.LowerRight : Alignment.UpperRight;
-        return plot.GetImageBytes(width, height, ImageFormat.Png);
+        // Accuracy near 1 all along would be a flat line against 0-1: zoom to the range it moved in.
+        if (accuracy) plot.Axes.SetLimitsY(Math.Max(0, history.Min(h => Math.Min(h.TrainAccuracy, h.ValidationAccuracy)) - 0.05), 1.02);
+        // Below the plot, where it cannot hide a curve.
+        plot.ShowLegend(Edge.Bottom);
+        plot.Legend.Orientation = Orientation.Horizontal;
+        return plot.GetImageBytes(width, height + 30, ImageFormat.Png);
     }
 
     /// <summary>Rows are true labels, columns predicted; colour is the share of the row (so small labels show as clearly as large ones), text the count.</summary>
@@ -90,6 +92,8 @@ public static class ReportPlots
         var shown = labels.Select(l => l.Length > 18 ? l[..17] + "…" : l).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, shown);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, shown.Reverse().ToArray());
+        plot.Axes.Bottom.TickLabelStyle.FontSize = n <= 8 ? 15 : 12;
+        plot.Axes.Left.TickLabelStyle.FontSize = n <= 8 ? 15 : 12;
         if (n > 4)
         {
             plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
