@@ -50,9 +50,8 @@ public sealed class Splitter(PipelineStorage storage, Rejections rejections, Tra
         ImageHeader header;
         try
         {
-            header = ImageFile.Identify(new MemoryStream(content, writable: false), limits);
-            if (ImageCompleteness.Check(content, header.Format) is { } truncated) throw new ImageRejectedException(truncated);
-            using var decoded = ImageFile.Decode(new MemoryStream(content, writable: false), limits); // proves every pixel decodes
+            header = ImageFile.Identify(content, limits);
+            using var decoded = ImageFile.Decode(content, limits); // proves the file is complete and every pixel decodes
         }
         catch (ImageRejectedException e) { return await RejectAsync(path, e.Reason, content.Length, ct); }
 

@@ -11,7 +11,10 @@ using SixLabors.ImageSharp.Processing;
 
 namespace Pipeline.Core.Images;
 
-/// <summary>Checks and decodes an uploaded image: JPEG, PNG, GIF (first frame), BMP or WebP, upright, as 8-bit RGB.</summary>
+/// <summary>
+/// Checks and decodes an image: JPEG, PNG, GIF (first frame), BMP or WebP, upright, as 8-bit RGB. The one gate every
+/// image passes (split, training, scoring), so all three refuse the same files for the same reasons.
+/// </summary>
 public static class ImageFile
 {
     public const string SupportedFormats = "JPEG, PNG, GIF, BMP or WebP";
@@ -28,47 +31,44 @@ public static class ImageFile
     }
 
     /// <summary>The format and size from the header alone; throws <see cref="ImageRejectedException"/> when limits are exceeded.</summary>
-    public static ImageHeader Identify(Stream stream, ImageLimits limits)
+    public static ImageHeader Identify(byte[] content, ImageLimits limits)
     {
-        if (stream.CanSeek)
-        {
-            if (stream.Length == 0) throw new ImageRejectedException("The file is empty (0 bytes).");
-            if (stream.Length > limits.MaxBytes)
-                throw new ImageRejectedException($"The file is {Megabytes(stream.Length)}; the limit is {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
-        }
+        if (content.Length == 0) throw new ImageRejectedException(ImageProblem.Empty, "The file is empty (0 bytes).");
+        if (content.Length > limits.MaxBytes)
+            throw new ImageRejectedException(ImageProblem.TooLarge, $"The file is {Megabytes(content.Length)}; the limit is {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
         IImageInfo? info;
         IImageFormat? format;
-        try { info = Image.Identify(Formats, stream, out format); }
+        try { info = Image.Identify(Formats, content, out format); }
         catch (Exception e) when (e is ImageFormatException or InvalidImageContentException or NotSupportedException)
-        { throw new ImageRejectedException($"The image header is corrupt: {e.Message}", e); }
+        { throw new ImageRejectedException(ImageProblem.Corrupt, $"The image header is corrupt: {e.Message}", e); }
         if (info is null || format is null)
-            throw new ImageRejectedException($"Not an image in a supported format ({SupportedFormats}).");
-        var header = new ImageHeader(format.Name, info.Width, info.Height);
+            throw Image.DetectFormat(content) is { } other
+                ? new ImageRejectedException(ImageProblem.UnsupportedFormat, $"{other.Name} images are not supported; use {SupportedFormats}.")
+                : new ImageRejectedException(ImageProblem.NotAnImage, $"Not an image in a supported format ({SupportedFormats}).");
         if (info.Width > limits.MaxSide || info.Height > limits.MaxSide || (long)info.Width * info.Height > limits.MaxPixels)
-            throw new ImageRejectedException($"The image is {info.Width}x{info.Height} pixels; the limit is {limits.MaxPixels / 1_000_000.0:0.#} megapixels and {limits.MaxSide} pixels a side. Downscale it.");
+            throw new ImageRejectedException(ImageProblem.TooLarge, $"The image is {info.Width}x{info.Height} pixels; the limit is {limits.MaxPixels / 1_000_000.0:0.#} megapixels and {limits.MaxSide} pixels a side. Downscale it.");
         if (info.Width < limits.MinSide || info.Height < limits.MinSide)
-            throw new ImageRejectedException($"The image is {info.Width}x{info.Height} pixels; at least {limits.MinSide} pixels a side are needed.");
-        return header;
+            throw new ImageRejectedException(ImageProblem.TooSmall, $"The image is {info.Width}x{info.Height} pixels; at least {limits.MinSide} pixels a side are needed.");
+        return new ImageHeader(format.Name, info.Width, info.Height);
     }
 
-    /// <summary>Identifies, then decodes: upright (EXIF orientation applied), 8-bit RGB, transparency flattened onto white.</summary>
-    public static Image<Rgb24> Decode(Stream stream, ImageLimits limits)
+    /// <summary>Identifies, checks the file is complete, then decodes: upright (EXIF orientation), 8-bit RGB, transparency on white.</summary>
+    public static Image<Rgb24> Decode(byte[] content, ImageLimits limits)
     {
-        var seekable = stream.CanSeek ? stream : Buffer(stream, limits);
-        var start = seekable.Position;
-        Identify(seekable, limits);
-        seekable.Position = start;
+        var header = Identify(content, limits);
+        if (ImageCompleteness.Check(content, header.Format) is { } truncated) throw new ImageRejectedException(ImageProblem.Corrupt, truncated);
         try
         {
-            using var rgba = Image.Load<Rgba32>(Formats, seekable);
+            using var rgba = Image.Load<Rgba32>(Formats, content);
             while (rgba.Frames.Count > 1) rgba.Frames.RemoveFrame(1); // animated WebP: the first frame, as for GIF
             rgba.Mutate(x => x.AutoOrient().BackgroundColor(Color.White));
             return rgba.CloneAs<Rgb24>();
         }
         catch (Exception e) when (e is ImageFormatException or InvalidImageContentException or NotSupportedException or InvalidDataException or ArgumentException)
-        { throw new ImageRejectedException($"The image cannot be decoded (corrupt or truncated): {e.Message}", e); }
-        finally { if (!ReferenceEquals(seekable, stream)) seekable.Dispose(); }
+        { throw new ImageRejectedException(ImageProblem.Corrupt, $"The image cannot be decoded (corrupt or truncated): {e.Message}", e); }
     }
+
+    public static Image<Rgb24> Decode(Stream stream, ImageLimits limits) => Decode(ReadBounded(stream, limits), limits);
 
     public static Image<Rgb24> Decode(string path, ImageLimits limits)
     {
@@ -76,21 +76,25 @@ public static class ImageFile
         return Decode(file, limits);
     }
 
-    // Network streams cannot seek; read at most the byte limit, so an endless body cannot exhaust memory.
-    private static MemoryStream Buffer(Stream stream, ImageLimits limits)
+    /// <summary>Reads a whole stream, but never more than the byte limit, so an endless body cannot exhaust memory.</summary>
+    public static byte[] ReadBounded(Stream stream, ImageLimits limits)
     {
+        if (stream.CanSeek && stream.Length - stream.Position > limits.MaxBytes)
+            throw new ImageRejectedException(ImageProblem.TooLarge, $"The file is {Megabytes(stream.Length - stream.Position)}; the limit is {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
         var memory = new MemoryStream();
         var chunk = new byte[81920];
         int read;
         while ((read = stream.Read(chunk)) > 0)
         {
             if (memory.Length + read > limits.MaxBytes)
-                throw new ImageRejectedException($"The file is larger than the limit of {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
+                throw new ImageRejectedException(ImageProblem.TooLarge, $"The file is larger than the limit of {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
             memory.Write(chunk, 0, read);
         }
-        memory.Position = 0;
-        return memory;
+        return memory.ToArray();
     }
+
+    /// <summary>Returns the decoder's pooled buffers to the system, after a batch of decoding (the trainer's dataset load).</summary>
+    public static void ReleaseRetainedBuffers() => Formats.MemoryAllocator.ReleaseRetainedResources();
 
     private static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024):0.#} MB";
 }

@@ -11,8 +11,20 @@ public sealed record ImageLimits
     public static ImageLimits Default { get; } = new();
 }
 
-/// <summary>An image the pipeline will not use, with a reason a person can act on.</summary>
-public sealed class ImageRejectedException(string reason, Exception? inner = null) : Exception(reason, inner)
+/// <summary>What is wrong with a refused image; the HTTP endpoint maps it to a status (413 too large, 415 not an image, else 400).</summary>
+public enum ImageProblem
 {
+    Empty,
+    TooLarge,
+    TooSmall,
+    NotAnImage,
+    UnsupportedFormat,
+    Corrupt,
+}
+
+/// <summary>An image the pipeline will not use, with a reason a person can act on.</summary>
+public sealed class ImageRejectedException(ImageProblem problem, string reason, Exception? inner = null) : Exception(reason, inner)
+{
+    public ImageProblem Problem => problem;
     public string Reason => Message;
 }

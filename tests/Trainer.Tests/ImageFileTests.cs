@@ -96,12 +96,29 @@ public class ImageFileTests
         Assert.Contains("megapixels", reason);
     }
 
-    [Fact]
-    public void Refuses_a_truncated_file()
+    [Theory]
+    [InlineData("png")]
+    [InlineData("jpeg")]
+    public void Refuses_a_truncated_file(string format)
     {
+        // ImageSharp itself decodes a cut-off JPEG or PNG without complaint, filling the rest with grey.
         using var source = SyntheticImages.Draw(2, new Random(1), 128);
-        var bytes = Encode(source, new PngEncoder()).ToArray();
-        Assert.Contains("cannot be decoded", Reason(new MemoryStream(bytes[..(bytes.Length / 2)])));
+        var bytes = Encode(source, format == "png" ? new PngEncoder() : new JpegEncoder()).ToArray();
+        var e = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode(bytes[..(bytes.Length * 2 / 3)], ImageLimits.Default).Dispose());
+        Assert.Equal(ImageProblem.Corrupt, e.Problem);
+        Assert.Contains("truncated", e.Reason);
+    }
+
+    [Fact]
+    public void Tells_an_unsupported_image_format_from_a_file_that_is_no_image()
+    {
+        using var source = SyntheticImages.Draw(0, new Random(1), 32);
+        var tiff = Encode(source, new SixLabors.ImageSharp.Formats.Tiff.TiffEncoder()).ToArray();
+        var e = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode(tiff, ImageLimits.Default).Dispose());
+        Assert.Equal(ImageProblem.UnsupportedFormat, e.Problem);
+        Assert.Contains("TIFF", e.Reason);
+        var text = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode("hello"u8.ToArray(), ImageLimits.Default).Dispose());
+        Assert.Equal(ImageProblem.NotAnImage, text.Problem);
     }
 
     [Fact]

@@ -84,7 +84,7 @@ public sealed class ImageSet
             try
             {
                 using var image = ImageFile.Decode(file, limits);
-                results[k] = new LabelledImage(file, label, ToBytes(Preprocessing.ToPixels(image, resize)));
+                results[k] = new LabelledImage(file, label, Preprocessing.ToBytes(image, resize));
             }
             catch (ImageRejectedException e) { reasons[k] = e.Reason; }
             catch (IOException e) { reasons[k] = $"The file cannot be read: {e.Message}"; }
@@ -93,8 +93,6 @@ public sealed class ImageSet
             if (reasons[k] is { } reason) skipped.Add(new SkippedFile(files[k].f, reason));
         return results.OfType<LabelledImage>().ToList();
     }
-
-    private static byte[] ToBytes(float[] pixels) => pixels.Select(p => (byte)p).ToArray();
 
     /// <summary>Moves a share of each label to the second list, at least one where a label has two or more images.</summary>
     private static (List<LabelledImage> Keep, List<LabelledImage> Moved) Stratify(IReadOnlyList<LabelledImage> images, int labels, double fraction, Random random)

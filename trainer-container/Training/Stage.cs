@@ -35,7 +35,7 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
             trainSeconds += (clock.Elapsed - t0).TotalSeconds;
             images += seen;
             var (valLoss, valAccuracy) = validate();
-            NativeHeap.Trim();
+            ProcessMemory.Release();
             var improved = valLoss < best - 1e-6;
             if (improved)
             {

@@ -41,7 +41,7 @@ public static partial class TrainingRun
                 fineTune, FeatureBatch, OnBatch, ct);
             validation = FeatureCache.Build(extractor, device, data.Validation, 0, null, fineTune, FeatureBatch, OnBatch, ct);
         }
-        NativeHeap.Trim();
+        ProcessMemory.Release();
         using var trainCache = train;
         using var validationCache = validation;
         var featureSeconds = (clock.Elapsed - featureStart).TotalSeconds;

@@ -47,6 +47,7 @@ public static partial class TrainingRun
         var clock = Stopwatch.StartNew();
         progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null, $"training on {TrainingDevice.Describe()}"));
         var data = ImageSet.Load(request.DataFolder, request.TestFolder, options, ct: ct);
+        ProcessMemory.Release();
         var loadSeconds = clock.Elapsed.TotalSeconds;
         progress?.Report(new TrainingProgress("load", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
             $"{data.Labels.Count} labels; {data.Train.Count} train, {data.Validation.Count} validation, {data.Test.Count} test images; {data.Skipped.Count} skipped"));

@@ -1,4 +1,4 @@
-namespace Pipeline.Core.Datasets;
+namespace Pipeline.Core.Images;
 
 /// <summary>
 /// Catches files cut short (an interrupted upload). ImageSharp decodes a truncated JPEG or PNG without complaint,
