@@ -21,7 +21,7 @@ public static class StatusCommand
         return watch ? await WatchAsync(dataset, connection, console, ct) : ExitCodes.Ok;
     }
 
-    /// <summary>Prints each change of the training job until it is no longer queued or running; 0 when it succeeded, 1 when it failed.</summary>
+    /// <summary>Prints each change of the training job until it is no longer queued or running (waiting for one if there is none yet); 0 when it succeeded, 1 when it failed.</summary>
     public static async Task<int> WatchAsync(string dataset, Connection connection, CliConsole console, CancellationToken ct)
     {
         var last = "";
@@ -29,10 +29,12 @@ public static class StatusCommand
         {
             var answer = await connection.GetJsonAsync($"datasets/{dataset}", ct);
             var status = answer.Deserialize<DatasetStatus>(Json.Options)!;
-            var line = JobLine(status.Training);
+            var line = status.Training is null
+                ? $"No training yet: it starts once no new image arrived for the quiet period, or now with: pipeline train {dataset} (Ctrl+C stops watching)"
+                : JobLine(status.Training);
             if (line != last) console.Out.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
             last = line;
-            if (status.Training is not { IsActive: true })
+            if (status.Training is { IsActive: false })
             {
                 if (status.Model is { } model) console.Out.WriteLine(ModelLine(model, Report(answer)));
                 return status.Training?.State == TrainingState.Failed ? ExitCodes.Failed : ExitCodes.Ok;
