@@ -34,7 +34,7 @@ public static class JobCommand
             .BuildServiceProvider();
         var worker = services.GetRequiredService<JobWorker>();
         var logger = services.GetRequiredService<ILogger<JobWorker>>();
-        logger.LogInformation("Waiting for training jobs (watch: {Watch})", watch);
+        logger.LogInformation("Waiting for training jobs, training on {Device} (watch: {Watch})", Training.TrainingDevice.Describe(), watch);
         do
         {
             bool took;
