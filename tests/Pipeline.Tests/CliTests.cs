@@ -77,6 +77,38 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
         Assert.All(before, b => Assert.Equal(b.Value, after[b.Key]));   // nothing uploaded twice with other content
     }
 
+    [SkippableFact]
+    public async Task Upload_stopped_by_a_real_SIGINT_says_how_far_it_got_and_exits_130()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "Sends SIGINT, which only Unix has.");
+        using var folder = new TempFolder();
+        var random = new Random(24);
+        for (var i = 0; i < 200; i++) folder.Write($"circles/big-{i:000}.jpg", GeneratedImages.Jpeg(0, random, size: 400));
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in Connection(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"), "upload", folder.Path, "--dataset", "cli-sigint", "--parallel", "1"))
+            start.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = new System.Text.StringBuilder();
+        string? line;
+        // Ctrl+C in a terminal is SIGINT to the process: send it once the first image is up.
+        while ((line = await process.StandardError.ReadLineAsync()) is not null)
+        {
+            stderr.AppendLine(line);
+            if (line.Contains(" uploaded")) { Assert.Equal(0, Kill(process.Id, 2)); break; }
+        }
+        stderr.Append(await process.StandardError.ReadToEndAsync());
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        output.WriteLine(stderr.ToString() + await stdout);
+
+        Assert.Equal(ExitCodes.Interrupted, process.ExitCode);
+        Assert.Contains("Run the same command again", stderr.ToString());
+        Assert.InRange((await UploadedAsync("cli-sigint")).Count, 1, 199);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     [Fact]
     public async Task Every_command_from_upload_to_download_against_Azurite_and_the_local_host()
     {
