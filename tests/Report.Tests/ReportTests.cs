@@ -45,6 +45,7 @@ public sealed class ReportTests(ITestOutputHelper output, TrainedModel model) : 
         Assert.Contains("Most confidently wrong", probe.Text);
         foreach (var label in outcome.Manifest.Labels) Assert.Contains(label, probe.Text);
         Assert.Contains(outcome.Manifest.Version, probe.Text);
+        Assert.Contains("ScottPlot (this report)\t5.1.59", probe.Text);
     }
 
     [SkippableFact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Pipeline.Core.Contract;
@@ -160,6 +161,9 @@ internal sealed class ReportPage(ModelManifest manifest)
             """);
         foreach (var (name, version) in manifest.PackageVersions.OrderBy(p => p.Key, StringComparer.Ordinal))
             html.Append($"<tr><th>{E(name)}</th><td>{E(version)}</td></tr>");
+        // The report's own plotting library, which model.json does not list.
+        var scottPlot = typeof(ScottPlot.Plot).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0];
+        html.Append($"<tr><th>ScottPlot (this report)</th><td>{E(scottPlot ?? "?")}</td></tr>");
         html.Append($"""
             </tbody></table></div>
             <h3>Options</h3><pre>{E(JsonSerializer.Serialize(manifest.Options, Json.Options))}</pre></section>
