@@ -120,10 +120,16 @@ public static partial class TrainingRun
 
     private static Dictionary<string, string> PackageVersions() => new()
     {
-        ["TorchSharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3) ?? "?",
+        ["TorchSharp"] = PackageVersion(typeof(TorchSharp.torch)),
         ["libtorch"] = __version__,
-        ["Microsoft.ML.OnnxRuntime"] = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(3) ?? "?",
-        ["SixLabors.ImageSharp"] = typeof(SixLabors.ImageSharp.Image).Assembly.GetName().Version?.ToString(3) ?? "?",
+        ["Microsoft.ML.OnnxRuntime"] = PackageVersion(typeof(Microsoft.ML.OnnxRuntime.InferenceSession)),
+        ["SixLabors.ImageSharp"] = PackageVersion(typeof(SixLabors.ImageSharp.Image)),
         [".NET"] = Environment.Version.ToString(),
     };
+
+    // The informational version is the package's (ImageSharp 2.1.13's assembly version is 2.0.0.0); drop any "+commit".
+    private static string PackageVersion(Type type) =>
+        (type.Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false).FirstOrDefault()
+            as System.Reflection.AssemblyInformationalVersionAttribute)?.InformationalVersion.Split('+')[0]
+        ?? type.Assembly.GetName().Version?.ToString(3) ?? "?";
 }
