@@ -8,9 +8,10 @@ public static class GeneratedImages
 {
     public static readonly string[] Labels = ["circles", "squares", "stripes"];
 
-    public static byte[] Jpeg(int label, Random random, int size = 80)
+    /// <summary>One image of a label: its shape at a random place and size, a random tint and pixel noise.</summary>
+    public static Image<Rgb24> Draw(int label, Random random, int size = 80)
     {
-        using var image = new Image<Rgb24>(size, size);
+        var image = new Image<Rgb24>(size, size);
         var (cx, cy) = (size * (0.35 + 0.3 * random.NextDouble()), size * (0.35 + 0.3 * random.NextDouble()));
         var radius = size * (0.2 + 0.1 * random.NextDouble());
         var tint = random.Next(-30, 30);
@@ -31,6 +32,12 @@ public static class GeneratedImages
                     _ => inside ? Pixel(230, 220 + tint, 40, noise) : Pixel(40, 60, 200 + tint, noise),
                 };
             }
+        return image;
+    }
+
+    public static byte[] Jpeg(int label, Random random, int size = 80)
+    {
+        using var image = Draw(label, random, size);
         using var memory = new MemoryStream();
         image.SaveAsJpeg(memory);
         return memory.ToArray();
