@@ -84,7 +84,11 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
         using var folder = new TempFolder();
         var random = new Random(24);
         for (var i = 0; i < 200; i++) folder.Write($"circles/big-{i:000}.jpg", GeneratedImages.Jpeg(0, random, size: 400));
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // A process started in the background (as CI may start the tests) inherits SIGINT ignored, and .NET keeps it
+        // ignored; coreutils' env gives the child the default disposition back, as a terminal would have it.
+        var resetSignal = OperatingSystem.IsLinux() && File.Exists("/usr/bin/env");
+        var start = new System.Diagnostics.ProcessStartInfo(resetSignal ? "/usr/bin/env" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (resetSignal) foreach (var arg in new[] { "--default-signal=INT", "dotnet" }) start.ArgumentList.Add(arg);
         foreach (var arg in Connection(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"), "upload", folder.Path, "--dataset", "cli-sigint", "--parallel", "1"))
             start.ArgumentList.Add(arg);
         using var process = System.Diagnostics.Process.Start(start)!;
