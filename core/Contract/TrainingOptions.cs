@@ -15,17 +15,19 @@ public sealed record TrainingOptions
     /// <summary>How images become 224x224: <c>crop</c> keeps the aspect ratio and crops the centre; <c>squash</c> stretches.</summary>
     public string Resize { get; init; } = "crop";
 
-    // Stage 1: frozen backbone, head trained on cached features of augmented views.
+    // Stage 1: frozen backbone, head trained on the plain images' cached features.
     public int HeadEpochs { get; init; } = 60;
     public string HeadOptimizer { get; init; } = "adamw";
     public double HeadLearningRate { get; init; } = 0.001;
     public double Dropout { get; init; } = 0.4;
     public double WeightDecay { get; init; } = 0.0001;
+    /// <summary>Label smoothing of the fine-tuning loss (the frozen head trains without).</summary>
     public double LabelSmoothing { get; init; } = 0.1;
-    /// <summary>Augmented views per training image cached in stage 1 (plus the plain one).</summary>
+    /// <summary>Augmented views per training image cached in the frozen pass for fine-tuning (besides the plain one).</summary>
     public int AugmentedViews { get; init; } = 4;
 
-    // Stage 2: fine-tune the top of the backbone at a lower learning rate. 0 epochs turns it off (the fast setting).
+    // Stage 2: fine-tune the top of the backbone at a lower learning rate, kept only if it beats the frozen head on
+    // validation loss. 0 epochs turns it off (the fast setting).
     public int FineTuneEpochs { get; init; } = 4;
     /// <summary>How many of the backbone's last stages are trained in stage 2 (1 = layer4).</summary>
     public int FineTuneStages { get; init; } = 1;
@@ -41,11 +43,8 @@ public sealed record TrainingOptions
 
     public AugmentationOptions Augmentation { get; init; } = new();
 
-    /// <summary>
-    /// Frozen backbone, plain images, no label smoothing: a model in the least time. Measured on the shared photo sets,
-    /// augmented views and smoothing cost time and did not help a frozen head (docs/benchmarks.md).
-    /// </summary>
-    public static TrainingOptions Fast { get; } = new() { FineTuneEpochs = 0, AugmentedViews = 0, LabelSmoothing = 0, HeadEpochs = 40 };
+    /// <summary>Frozen backbone only, on the plain images: a model in the least time.</summary>
+    public static TrainingOptions Fast { get; } = new() { FineTuneEpochs = 0, AugmentedViews = 0, HeadEpochs = 40 };
 }
 
 /// <summary>Keras ImageDataGenerator's augmentations plus colour jitter, applied on tensors in batches. 0 turns one off.</summary>

@@ -21,7 +21,7 @@ public static class TrainCommand
           --data <folder>            images, one folder per label (required)
           --test <folder>            a separate test folder, one folder per label
           --out <folder>             where model.onnx, model.json and checkpoint.dat go (required)
-          --fast                     frozen backbone, plain images, no label smoothing: the quickest model
+          --fast                     frozen backbone only, no augmented views: the quickest model
           --options <file.json>      training options as JSON (as in train.json); flags below override it
           --seed <n>                 seed for splits, augmentation and initialisation [42]
           --resize crop|squash       keep the aspect ratio and crop the centre, or stretch [crop]
@@ -29,13 +29,13 @@ public static class TrainCommand
           --head-epochs <n>          stage 1 (frozen backbone) epochs [60]
           --head-optimizer <name>    adamw, adam, rmsprop (the Keras seed's) or sgd [adamw]
           --head-lr <rate>           stage 1 learning rate [0.001]
-          --views <n>                augmented views cached per training image, besides the plain one [4]
+          --views <n>                augmented views per training image cached for fine-tuning [4]
           --fine-tune-epochs <n>     stage 2 epochs; 0 turns fine-tuning off [4]
           --fine-tune-stages <n>     backbone stages trained in stage 2, from the top [1]
           --fine-tune-lr <rate>      stage 2 learning rate of the backbone (the head gets 10x) [0.0001]
           --dropout <rate>           dropout before the dense layer [0.4]
           --weight-decay <rate>      [0.0001]
-          --label-smoothing <eps>    [0.1]
+          --label-smoothing <eps>    label smoothing while fine-tuning [0.1]
           --batch-size <n>           [32]
           --patience <n>             epochs without a better validation loss before a stage stops [10]
           --no-flip-tta              do not average with the mirror image at test time

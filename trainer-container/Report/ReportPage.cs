@@ -51,8 +51,8 @@ internal sealed class ReportPage(ModelManifest manifest)
         html.Append("<section id=\"learning\"><h2>How training went</h2>");
         if (LossCurve is null || AccuracyCurve is null) { html.Append("<p>No epochs were recorded.</p></section>"); return; }
         html.Append($"""
-            <p>Loss and accuracy per epoch on the training images (augmented) and the validation images, for the frozen-backbone head stage
-            and then fine-tuning. Each stage keeps the weights of its epoch with the lowest validation loss, circled. A validation curve that
+            <p>Loss and accuracy per epoch on the training images (plain for the frozen-backbone head stage, augmented for fine-tuning)
+            and the validation images. The model kept is the epoch with the lowest validation loss, circled; fine-tuning is kept only if it beats the head stage. A validation curve that
             rises while the training curve falls means over-fitting; both flat and poor means the model cannot tell the labels apart.</p>
             <div class="plots">{Img(LossCurve, "image/png", "Loss per epoch, train and validation")}{Img(AccuracyCurve, "image/png", "Accuracy per epoch, train and validation")}</div></section>
             """);

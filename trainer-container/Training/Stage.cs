@@ -17,10 +17,12 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
 
     /// <param name="trainEpoch">Trains one epoch; returns mean loss, accuracy and images seen.</param>
     /// <param name="validate">Validation loss and accuracy of the current weights.</param>
-    public void Run(Func<(double Loss, double Accuracy, int Images)> trainEpoch, Func<(double Loss, double Accuracy)> validate, CancellationToken ct)
+    /// <param name="baseline">The validation loss to beat, when the weights on entry are already a model worth keeping.</param>
+    public void Run(Func<(double Loss, double Accuracy, int Images)> trainEpoch, Func<(double Loss, double Accuracy)> validate, CancellationToken ct,
+        double? baseline = null)
     {
         var started = clock.Elapsed;
-        var best = double.PositiveInfinity;
+        var best = baseline ?? double.PositiveInfinity;
         var bestEpoch = 0;
         var snapshot = Snapshot();
         long images = 0;
