@@ -80,24 +80,7 @@ public static partial class TrainingRun
     {
         var rows = Enumerable.Range(0, train.Images).ToArray();
         random.Shuffle(rows);
-        model.dropout.train();
-        double total = 0, correct = 0;
-        for (var start = 0; start < rows.Length; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var batch = rows[start..Math.Min(start + batchSize, rows.Length)];
-            var index = tensor(batch.Select(r => (long)r).ToArray(), device: train.Features.device);
-            var labels = tensor(batch.Select(r => train.Labels[r]).ToArray(), device: train.Features.device);
-            var logits = model.HeadLogits(train.Features.index_select(0, index));
-            var l = loss.forward(logits, labels);
-            optimizer.zero_grad();
-            l.backward();
-            optimizer.step();
-            total += l.item<float>() * batch.Length;
-            correct += logits.argmax(1).eq(labels).sum().item<long>();
-        }
-        model.dropout.eval();
-        return (total / rows.Length, correct / rows.Length, rows.Length);
+        return Epoch(model, train, rows, batchSize, loss, [optimizer], index => train.Features.index_select(0, index));
     }
 
     /// <summary>One epoch of the top stages: every training image once, in one of its cached views drawn at random.</summary>
@@ -106,16 +89,23 @@ public static partial class TrainingRun
     {
         var rows = Enumerable.Range(0, train.Images).Select(i => i + train.Images * random.Next(train.Views)).ToArray();
         random.Shuffle(rows);
+        return Epoch(model, train, rows, batchSize, loss, optimizers,
+            index => model.backbone.Top(train.Activations!.index_select(0, index).to(ScalarType.Float32), stage));
+    }
+
+    /// <summary>Batches over the cache's <paramref name="rows"/>: features of a batch, head, loss, a step; mean loss and accuracy.</summary>
+    private static (double, double, int) Epoch(Classifier model, FeatureCache train, int[] rows, int batchSize, SmoothedLoss loss,
+        optim.Optimizer[] optimizers, Func<Tensor, Tensor> features)
+    {
+        var device = train.Features.device;
         model.dropout.train();
         double total = 0, correct = 0;
         for (var start = 0; start < rows.Length; start += batchSize)
         {
             using var scope = NewDisposeScope();
             var batch = rows[start..Math.Min(start + batchSize, rows.Length)];
-            var device = train.Activations!.device;
             var labels = tensor(batch.Select(r => train.Labels[r]).ToArray(), device: device);
-            var activations = train.Activations.index_select(0, tensor(batch.Select(r => (long)r).ToArray(), device: device)).to(ScalarType.Float32);
-            var logits = model.HeadLogits(model.backbone.Top(activations, stage));
+            var logits = model.HeadLogits(features(tensor(batch.Select(r => (long)r).ToArray(), device: device)));
             var l = loss.forward(logits, labels);
             foreach (var o in optimizers) o.zero_grad();
             l.backward();
