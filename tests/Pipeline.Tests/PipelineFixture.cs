@@ -67,6 +67,18 @@ public sealed class PipelineFixture : IAsyncLifetime
         return await response.Content.ReadFromJsonAsync<DatasetStatus>(Json.Options);
     }
 
+    /// <summary>Uploads a dataset, waits for its split, asks for a fast training run now and returns the job's id.</summary>
+    public async Task<string> UploadAndTrainAsync(string dataset, IReadOnlyList<(string Label, string File, byte[] Content)> images)
+    {
+        foreach (var (label, file, content) in images) await UploadAsync($"{dataset}/{label}/{file}", content);
+        await WaitForAsync(dataset, s => s.TrainImages + s.TestImages == images.Count, "the split", 120);
+
+        // Ask now rather than wait for the quiet period; the settle check that follows finds this job and adds none.
+        using var response = await Http.PostAsync($"datasets/{dataset}/train", JsonContent.Create(TrainingOptions.Fast, options: Json.Options));
+        Xunit.Assert.True(response.StatusCode is System.Net.HttpStatusCode.Accepted or System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<Pipeline.Core.Serving.TrainResponse>(Json.Options))!.Job!.JobId;
+    }
+
     /// <summary>Polls until <paramref name="done"/> holds; fails with <paramref name="what"/> and the last status after <paramref name="seconds"/>.</summary>
     public async Task<DatasetStatus> WaitForAsync(string dataset, Func<DatasetStatus, bool> done, string what, int seconds = 300)
     {

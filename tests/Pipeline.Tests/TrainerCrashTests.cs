@@ -1,7 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
 using Pipeline.Core.Contract;
-using Pipeline.Core.Serving;
 using Pipeline.Core.Training;
 using Xunit;
 
@@ -14,14 +11,7 @@ public sealed class TrainerCrashTests(PipelineFixture pipeline)
     public async Task A_trainer_killed_mid_run_is_retried_and_its_version_promoted_once()
     {
         const string dataset = "crash";
-        var images = GeneratedImages.Dataset(labels: 2, perLabel: 10, seed: 31);
-        foreach (var (label, file, content) in images) await pipeline.UploadAsync($"{dataset}/{label}/{file}", content);
-        await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == images.Count, "the split", 120);
-
-        // Ask now rather than wait for the quiet period; the settle check that follows finds this job and adds none.
-        using var response = await pipeline.Http.PostAsync($"datasets/{dataset}/train", JsonContent.Create(TrainingOptions.Fast, options: Json.Options));
-        Assert.True(response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        var job = (await response.Content.ReadFromJsonAsync<TrainResponse>(Json.Options))!.Job!.JobId;
+        var job = await pipeline.UploadAndTrainAsync(dataset, GeneratedImages.Dataset(labels: 2, perLabel: 10, seed: 31));
 
         var running = await pipeline.WaitForAsync(dataset, s => s.Training is { State: TrainingState.Running } t && t.JobId == job, "the job to start", 300);
         Assert.Equal(1, running.Training!.Attempts);

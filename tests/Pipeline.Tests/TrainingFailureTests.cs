@@ -1,7 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
 using Pipeline.Core.Contract;
-using Pipeline.Core.Serving;
 using Pipeline.Core.Training;
 using Xunit;
 
@@ -16,12 +13,7 @@ public sealed class TrainingFailureTests(PipelineFixture pipeline)
         const string dataset = "too-few";
         // Six images of one label, three of the other: too few to learn from.
         var kept = GeneratedImages.Dataset(labels: 2, perLabel: 6, seed: 41).GroupBy(x => x.Label).SelectMany((g, k) => k == 0 ? g : g.Take(3)).ToList();
-        foreach (var (label, file, content) in kept) await pipeline.UploadAsync($"{dataset}/{label}/{file}", content);
-        await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == kept.Count, "the split", 120);
-
-        using var response = await pipeline.Http.PostAsync($"datasets/{dataset}/train", JsonContent.Create(TrainingOptions.Fast, options: Json.Options));
-        Assert.True(response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        var job = (await response.Content.ReadFromJsonAsync<TrainResponse>(Json.Options))!.Job!.JobId;
+        var job = await pipeline.UploadAndTrainAsync(dataset, kept);
 
         var done = await pipeline.WaitForAsync(dataset, s => s.Training is { IsActive: false } t && t.JobId == job, "the job to end", 300);
         Assert.Equal(TrainingState.Failed, done.Training!.State);
