@@ -19,6 +19,8 @@ public sealed record ModelManifest
     public required IReadOnlyDictionary<string, string> PackageVersions { get; init; }
     public IReadOnlyList<SkippedFile> Skipped { get; init; } = [];
     public IReadOnlyList<EpochRecord> History { get; init; } = [];
+    /// <summary>Which path the training recipe took and why; null in versions trained before it was recorded.</summary>
+    public Recipe? Recipe { get; init; }
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 }
 
@@ -44,3 +46,26 @@ public sealed record Timings(double LoadSeconds, double FeatureSeconds, double H
 public sealed record SkippedFile(string Path, string Reason);
 
 public sealed record EpochRecord(string Stage, int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, bool Best);
+
+/// <summary>
+/// What the recipe decided for one run: the head, whether fine-tuning was tried and kept, how many augmented views were
+/// computed, whether the mirror average is in model.onnx, and what a time budget left out.
+/// </summary>
+public sealed record Recipe
+{
+    /// <summary>How the head was fitted, e.g. "lbfgs, L2 0.003 chosen by 5-fold cross-validation".</summary>
+    public string Head { get; init; } = "";
+    /// <summary>Accuracy and log loss of the frozen head in cross-validation over all training images (lbfgs only).</summary>
+    public double? CrossValidatedAccuracy { get; init; }
+    public double? CrossValidatedLogLoss { get; init; }
+    /// <summary>"not tried: ...", "kept: ..." or "not kept: ...", with the reason.</summary>
+    public string FineTune { get; init; } = "";
+    public bool FineTuned { get; init; }
+    /// <summary>Augmented views computed through the backbone per training image (0: none, the cheap path).</summary>
+    public int AugmentedViews { get; init; }
+    public bool FlipAverage { get; init; }
+    public string FlipAverageReason { get; init; } = "";
+    /// <summary>Where the thresholds come from: out-of-fold probabilities or the validation split.</summary>
+    public string Thresholds { get; init; } = "";
+    public IReadOnlyList<string> LeftOut { get; init; } = [];
+}

@@ -16,18 +16,37 @@ public sealed record TrainingOptions
     public string Resize { get; init; } = "crop";
 
     // Stage 1: frozen backbone, head trained on the plain images' cached features.
+    /// <summary>
+    /// <c>lbfgs</c>: softmax regression fitted full-batch, its L2 strength cross-validated, refitted on all training
+    /// images; or a gradient head trained for <see cref="HeadEpochs"/> (<c>adamw</c>, <c>adam</c>, <c>rmsprop</c>, <c>sgd</c>).
+    /// </summary>
+    public string HeadOptimizer { get; init; } = "lbfgs";
+    /// <summary>L2 strength of the lbfgs head; null chooses it by cross-validation.</summary>
+    public double? HeadL2 { get; init; }
+    /// <summary>Folds of the cross-validation that chooses the lbfgs head's strength and decides on fine-tuning.</summary>
+    public int CrossValidationFolds { get; init; } = 5;
     public int HeadEpochs { get; init; } = 60;
-    public string HeadOptimizer { get; init; } = "adamw";
     public double HeadLearningRate { get; init; } = 0.001;
     public double Dropout { get; init; } = 0.4;
     public double WeightDecay { get; init; } = 0.0001;
     /// <summary>Label smoothing of the fine-tuning loss (the frozen head trains without).</summary>
     public double LabelSmoothing { get; init; } = 0.1;
-    /// <summary>Augmented views per training image cached in the frozen pass for fine-tuning (besides the plain one).</summary>
-    public int AugmentedViews { get; init; } = 4;
+    /// <summary>
+    /// Augmented views per training image computed for fine-tuning (besides the plain one), only once fine-tuning is
+    /// tried; 0 fine-tunes on the plain images' activations with flips and shifts of the feature maps.
+    /// </summary>
+    public int AugmentedViews { get; init; } = 0;
 
     // Stage 2: fine-tune the top of the backbone at a lower learning rate, kept only if it beats the frozen head on
     // validation loss. 0 epochs turns it off (the fast setting).
+    /// <summary>
+    /// <c>auto</c>: tried only where the frozen head's cross-validated accuracy is below
+    /// <see cref="FineTuneBelowAccuracy"/>, kept only where it clearly beats it on validation;
+    /// <c>always</c>: tried wherever epochs are set; <c>never</c>.
+    /// </summary>
+    public string FineTune { get; init; } = "auto";
+    /// <summary>With <c>auto</c>, the cross-validated accuracy of the frozen head from which fine-tuning is not tried.</summary>
+    public double FineTuneBelowAccuracy { get; init; } = 0.97;
     public int FineTuneEpochs { get; init; } = 4;
     /// <summary>How many of the backbone's last stages are trained in stage 2 (1 = layer4).</summary>
     public int FineTuneStages { get; init; } = 1;
@@ -36,15 +55,23 @@ public sealed record TrainingOptions
     public int BatchSize { get; init; } = 32;
     /// <summary>Epochs without a better validation loss before a stage stops.</summary>
     public int Patience { get; init; } = 10;
-    /// <summary>Average the prediction of the image and its mirror image.</summary>
-    public bool FlipTestTimeAugmentation { get; init; } = true;
+    /// <summary>
+    /// Average the prediction of the image and its mirror image (twice the cost of scoring); null keeps it only
+    /// where it lowers the validation loss of a fine-tuned model.
+    /// </summary>
+    public bool? FlipTestTimeAugmentation { get; init; }
+    /// <summary>Minutes the run may take to a model (Custom Vision's training budget); null for no limit.</summary>
+    public double? BudgetMinutes { get; init; }
     /// <summary>Weight the loss by inverse label frequency so that small labels count.</summary>
     public bool BalanceLabels { get; init; } = true;
 
     public AugmentationOptions Augmentation { get; init; } = new();
 
     /// <summary>Frozen backbone only, on the plain images: a model in the least time.</summary>
-    public static TrainingOptions Fast { get; } = new() { FineTuneEpochs = 0, AugmentedViews = 0, HeadEpochs = 40 };
+    public static TrainingOptions Fast { get; } = new()
+    {
+        FineTune = "never", FineTuneEpochs = 0, AugmentedViews = 0, HeadEpochs = 40, FlipTestTimeAugmentation = false,
+    };
 }
 
 /// <summary>Keras ImageDataGenerator's augmentations plus colour jitter, applied on tensors in batches. 0 turns one off.</summary>

@@ -21,15 +21,24 @@ public static class TrainCommand
           --data <folder>            images, one folder per label (required)
           --test <folder>            a separate test folder, one folder per label
           --out <folder>             where model.onnx, model.json and checkpoint.dat go (required)
-          --fast                     frozen backbone only, no augmented views: the quickest model
+          --fast                     frozen backbone only, never fine-tuned: the quickest model
+          --budget <minutes>         time to a model the run may take; what does not fit is left out and named
           --options <file.json>      training options as JSON (as in train.json); flags below override it
           --seed <n>                 seed for splits, augmentation and initialisation [42]
           --resize crop|squash       keep the aspect ratio and crop the centre, or stretch [crop]
           --validation <fraction>    share of train held out for early stopping and thresholds [0.2]
           --head-epochs <n>          stage 1 (frozen backbone) epochs [60]
-          --head-optimizer <name>    adamw, adam, rmsprop (the Keras seed's) or sgd [adamw]
-          --head-lr <rate>           stage 1 learning rate [0.001]
-          --views <n>                augmented views per training image cached for fine-tuning [4]
+          --head-optimizer <name>    lbfgs (softmax regression, cross-validated L2, refitted on all training
+                                     images), or a gradient head: adamw, adam, rmsprop (the Keras seed's), sgd [lbfgs]
+          --head-l2 <strength>       L2 strength of the lbfgs head [chosen by cross-validation]
+          --folds <n>                cross-validation folds of the lbfgs head [5]
+          --head-lr <rate>           stage 1 learning rate of a gradient head [0.001]
+          --fine-tune auto|always|never
+                                     auto: tried only where the frozen head's cross-validated accuracy is below
+                                     --fine-tune-below, kept only where it beats it on validation by 2 standard errors [auto]
+          --fine-tune-below <acc>    [0.97]
+          --views <n>                augmented views per training image, computed once fine-tuning is tried;
+                                     0 fine-tunes on flipped and shifted activation maps of the plain images [0]
           --fine-tune-epochs <n>     stage 2 epochs; 0 turns fine-tuning off [4]
           --fine-tune-stages <n>     backbone stages trained in stage 2, from the top [1]
           --fine-tune-lr <rate>      stage 2 learning rate of the backbone (the head gets 10x) [0.0001]
@@ -38,6 +47,7 @@ public static class TrainCommand
           --label-smoothing <eps>    label smoothing while fine-tuning [0.1]
           --batch-size <n>           [32]
           --patience <n>             epochs without a better validation loss before a stage stops [10]
+          --flip-tta                 average with the mirror image at test time [only where it helps a fine-tuned model]
           --no-flip-tta              do not average with the mirror image at test time
           --no-balance               do not weight the loss by inverse label frequency
           --rotation <degrees>       [15]      --shift <fraction>   width and height [0.1]
@@ -131,6 +141,18 @@ public static class TrainCommand
                 case "--batch-size": { var v = Int(); Set(o => o with { BatchSize = Math.Max(1, v) }); break; }
                 case "--patience": { var v = Int(); Set(o => o with { Patience = Math.Max(1, v) }); break; }
                 case "--no-flip-tta": Set(o => o with { FlipTestTimeAugmentation = false }); break;
+                case "--flip-tta": Set(o => o with { FlipTestTimeAugmentation = true }); break;
+                case "--budget": { var v = Number(); Set(o => o with { BudgetMinutes = v }); break; }
+                case "--head-l2": { var v = Number(); Set(o => o with { HeadL2 = v }); break; }
+                case "--folds": { var v = Int(); if (v < 2) throw new ArgumentException("--folds takes 2 or more."); Set(o => o with { CrossValidationFolds = v }); break; }
+                case "--fine-tune-below": { var v = Number(); Set(o => o with { FineTuneBelowAccuracy = v }); break; }
+                case "--fine-tune":
+                {
+                    var v = Value();
+                    if (v is not ("auto" or "always" or "never")) throw new ArgumentException("--fine-tune takes auto, always or never.");
+                    Set(o => o with { FineTune = v });
+                    break;
+                }
                 case "--no-balance": Set(o => o with { BalanceLabels = false }); break;
                 case "--rotation": { var v = Number(); Augment(a => a with { RotationDegrees = v }); break; }
                 case "--shift": { var v = Number(); Augment(a => a with { WidthShift = v, HeightShift = v }); break; }
@@ -163,13 +185,13 @@ public static class TrainCommand
         {
             if (p.Message is not null) { Console.WriteLine($"[{p.Elapsed:mm\\:ss}] {p.Stage}: {p.Message}"); return; }
             var left = p.Remaining is { } r ? $", {r.TotalSeconds:0}s left" : "";
-            if (p.Stage == "features")
+            if (p.Stage is "features" or "views")
             {
                 // A line per tenth of the way is enough for the one-off backbone passes.
                 var tenth = p.Epoch * 10 / Math.Max(1, p.Epochs);
                 if (tenth == lastFeatureReport) return;
                 lastFeatureReport = tenth;
-                Console.WriteLine($"[{p.Elapsed:mm\\:ss}] features {p.Epoch}/{p.Epochs} images, {p.ImagesPerSecond:0.0} images/s{left}");
+                Console.WriteLine($"[{p.Elapsed:mm\\:ss}] {p.Stage} {p.Epoch}/{p.Epochs} images, {p.ImagesPerSecond:0.0} images/s{left}");
                 return;
             }
             Console.WriteLine($"[{p.Elapsed:mm\\:ss}] {p.Stage} epoch {p.Epoch}/{p.Epochs}: loss {p.Loss:0.0000}, accuracy {p.Accuracy:0.0000}, " +

@@ -15,28 +15,34 @@ public sealed class FeatureCache : IDisposable
     public required int Images { get; init; }
     public required int Views { get; init; }
 
+    /// <summary>The plain image.</summary>
+    public static readonly Func<Tensor, Tensor>? Plain = null;
+
+    /// <summary>The mirror image, for the mirror average at test time.</summary>
+    public static Tensor Mirror(Tensor pixels) => pixels.flip(3);
+
     /// <summary>
-    /// Views of each image: for training, the plain image then <paramref name="augmented"/> augmented ones; for
-    /// evaluation (<paramref name="augmentation"/> null), the plain image and its mirror image.
+    /// One row per image and view: <paramref name="views"/> turns a batch of pixels into each view (null: as it is).
+    /// With <paramref name="featuresToo"/> false only the activations are kept (views the head never sees).
     /// </summary>
-    public static FeatureCache Build(FeatureExtractor extractor, Device device, IReadOnlyList<LabelledImage> images, int augmented,
-        Augmentation? augmentation, bool withActivations, int batchSize, Action<int>? onBatch, CancellationToken ct)
+    public static FeatureCache Build(FeatureExtractor extractor, Device device, IReadOnlyList<LabelledImage> images,
+        IReadOnlyList<Func<Tensor, Tensor>?> views, bool withActivations, int batchSize, Action<int>? onBatch,
+        CancellationToken ct)
     {
-        var views = augmentation is null ? 2 : 1 + augmented;
-        var rows = (long)views * images.Count;
+        var rows = (long)views.Count * images.Count;
         // Filled in place, batch by batch: concatenating at the end would hold the cache twice at the peak.
         Tensor? features = null, activations = null;
         using (inference_mode())
         {
             long row = 0;
-            for (var v = 0; v < views; v++)
+            foreach (var view in views)
                 for (var start = 0; start < images.Count; start += batchSize)
                 {
                     ct.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
                     var batch = images.Skip(start).Take(batchSize).ToList();
                     var x = Pixels(batch).to(device);
-                    if (v > 0) x = augmentation is null ? x.flip(3) : augmentation.Apply(x);
+                    if (view is not null) x = view(x);
                     var (f, a) = extractor.Run(x);
                     features ??= zeros([rows, f.shape[1]], device: device).MoveToOuterDisposeScope();
                     features.narrow(0, row, batch.Count).copy_(f);
@@ -53,9 +59,9 @@ public sealed class FeatureCache : IDisposable
         {
             Features = features ?? zeros(0, 512),
             Activations = activations,
-            Labels = Enumerable.Range(0, views).SelectMany(_ => images.Select(i => (long)i.Label)).ToArray(),
+            Labels = Enumerable.Range(0, views.Count).SelectMany(_ => images.Select(i => (long)i.Label)).ToArray(),
             Images = images.Count,
-            Views = views,
+            Views = views.Count,
         };
     }
 

@@ -19,6 +19,8 @@ public sealed class FeatureExtractor : IDisposable
     private readonly int? activationStage;
     private readonly InferenceSession? session;
 
+    public Device Device => backbone.MeanImage.device;
+
     public FeatureExtractor(ResNetBackbone backbone, int? activationStage, bool useOnnxRuntime)
     {
         this.backbone = backbone;

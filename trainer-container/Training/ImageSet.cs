@@ -19,7 +19,9 @@ public sealed class ImageSet
     public required IReadOnlyList<string> Labels { get; init; }
     public required IReadOnlyList<LabelledImage> Train { get; init; }
     public required IReadOnlyList<LabelledImage> Validation { get; init; }
-    public required IReadOnlyList<LabelledImage> Test { get; init; }
+    /// <summary>Decoded on first use: a given test split waits until evaluation, outside the time to a model.</summary>
+    public IReadOnlyList<LabelledImage> Test => PendingTest.Value;
+    internal Lazy<IReadOnlyList<LabelledImage>> PendingTest { get; init; } = new(() => []);
     public required IReadOnlyList<SkippedFile> Skipped { get; init; }
     public required bool SplitGiven { get; init; }
 
@@ -41,12 +43,13 @@ public sealed class ImageSet
         var skipped = new List<SkippedFile>();
         var resize = Preprocessing.Validate(options.Resize);
         var train = Decode(trainFolder, labels!, resize, limits ?? ImageLimits.Default, skipped, ct);
-        var test = testFolder is null ? [] : Decode(testFolder, labels!, resize, limits ?? ImageLimits.Default, skipped, ct);
+        var testFiles = testFolder is null ? [] : Files(testFolder, labels!);
         if (testFolder is not null)
             skipped.AddRange(LabelFolders(testFolder).Where(f => !labels.Contains(Path.GetFileName(f)))
                 .Select(f => new SkippedFile(f, "This label has no folder in the training data, so the model cannot learn it.")));
 
-        var tooFew = labels.Select((l, i) => (l, n: train.Count(x => x.Label == i) + test.Count(x => x.Label == i)))
+        // Test files count here as candidates: they are decoded (and any refused) only when the model is evaluated.
+        var tooFew = labels.Select((l, i) => (l, n: train.Count(x => x.Label == i) + testFiles.Count(x => x.Label == i)))
             .Where(x => x.n < MinimumPerLabel).ToList();
         if (tooFew.Count > 0)
             throw new DatasetRefusedException("Each label needs at least " + MinimumPerLabel + " usable images; too few in: " +
@@ -54,10 +57,16 @@ public sealed class ImageSet
 
         var random = new Random(options.Seed);
         var splitGiven = testFolder is not null;
-        if (!splitGiven) (train, test) = Stratify(train, labels.Count, DefaultTestFraction, random);
+        Lazy<IReadOnlyList<LabelledImage>> test;
+        if (!splitGiven)
+        {
+            (train, var carved) = Stratify(train, labels.Count, DefaultTestFraction, random);
+            test = new(() => carved);
+        }
+        else test = new(() => Decode(testFiles, resize, limits ?? ImageLimits.Default, skipped, CancellationToken.None));
         var (fit, validation) = Stratify(train, labels.Count, options.ValidationFraction, random);
         if (validation.Count == 0) (fit, validation) = (train, []);
-        return new ImageSet { Labels = labels!, Train = fit, Validation = validation, Test = test, Skipped = skipped, SplitGiven = splitGiven };
+        return new ImageSet { Labels = labels!, Train = fit, Validation = validation, PendingTest = test, Skipped = skipped, SplitGiven = splitGiven };
     }
 
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Counts() =>
@@ -71,11 +80,17 @@ public sealed class ImageSet
     private static IEnumerable<string> LabelFolders(string folder) =>
         Directory.EnumerateDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.'));
 
-    private static List<LabelledImage> Decode(string folder, IReadOnlyList<string> labels, string resize, ImageLimits limits, List<SkippedFile> skipped, CancellationToken ct)
-    {
-        var files = labels.SelectMany((l, i) => Directory.Exists(Path.Combine(folder, l))
+    private static List<(string File, int Label)> Files(string folder, IReadOnlyList<string> labels) =>
+        labels.SelectMany((l, i) => Directory.Exists(Path.Combine(folder, l))
                 ? Directory.EnumerateFiles(Path.Combine(folder, l)).Order(StringComparer.Ordinal).Select(f => (f, i))
                 : []).ToList();
+
+    private static List<LabelledImage> Decode(string folder, IReadOnlyList<string> labels, string resize, ImageLimits limits,
+        List<SkippedFile> skipped, CancellationToken ct) => Decode(Files(folder, labels), resize, limits, skipped, ct);
+
+    private static List<LabelledImage> Decode(List<(string File, int Label)> files, string resize, ImageLimits limits,
+        List<SkippedFile> skipped, CancellationToken ct)
+    {
         var results = new LabelledImage?[files.Count];
         var reasons = new string?[files.Count];
         Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = ct }, k =>
@@ -90,7 +105,7 @@ public sealed class ImageSet
             catch (IOException e) { reasons[k] = $"The file cannot be read: {e.Message}"; }
         });
         for (var k = 0; k < files.Count; k++)
-            if (reasons[k] is { } reason) skipped.Add(new SkippedFile(files[k].f, reason));
+            if (reasons[k] is { } reason) skipped.Add(new SkippedFile(files[k].File, reason));
         return results.OfType<LabelledImage>().ToList();
     }
 

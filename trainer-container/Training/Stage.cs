@@ -14,12 +14,15 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
 {
     public double ImagesPerSecond { get; private set; }
     public double Seconds { get; private set; }
+    /// <summary>Why the stage stopped before its epochs for want of time, or null.</summary>
+    public string? StoppedEarly { get; private set; }
 
     /// <param name="trainEpoch">Trains one epoch; returns mean loss, accuracy and images seen.</param>
     /// <param name="validate">Validation loss and accuracy of the current weights.</param>
     /// <param name="baseline">The validation loss to beat, when the weights on entry are already a model worth keeping.</param>
+    /// <param name="mayGoOn">Given the seconds an epoch takes, whether another fits (a time budget); null: always.</param>
     public void Run(Func<(double Loss, double Accuracy, int Images)> trainEpoch, Func<(double Loss, double Accuracy)> validate, CancellationToken ct,
-        double? baseline = null)
+        double? baseline = null, Func<double, bool>? mayGoOn = null)
     {
         var started = clock.Elapsed;
         var best = baseline ?? double.PositiveInfinity;
@@ -50,6 +53,11 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
             progress?.Report(new TrainingProgress(name, epoch, epochs, loss, accuracy, valLoss, valAccuracy,
                 trainSeconds > 0 ? images / trainSeconds : 0, clock.Elapsed, TimeSpan.FromSeconds(perEpoch * (epochs - epoch))));
             if (epoch - bestEpoch >= patience) break;
+            if (epoch < epochs && mayGoOn is not null && !mayGoOn(perEpoch))
+            {
+                StoppedEarly = $"{name} stopped after epoch {epoch} of {epochs}: the next would not fit in the time budget";
+                break;
+            }
         }
         Restore(snapshot);
         DisposeAll(snapshot);
@@ -73,12 +81,12 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
 
     private static void DisposeAll(List<Tensor> tensors) { foreach (var t in tensors) t.Dispose(); }
 
-    /// <summary>Loss and accuracy of evaluation logits laid out as plain views then mirror views (the mean of both probabilities).</summary>
+    /// <summary>Loss and accuracy of evaluation logits laid out view after view (the mean of the views' probabilities).</summary>
     public static (double Loss, double Accuracy) Score(Tensor logits, long[] labels, int images)
     {
         using var scope = NewDisposeScope();
         var p = nn.functional.softmax(logits, 1);
-        p = (p[..images] + p[images..]) / 2;
+        p = p.view(-1, images, p.shape[1]).mean([0]);
         var truth = tensor(labels[..images], device: logits.device);
         var loss = nn.functional.nll_loss(p.clamp_min(1e-7f).log(), truth).item<float>();
         var accuracy = p.argmax(1).eq(truth).to(ScalarType.Float32).mean().item<float>();

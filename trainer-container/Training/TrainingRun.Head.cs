@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Pipeline.Core.Contract;
+using Pipeline.Trainer.Model;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pipeline.Trainer.Training;
+
+/// <summary>Stage 1: the head on the frozen backbone's cached features.</summary>
+public static partial class TrainingRun
+{
+    /// <param name="Strength">The lbfgs head's L2 strength; null for a gradient head.</param>
+    /// <param name="Labels">Labels of train then validation rows, the order of the out-of-fold probabilities.</param>
+    private sealed record HeadFit(Recipe Recipe, CrossValidation? CrossValidation, double? Strength, long[] Labels, double Seconds);
+
+    private static HeadFit FitHead(Classifier model, FeatureCache train, FeatureCache validation, double[] weights,
+        TrainingOptions options, IProgress<TrainingProgress>? progress, List<EpochRecord> history, Stopwatch clock,
+        CancellationToken ct)
+    {
+        var start = clock.Elapsed;
+        var labels = train.Labels.Concat(validation.Labels).ToArray();
+        if (options.HeadOptimizer.Equals("lbfgs", StringComparison.OrdinalIgnoreCase))
+            return FitLbfgsHead(model, train, validation, labels, weights, options, progress, history, clock, start, ct);
+
+        using var labelWeights = tensor(weights.Select(w => (float)w).ToArray(), device: train.Features.device);
+        // A gradient head learns from the plain images without smoothing, its epochs judged on the validation split.
+        var loss = new SmoothedLoss(labelWeights, 0);
+        var parameters = model.head.parameters().ToList();
+        var optimizer = Optimizer(options.HeadOptimizer, parameters, options.HeadLearningRate, options.WeightDecay);
+        var stage = new Stage("head", options.HeadEpochs, options.Patience, parameters, [(optimizer, options.HeadLearningRate)],
+            progress, history, clock);
+        var random = new Random(options.Seed);
+        stage.Run(() => HeadEpoch(model, train, loss, optimizer, options.BatchSize, random),
+            () => Validate(model, validation, v => v), ct);
+        var recipe = new Recipe { Head = $"{options.HeadOptimizer}, {options.HeadEpochs} epochs at most", Thresholds = "validation" };
+        return new HeadFit(recipe, null, null, labels, stage.Seconds);
+    }
+
+    /// <summary>
+    /// Softmax regression on every training image (train and validation together): the strength chosen by k-fold
+    /// cross-validation unless given, then refitted on all of them.
+    /// </summary>
+    private static HeadFit FitLbfgsHead(Classifier model, FeatureCache train, FeatureCache validation, long[] labels,
+        double[] weights, TrainingOptions options, IProgress<TrainingProgress>? progress, List<EpochRecord> history,
+        Stopwatch clock, TimeSpan start, CancellationToken ct)
+    {
+        using var scope = NewDisposeScope();
+        var features = cat([train.Features, validation.Features], 0).cpu();
+        var classes = model.Labels;
+        CrossValidation? cv = null;
+        var strength = options.HeadL2 ?? 0;
+        if (options.HeadL2 is null)
+        {
+            cv = SoftmaxRegression.Choose(features, labels, classes, weights, options.CrossValidationFolds, options.Seed, ct);
+            strength = cv.Strength;
+        }
+        var (weight, bias) = SoftmaxRegression.Fit(features, labels, classes, strength, weights);
+        SetHead(model, weight, bias);
+
+        // The fit on all images, and what cross-validation said of it, as the head's one "epoch" for the report.
+        using (no_grad())
+        {
+            var p = nn.functional.softmax(model.head.forward(features.to(weight.device)), 1);
+            var truth = tensor(labels);
+            var trainLoss = nn.functional.nll_loss(p.clamp_min(1e-7f).log(), truth).item<float>();
+            var trainAccuracy = p.argmax(1).eq(truth).to(ScalarType.Float32).mean().item<float>();
+            history.Add(new EpochRecord("head", 1, trainLoss, trainAccuracy, cv?.LogLoss ?? trainLoss,
+                cv?.Accuracy ?? trainAccuracy, true));
+        }
+        var how = cv is null ? $"lbfgs, L2 {strength:G3} as given"
+            : $"lbfgs, L2 {strength:G3} chosen by {Math.Max(2, options.CrossValidationFolds)}-fold cross-validation";
+        progress?.Report(Note("head", clock, cv is null ? how
+            : $"{how}: accuracy {cv.Accuracy:0.0000}, log loss {cv.LogLoss:0.0000} over {labels.Length} images"));
+        var recipe = new Recipe
+        {
+            Head = how,
+            CrossValidatedAccuracy = cv?.Accuracy,
+            CrossValidatedLogLoss = cv?.LogLoss,
+            Thresholds = cv is null ? "validation" : "out-of-fold probabilities of the cross-validation",
+        };
+        return new HeadFit(recipe, cv, strength, labels, (clock.Elapsed - start).TotalSeconds);
+    }
+
+    private static void SetHead(Classifier model, Tensor weight, Tensor bias)
+    {
+        using var _ = no_grad();
+        model.head.weight!.copy_(weight);
+        model.head.bias!.copy_(bias);
+    }
+
+    /// <summary>One epoch of the head on the plain images' cached features.</summary>
+    private static (double, double, int) HeadEpoch(Classifier model, FeatureCache train, SmoothedLoss loss,
+        optim.Optimizer optimizer, int batchSize, Random random)
+    {
+        var rows = Enumerable.Range(0, train.Images).ToArray();
+        random.Shuffle(rows);
+        return Epoch(model, train.Labels, rows, batchSize, loss, [optimizer], index => train.Features.index_select(0, index),
+            train.Features.device);
+    }
+
+    private static optim.Optimizer Optimizer(string name, IEnumerable<Parameter> parameters, double rate, double decay) =>
+        name.ToLowerInvariant() switch
+        {
+            "adamw" => optim.AdamW(parameters, rate, weight_decay: decay),
+            "adam" => optim.Adam(parameters, rate, weight_decay: decay),
+            "rmsprop" => optim.RMSProp(parameters, rate, weight_decay: decay),
+            "sgd" => optim.SGD(parameters, rate, momentum: 0.9, weight_decay: decay),
+            _ => throw new ArgumentException($"Unknown optimizer '{name}': use lbfgs, adamw, adam, rmsprop or sgd."),
+        };
+}
