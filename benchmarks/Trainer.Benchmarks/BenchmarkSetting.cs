@@ -4,12 +4,14 @@ using System.Text.RegularExpressions;
 
 namespace Pipeline.Trainer.Benchmarks;
 
-/// <summary>A named set of extra flags for <c>trainer train</c>: the two built in, or one given as <c>--setting name=flags</c>.</summary>
+/// <summary>
+/// A named set of extra flags for <c>trainer train</c>: the two built in, or one given as <c>--setting name=flags</c>.
+/// </summary>
 public sealed partial record BenchmarkSetting(string Name, IReadOnlyList<string> Flags)
 {
     public static readonly IReadOnlyList<BenchmarkSetting> BuiltIn = [new("fast", ["--fast"]), new("default", [])];
 
-    /// <summary>Each <c>name=flags</c>, the flags split at spaces as a shell would (quotes keep spaces in one flag).</summary>
+    /// <summary>Each <c>name=flags</c>, the flags split at spaces as a shell would (quotes keep spaces).</summary>
     public static IReadOnlyList<BenchmarkSetting> Parse(ArgumentResult result)
     {
         var settings = new List<BenchmarkSetting>();
@@ -18,9 +20,11 @@ public sealed partial record BenchmarkSetting(string Name, IReadOnlyList<string>
             var equals = token.IndexOf('=');
             var name = equals > 0 ? token[..equals].Trim() : "";
             if (!NamePattern().IsMatch(name))
-                result.AddError($"--setting takes name=flags with a name of letters, digits, '-' or '_', as in lr3=\"--head-lr 0.003\"; not '{token}'.");
+                result.AddError("--setting takes name=flags with a name of letters, digits, '-' or '_', as in " +
+                    $"lr3=\"--head-lr 0.003\"; not '{token}'.");
             else if (BuiltIn.Any(s => s.Name == name) || settings.Any(s => s.Name == name))
-                result.AddError($"--setting names '{name}' twice (fast and default are built in); give each setting its own name.");
+                result.AddError($"--setting names '{name}' twice (fast and default are built in); " +
+                    "give each setting its own name.");
             else
                 settings.Add(new BenchmarkSetting(name, Words(token[(equals + 1)..])));
         }

@@ -7,7 +7,8 @@ namespace Pipeline.Trainer.Benchmarks;
 /// What one child process did: its exit code, last JSON line, wall time, the largest resident memory seen, and
 /// whether it was killed for running past its time.
 /// </summary>
-public sealed record ChildRun(int ExitCode, JsonElement? Result, double WallSeconds, long? SampledPeakMemoryMB, bool TimedOut = false)
+public sealed record ChildRun(int ExitCode, JsonElement? Result, double WallSeconds, long? SampledPeakMemoryMB,
+    bool TimedOut = false)
 {
     private static readonly TimeSpan SampleEvery = TimeSpan.FromMilliseconds(200);
 
@@ -43,7 +44,8 @@ public sealed record ChildRun(int ExitCode, JsonElement? Result, double WallSeco
             if (ResidentKb(process.Id) is { } kb) peakKb = Math.Max(peakKb ?? 0, kb);
             if (timeout is { } limit && clock.Elapsed > limit && !timedOut)
             {
-                Console.Error.WriteLine($"[{label}] still running after {limit.TotalMinutes:0.#} minutes: killed");
+                Console.Error.WriteLine($"[{label}] still running after {limit.TotalMinutes:0.#} min: " +
+                    "killed, recorded as failed");
                 process.Kill(entireProcessTree: true);
                 timedOut = true;
             }

@@ -3,33 +3,32 @@ using System.Globalization;
 
 namespace Pipeline.Trainer.Benchmarks;
 
-/// <summary>How the benchmark's option values are read from their text: one place for the parsers the commands share.</summary>
+/// <summary>How the benchmark's option values are read from their text: the parsers the commands share.</summary>
 public static class CommandLineValues
 {
+    private const StringSplitOptions Parts = StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries;
+
     /// <summary>"a,b,c": the names in order, blanks left out.</summary>
     public static IReadOnlyList<string> List(ArgumentResult result) =>
-        [.. result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+        [.. result.Tokens.SelectMany(t => t.Value.Split(',', Parts))];
 
-    /// <summary>"1,2,3" is those seeds; a single "5" means seeds 1 to 5.</summary>
+    /// <summary>"1,2,3" is those seeds; a single "5" means seeds 1 to 5, "0" alone seed 0 (a given split).</summary>
     public static IReadOnlyList<int> Seeds(ArgumentResult result)
     {
         var text = string.Join(',', result.Tokens.Select(t => t.Value));
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var parts = text.Split(',', Parts);
         var seeds = new List<int>();
         foreach (var part in parts)
         {
             if (!int.TryParse(part, CultureInfo.InvariantCulture, out var seed) || seed < 0)
             {
-                result.AddError($"--seeds takes a count (5 means seeds 1 to 5) or a list of seeds of 0 or more; '{part}' is neither.");
+                result.AddError("--seeds takes a count (5 means seeds 1 to 5) or a list of seeds of 0 or more, " +
+                    $"not '{part}'.");
                 return [];
             }
             seeds.Add(seed);
         }
-        if (seeds.Count == 1)
-        {
-            if (seeds[0] == 0) result.AddError("--seeds 0 runs nothing: give a count of 1 or more, or a list such as 0,1,2.");
-            return [.. Enumerable.Range(1, seeds[0])];
-        }
+        if (seeds.Count == 1) return seeds[0] == 0 ? [0] : [.. Enumerable.Range(1, seeds[0])];
         if (seeds.Distinct().Count() != seeds.Count) result.AddError($"--seeds names a seed twice: {text}.");
         return seeds;
     }
@@ -52,5 +51,6 @@ public static class CommandLineValues
         return 0;
     }
 
-    private static string Name(ArgumentResult result) => result.Parent is OptionResult o ? o.Option.Name : result.Argument.Name;
+    private static string Name(ArgumentResult result) =>
+        result.Parent is OptionResult o ? o.Option.Name : result.Argument.Name;
 }

@@ -3,14 +3,15 @@ using System.CommandLine;
 namespace Pipeline.Trainer.Benchmarks;
 
 /// <summary>
-/// Lays out <c>dest/train/&lt;label&gt;/</c> and <c>dest/test/&lt;label&gt;/</c> as symlinks to a dataset's own files, so
-/// every route trains and tests on the same images without copying them. A folder without a split is split per label,
-/// seeded and stratified. A dataset that comes with train/ and test/ (or val/) keeps that split at seed 0; any other
-/// seed pools each label's train and test images and draws the same number of test images from them again.
+/// Lays out <c>dest/train/&lt;label&gt;/</c> and <c>dest/test/&lt;label&gt;/</c> as symlinks to a dataset's own
+/// files, so every route trains and tests on the same images without copying them. A folder without a split is
+/// split per label, seeded and stratified. A dataset that comes with train/ and test/ (or val/) keeps that split at
+/// seed 0; any other seed pools each label's train and test images and draws the same number of test images from
+/// them again.
 /// </summary>
 public static class DatasetSplit
 {
-    /// <summary>Seed 0 keeps a given split, so the figures stay comparable with the dataset's own published ones.</summary>
+    /// <summary>Seed 0 keeps a given split, so the figures stay comparable with the dataset's published ones.</summary>
     public const int GivenSplitSeed = 0;
     public const double DefaultTestFraction = 0.2;
 
@@ -21,7 +22,8 @@ public static class DatasetSplit
         source = Path.GetFullPath(source);
         dest = Path.GetFullPath(dest);
         if (!Directory.Exists(source)) throw new UsageException($"The source folder '{source}' does not exist.");
-        if (Directory.Exists(dest) || File.Exists(dest)) throw new UsageException($"'{dest}' exists already; give a new folder.");
+        if (Directory.Exists(dest) || File.Exists(dest))
+            throw new UsageException($"'{dest}' exists already; give a new folder.");
         var random = new Random(seed);
         var givenTest = new[] { "test", "val" }.Select(n => Path.Combine(source, n)).FirstOrDefault(Directory.Exists);
         var givenTrain = Path.Combine(source, "train");
@@ -40,7 +42,8 @@ public static class DatasetSplit
                 // A subset of the given split for quick checks: a seeded sample of each label on each side.
                 foreach (var (side, folder) in new[] { ("train", givenTrain), ("test", givenTest) })
                     foreach (var label in Labels(folder))
-                        Link(Sample(Files(Path.Combine(folder, label)), random, limit ?? int.MaxValue), Path.Combine(dest, side, label));
+                        Link(Sample(Files(Path.Combine(folder, label)), random, limit ?? int.MaxValue),
+                            Path.Combine(dest, side, label));
             }
             else
             {
@@ -71,14 +74,18 @@ public static class DatasetSplit
     public static IReadOnlyList<string> Labels(string folder) => Directory.EnumerateDirectories(folder)
         .Select(d => Path.GetFileName(d)).Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>The image files of one label folder, hidden files left out, in ordinal order so a seed always picks the same.</summary>
+    /// <summary>
+    /// The image files of one label folder, hidden files left out, in ordinal order so a seed always picks the same.
+    /// </summary>
     public static IReadOnlyList<string> Files(string labelFolder) => Directory.EnumerateFiles(labelFolder)
         .Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).ToList();
 
-    private static IReadOnlyList<string> FilesIfAny(string labelFolder) => Directory.Exists(labelFolder) ? Files(labelFolder) : [];
+    private static IReadOnlyList<string> FilesIfAny(string labelFolder) =>
+        Directory.Exists(labelFolder) ? Files(labelFolder) : [];
 
-    /// <summary>Shuffles one label's files and links the first <paramref name="test"/> as test, the rest as train.</summary>
-    private static void Deal(IReadOnlyList<string> files, int test, Random random, string dest, string label, int? limit)
+    /// <summary>Shuffles one label's files; the first <paramref name="test"/> become test, the rest train.</summary>
+    private static void Deal(IReadOnlyList<string> files, int test, Random random, string dest, string label,
+        int? limit)
     {
         var shuffled = files.ToArray();
         random.Shuffle(shuffled);
@@ -101,7 +108,10 @@ public static class DatasetSplit
             var link = Path.Combine(folder, Path.GetFileName(file));
             // Pooled train and test folders may share a file name: the second keeps its side's name in front.
             if (File.Exists(link))
-                link = Path.Combine(folder, $"{Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(file)))}-{Path.GetFileName(file)}");
+            {
+                var side = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(file)));
+                link = Path.Combine(folder, $"{side}-{Path.GetFileName(file)}");
+            }
             File.CreateSymbolicLink(link, file);
         }
     }
@@ -115,31 +125,42 @@ public static class DatasetSplit
     /// <summary><c>split &lt;source&gt; &lt;dest&gt; [--seed 0] [--test 0.2] [--limit n]</c></summary>
     public static Command CreateCommand()
     {
-        var source = new Argument<string>("source") { Description = "The dataset: label folders, or train/ and test/ (or val/) of them" };
-        var dest = new Argument<string>("dest") { Description = "A new folder to receive train/ and test/ as symlinks" };
+        var source = new Argument<string>("source")
+        {
+            Description = "The dataset: label folders, or train/ and test/ (or val/) of them",
+        };
+        var dest = new Argument<string>("dest") { Description = "A new folder to get train/ and test/ as symlinks" };
         var seed = new Option<int>("--seed")
         {
-            Description = "Seed of the split; 0 keeps a given train/test split, any other re-splits it with the same test share per label",
+            Description = "Seed of the split; 0 keeps a given train/test split, any other re-splits it with the same " +
+                "test share per label",
             DefaultValueFactory = _ => GivenSplitSeed,
             CustomParser = r => CommandLineValues.Whole(r, 0),
+            HelpName = "n",
         };
         var test = new Option<double>("--test")
         {
             Description = "Test share per label for a folder without a split",
             DefaultValueFactory = _ => DefaultTestFraction,
             CustomParser = r => CommandLineValues.Fraction(r, 1),
+            HelpName = "fraction",
         };
         var limit = LimitOption();
-        var command = new Command("split", "Symlinks dest/train/<label>/ and dest/test/<label>/ to a dataset's images (never copies)")
+        var command = new Command("split",
+            "Symlinks dest/train/<label>/ and dest/test/<label>/ to a dataset's images (never copies)")
         {
             source, dest, seed, test, limit,
         };
         command.SetAction(parse =>
         {
             var folder = parse.GetRequiredValue(dest);
-            var counts = Make(parse.GetRequiredValue(source), folder, parse.GetValue(seed), parse.GetValue(test), parse.GetValue(limit));
-            foreach (var (label, (train, tested)) in counts) Console.WriteLine($"{label}: {train} train, {tested} test");
-            Console.WriteLine($"total: {counts.Values.Sum(c => c.Train)} train, {counts.Values.Sum(c => c.Test)} test in {Path.GetFullPath(folder)}");
+            var counts = Make(parse.GetRequiredValue(source), folder, parse.GetValue(seed), parse.GetValue(test),
+                parse.GetValue(limit));
+            foreach (var (label, (train, tested)) in counts)
+                Console.WriteLine($"{label}: {train} train, {tested} test");
+            var (trainTotal, testTotal) = (counts.Values.Sum(c => c.Train), counts.Values.Sum(c => c.Test));
+            Console.WriteLine($"total: {trainTotal} train, {testTotal} test " +
+                $"in {Path.GetFullPath(folder)}");
             return 0;
         });
         return command;
@@ -150,5 +171,6 @@ public static class DatasetSplit
     {
         Description = "At most n images per label in train and in test (quick checks)",
         CustomParser = r => CommandLineValues.Whole(r, 1),
+        HelpName = "n",
     };
 }

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Pipeline.Trainer.Benchmarks;
 
-/// <summary>Lenient reads of the children's JSON: a field by name in any case, a number or null where it is missing.</summary>
+/// <summary>Lenient reads of the children's JSON: a field by name in any case; null where it is missing.</summary>
 public static class JsonFields
 {
     public static JsonElement? Property(JsonElement? e, string name)

@@ -18,14 +18,28 @@ public static class MlNetRoute
         public string Label { get; set; } = "";
     }
 
-    /// <summary><c>mlnet --train &lt;folder&gt; --test &lt;folder&gt;</c>; the last line on standard output is the result as JSON.</summary>
+    /// <summary>
+    /// <c>mlnet --train &lt;folder&gt; --test &lt;folder&gt;</c>; the last line on standard output is the result
+    /// as JSON.
+    /// </summary>
     public static Command CreateCommand()
     {
-        var train = new Option<DirectoryInfo>("--train") { Description = "Training images, one folder per label", Required = true };
-        var test = new Option<DirectoryInfo>("--test") { Description = "Test images, one folder per label", Required = true };
+        var train = new Option<DirectoryInfo>("--train")
+        {
+            Description = "Training images, one folder per label",
+            HelpName = "folder",
+            Required = true,
+        };
+        var test = new Option<DirectoryInfo>("--test")
+        {
+            Description = "Test images, one folder per label",
+            HelpName = "folder",
+            Required = true,
+        };
         train.AcceptExistingOnly();
         test.AcceptExistingOnly();
-        var command = new Command("mlnet", "The ML.NET route (ResNet18 featurizer + L-BFGS maximum entropy); the last line on standard output is JSON")
+        var command = new Command("mlnet",
+            "The ML.NET route (ResNet18 featurizer + L-BFGS maximum entropy); the last line on standard output is JSON")
         {
             train, test,
         };

@@ -30,6 +30,8 @@ catch (UsageException e)
 
 namespace Pipeline.Trainer.Benchmarks
 {
-    /// <summary>Bad command-line input found after parsing (a missing dataset, an unknown setting): a message and exit code 2.</summary>
+    /// <summary>
+    /// Bad command-line input found after parsing (a missing dataset, an unknown setting): a message and exit code 2.
+    /// </summary>
     public sealed class UsageException(string message) : Exception(message);
 }

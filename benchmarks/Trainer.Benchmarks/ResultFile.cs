@@ -15,7 +15,13 @@ public sealed record ResultFile(
     IReadOnlyDictionary<string, string>? Settings = null,
     double? TimeoutMinutes = null)
 {
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // Strict on reading: a file without its rows or a row without its dataset is an error, not a crash later.
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
 
     public void Save(string file)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Pipeline.Trainer.Benchmarks;
 
@@ -31,26 +32,30 @@ public sealed record ResultRow(
     public const string MlNet = "ml.net";
 
     /// <summary>Finished and reported its accuracy: the runs that count in a summary.</summary>
+    [JsonIgnore]
     public bool Succeeded => ExitCode == 0 && !TimedOut && Accuracy is not null;
 
-    public string Outcome => TimedOut ? "timed out" : ExitCode != 0 ? $"failed, exit {ExitCode}" : Accuracy is null ? "no result" : "";
+    [JsonIgnore]
+    public string Outcome =>
+        TimedOut ? "timed out" : ExitCode != 0 ? $"failed, exit {ExitCode}" : Accuracy is null ? "no result" : "";
 
     public static string Markdown(IEnumerable<ResultRow> rows)
     {
         var text = new StringBuilder();
-        text.AppendLine("| dataset | seed | route/setting | accuracy | macro F1 | seconds to model | feature images/s | " +
-            "fine-tune images/s | peak memory MB | path |");
+        text.AppendLine("| dataset | seed | route/setting | accuracy | macro F1 | seconds to model | " +
+            "feature images/s | fine-tune images/s | peak memory MB | path |");
         text.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
         foreach (var r in rows)
         {
             var route = r.Succeeded ? r.Route : $"{r.Route} ({r.Outcome})";
             text.AppendLine($"| {r.Dataset} | {r.Seed?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {route} | " +
                 $"{F(r.Accuracy, "0.0000")} | {F(r.MacroF1, "0.0000")} | {F(r.SecondsToModel, "0.0")} | " +
-                $"{F(r.FeatureImagesPerSecond, "0.0")} | {F(r.FineTuneImagesPerSecond, "0.0")} | {F(r.PeakMemoryMB, "0")} | " +
-                $"{r.Path ?? "–"} |");
+                $"{F(r.FeatureImagesPerSecond, "0.0")} | {F(r.FineTuneImagesPerSecond, "0.0")} | " +
+                $"{F(r.PeakMemoryMB, "0")} | {r.Path ?? "–"} |");
         }
         return text.ToString();
     }
 
-    private static string F(double? value, string format) => value?.ToString(format, CultureInfo.InvariantCulture) ?? "–";
+    private static string F(double? value, string format) =>
+        value?.ToString(format, CultureInfo.InvariantCulture) ?? "–";
 }

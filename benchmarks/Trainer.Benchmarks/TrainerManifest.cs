@@ -9,7 +9,7 @@ namespace Pipeline.Trainer.Benchmarks;
 /// </summary>
 public sealed record TrainerManifest(JsonElement? Timings, string? Path, JsonElement? Recipe)
 {
-    /// <summary>Fields every manifest has that say nothing about the recipe's choices (or are too bulky to keep).</summary>
+    /// <summary>Fields every manifest has that say nothing about the recipe's choices (or are too bulky).</summary>
     private static readonly HashSet<string> Known = new(StringComparer.OrdinalIgnoreCase)
     {
         "version", "dataset", "labels", "preprocessing", "backbone", "imageCounts", "metrics", "thresholds",
@@ -25,7 +25,8 @@ public sealed record TrainerManifest(JsonElement? Timings, string? Path, JsonEle
         if (!File.Exists(file)) return new(null, null, null);
         using var document = JsonDocument.Parse(File.ReadAllText(file));
         var root = document.RootElement;
-        var timings = Property(root, "timings") is { ValueKind: JsonValueKind.Object } t ? t.Clone() : (JsonElement?)null;
+        var timings = Property(root, "timings") is { ValueKind: JsonValueKind.Object } t ? t.Clone()
+            : (JsonElement?)null;
         return new(timings, PathOf(root, timings), RecipeOf(root));
     }
 
@@ -42,13 +43,16 @@ public sealed record TrainerManifest(JsonElement? Timings, string? Path, JsonEle
             var stages = new List<(string Name, bool Kept)>();
             foreach (var epoch in history.EnumerateArray())
             {
-                if (Property(epoch, "stage") is not { ValueKind: JsonValueKind.String } s || s.GetString() is not { } name) continue;
+                if (Property(epoch, "stage") is not { ValueKind: JsonValueKind.String } s
+                    || s.GetString() is not { } name)
+                    continue;
                 var best = Property(epoch, "best") is { ValueKind: JsonValueKind.True };
                 var index = stages.FindIndex(x => x.Name == name);
                 if (index < 0) stages.Add((name, best));
                 else if (best) stages[index] = (name, true);
             }
-            if (stages.Count > 0) return string.Join(" > ", stages.Select(s => s.Kept ? s.Name : $"{s.Name} (not kept)"));
+            if (stages.Count > 0)
+                return string.Join(" > ", stages.Select(s => s.Kept ? s.Name : $"{s.Name} (not kept)"));
         }
         if (timings is not { } t) return null;
         string[] notStages = ["loadSeconds", "evaluateSeconds", "totalSeconds"];
@@ -59,10 +63,11 @@ public sealed record TrainerManifest(JsonElement? Timings, string? Path, JsonEle
         return spent.Count > 0 ? string.Join(" > ", spent) : null;
     }
 
-    /// <summary>Everything else model.json holds (the options, and whatever the trainer adds about its choices).</summary>
+    /// <summary>All else model.json holds (the options, and whatever the trainer adds about its choices).</summary>
     private static JsonElement? RecipeOf(JsonElement root)
     {
-        var rest = root.EnumerateObject().Where(p => !Known.Contains(p.Name)).ToDictionary(p => p.Name, p => p.Value.Clone());
+        var rest = root.EnumerateObject().Where(p => !Known.Contains(p.Name))
+            .ToDictionary(p => p.Name, p => p.Value.Clone());
         return rest.Count == 0 ? null : JsonSerializer.SerializeToElement(rest);
     }
 
