@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML;
@@ -17,16 +18,37 @@ public static class MlNetRoute
         public string Label { get; set; } = "";
     }
 
-    /// <summary><c>mlnet --train &lt;folder&gt; --test &lt;folder&gt;</c>; the last line on standard output is the result as JSON.</summary>
-    public static int Command(IEnumerable<string> args)
+    /// <summary>
+    /// <c>mlnet --train &lt;folder&gt; --test &lt;folder&gt;</c>; the last line on standard output is the result
+    /// as JSON.
+    /// </summary>
+    public static Command CreateCommand()
     {
-        var a = new Arguments(args, "--train", "--test");
-        if (a.Positionals.Count > 0) throw new UsageException($"mlnet takes no '{a.Positionals[0]}'.");
-        var trainFolder = a.Required("--train");
-        var testFolder = a.Required("--test");
-        foreach (var folder in new[] { trainFolder, testFolder })
-            if (!Directory.Exists(folder)) throw new UsageException($"The folder '{folder}' does not exist.");
+        var train = new Option<DirectoryInfo>("--train")
+        {
+            Description = "Training images, one folder per label",
+            HelpName = "folder",
+            Required = true,
+        };
+        var test = new Option<DirectoryInfo>("--test")
+        {
+            Description = "Test images, one folder per label",
+            HelpName = "folder",
+            Required = true,
+        };
+        train.AcceptExistingOnly();
+        test.AcceptExistingOnly();
+        var command = new Command("mlnet",
+            "The ML.NET route (ResNet18 featurizer + L-BFGS maximum entropy); the last line on standard output is JSON")
+        {
+            train, test,
+        };
+        command.SetAction(parse => Run(parse.GetRequiredValue(train).FullName, parse.GetRequiredValue(test).FullName));
+        return command;
+    }
 
+    private static int Run(string trainFolder, string testFolder)
+    {
         var ml = new MLContext(seed: 0);
         var clock = Stopwatch.StartNew();
         var labels = DatasetSplit.Labels(trainFolder);

@@ -1,38 +1,37 @@
+using System.CommandLine;
 using Pipeline.Trainer.Benchmarks;
 
-const string usage = """
-    Usage: trainer-benchmarks <command> [options]
-
-      split <source> <dest> [--seed 42] [--test 0.2] [--limit <n per label>]
-          symlinks dest/train/<label>/ and dest/test/<label>/ to the source's images (a given train/ and test/
-          or val/ split is kept; otherwise seeded and stratified); --limit keeps at most n per label on each side
-      mlnet --train <folder> --test <folder>
-          the ML.NET route (ResNet18 featurizer + L-BFGS maximum entropy); last stdout line is JSON
-      run [--datasets hymenoptera,cats-vs-dogs,flowers-small] [--settings fast,default] [--shared <datasets folder>]
-          [--out benchmarks/results] [--limit <n per label>]
-          the trainer per setting, then the ML.NET route, one child process at a time; prints a Markdown table
-          and writes <out>/trainer-<date>.json
-    """;
-
-if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+var root = new RootCommand("Measures the trainer against the standard ML.NET route on the shared datasets")
 {
-    Console.WriteLine(usage);
-    return args.Length == 0 ? 2 : 0;
+    BenchmarkRun.CreateCommand(),
+    Summary.CreateCommand(),
+    DatasetSplit.CreateCommand(),
+    MlNetRoute.CreateCommand(),
+};
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    // Bad input: what was wrong and where to look, exit code 2, no stack trace and no page of help.
+    foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    var command = parse.CommandResult.Command == root ? "" : parse.CommandResult.Command.Name + " ";
+    Console.Error.WriteLine($"Run 'trainer-benchmarks {command}--help' for the options.");
+    return 2;
 }
-
 try
 {
-    return args[0] switch
-    {
-        "split" => DatasetSplit.Command(args.Skip(1)),
-        "mlnet" => MlNetRoute.Command(args.Skip(1)),
-        "run" => BenchmarkRun.Command(args.Skip(1)),
-        _ => throw new UsageException($"Unknown command '{args[0]}'."),
-    };
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (UsageException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     Console.Error.WriteLine("Run 'trainer-benchmarks --help' for the commands.");
     return 2;
+}
+
+namespace Pipeline.Trainer.Benchmarks
+{
+    /// <summary>
+    /// Bad command-line input found after parsing (a missing dataset, an unknown setting): a message and exit code 2.
+    /// </summary>
+    public sealed class UsageException(string message) : Exception(message);
 }
