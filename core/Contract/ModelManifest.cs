@@ -64,6 +64,8 @@ public sealed record Recipe
     /// <summary>Augmented views computed through the backbone per training image (0: none, the cheap path).</summary>
     public int AugmentedViews { get; init; }
     public bool FlipAverage { get; init; }
+    /// <summary>The backbone's arithmetic in model.onnx, e.g. "int8" or "int8 up to layer4, float from there".</summary>
+    public string Precision { get; init; } = "float";
     public string FlipAverageReason { get; init; } = "";
     /// <summary>Where the thresholds come from: out-of-fold probabilities or the validation split.</summary>
     public string Thresholds { get; init; } = "";

@@ -30,7 +30,7 @@ public sealed record TrainingOptions
     public double Dropout { get; init; } = 0.4;
     public double WeightDecay { get; init; } = 0.0001;
     /// <summary>Label smoothing of the fine-tuning loss (the frozen head trains without).</summary>
-    public double LabelSmoothing { get; init; } = 0.1;
+    public double LabelSmoothing { get; init; } = 0;
     /// <summary>
     /// Augmented views per training image computed for fine-tuning (besides the plain one), only once fine-tuning is
     /// tried; 0 fine-tunes on the plain images' activations with flips and shifts of the feature maps.
@@ -51,6 +51,12 @@ public sealed record TrainingOptions
     /// <summary>How many of the backbone's last stages are trained in stage 2 (1 = layer4).</summary>
     public int FineTuneStages { get; init; } = 1;
     public double FineTuneLearningRate { get; init; } = 0.0001;
+
+    /// <summary>
+    /// On a CPU, run the frozen backbone's passes and the exported model in int8 (QDQ, calibrated on the training
+    /// images); false keeps float. A GPU always trains in float.
+    /// </summary>
+    public bool Int8 { get; init; } = true;
 
     public int BatchSize { get; init; } = 32;
     /// <summary>Epochs without a better validation loss before a stage stops.</summary>

@@ -5,6 +5,7 @@ using Pipeline.Core.Images;
 using Pipeline.Core.Scoring;
 using Pipeline.Trainer.Model;
 using Pipeline.Trainer.Onnx;
+using Pipeline.Trainer.Training;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -89,6 +90,57 @@ public class ModelParityTests
         // A batch of one scores the same as inside the batch: the batch dimension is dynamic.
         var single = scorer.Probabilities(pixels[..Plane], 1);
         Assert.Equal(actual[0][1], single[0][1], 5);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(3)]
+    public void Int8_export_scores_as_the_trainer_s_int8_passes_and_head(int int8Stages)
+    {
+        const int count = 4;
+        var pixels = Pixels(count);
+        manual_seed(5);
+        using var model = new Classifier(BackboneWeights.Load(), 3, 0.4);
+        using (no_grad())
+        {
+            model.head.weight!.normal_(0, 0.05);
+            // Stages from int8Stages on run in float, as after fine-tuning: nudge them as fine-tuning would.
+            model.backbone.layer4[2].conv2.weight!.mul_(1.1);
+        }
+        model.eval();
+        using var batch = tensor(pixels, [count, 3, 224, 224]);
+        var calibration = Int8Calibration.Measure(model.backbone, [batch]);
+        using var extractor = new FeatureExtractor(model.backbone, int8Stages < 4 ? int8Stages : null, true, calibration);
+        var (features, activations) = extractor.Run(batch);
+        float[] expected;
+        using (no_grad())
+        {
+            var pooled = int8Stages < 4 ? model.backbone.Top(activations!.to(ScalarType.Float32), int8Stages) : features;
+            expected = nn.functional.softmax(model.HeadLogits(pooled), 1).data<float>().ToArray();
+        }
+
+        var bytes = OnnxExport.ToBytes(model, false, calibration, int8Stages);
+        using var scorer = new Scorer(bytes, Manifest(3));
+        var actual = scorer.Probabilities(pixels, count);
+        for (var n = 0; n < count; n++)
+            for (var j = 0; j < 3; j++) Assert.True(Math.Abs(actual[n][j] - expected[n * 3 + j]) < 1e-4, $"image {n}, label {j}");
+        Assert.True(bytes.AsSpan().IndexOf("QuantizeLinear"u8) >= 0, "the export should hold QDQ nodes");
+    }
+
+    [Fact]
+    public void Int8_features_stay_close_to_float_features()
+    {
+        const int count = 4;
+        var pixels = Pixels(count);
+        using var backbone = BackboneWeights.Load();
+        using var batch = tensor(pixels, [count, 3, 224, 224]);
+        using var int8 = new FeatureExtractor(backbone, null, true, Int8Calibration.Measure(backbone, [batch]));
+        using var plain = new FeatureExtractor(backbone, null, true);
+        var a = int8.Run(batch).Features;
+        var b = plain.Run(batch).Features;
+        var cosine = nn.functional.cosine_similarity(a, b, 1);
+        Assert.True(cosine.min().item<float>() > 0.98f, $"cosine similarity {cosine.min().item<float>()}");
+        Assert.False(a.allclose(b, 1e-6, 1e-6), "the int8 passes should not be the float ones");
     }
 
     public static ModelManifest Manifest(int labels) => new()

@@ -28,7 +28,8 @@ public class TrainCommandTests
         Assert.Equal(Path.Combine(temp["model"], "model.onnx"), summary.GetProperty("modelPath").GetString());
         Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("notes.txt") && l.Contains("supported format"));
         Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("empty.jpg") && l.Contains("empty"));
-        Assert.Contains(run.Lines, l => l.Contains("head epoch 1/15") && l.Contains("validation accuracy") && l.Contains("images/s") && l.Contains("left"));
+        Assert.Contains(run.Lines, l => l.Contains("features") && l.Contains("images/s") && l.Contains("left"));
+        Assert.Contains(run.Lines, l => l.Contains("head: lbfgs") && l.Contains("cross-validation: accuracy"));
 
         var manifest = Scorer.ReadManifest(File.ReadAllText(Path.Combine(temp["model"], "model.json")));
         Assert.Equal(SyntheticImages.Labels.Order(StringComparer.Ordinal), manifest.Labels);
@@ -37,13 +38,24 @@ public class TrainCommandTests
         Assert.Equal(36, manifest.ImageCounts.Values.Sum(c => c.Values.Sum()));
     }
 
-    [Fact]
-    public void The_exported_model_scores_the_test_split_exactly_as_the_trainer_reported()
+    public static TheoryData<string> Kinds => ["int8 frozen", "float frozen", "int8 fine-tuned, mirror average", "adamw head"];
+
+    private static TrainingOptions Kind(string kind) => kind switch
+    {
+        "int8 frozen" => TrainingOptions.Fast,
+        "float frozen" => TrainingOptions.Fast with { Int8 = false },
+        "int8 fine-tuned, mirror average" => new TrainingOptions { FineTune = "always", FineTuneEpochs = 1, FlipTestTimeAugmentation = true },
+        _ => TrainingOptions.Fast with { HeadOptimizer = "adamw", HeadEpochs = 10 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void The_exported_model_scores_the_test_split_exactly_as_the_trainer_reported(string kind)
     {
         using var temp = new TempFolder();
         var train = SyntheticImages.WriteDataset(temp["train"], 10, seed: 2);
         var test = SyntheticImages.WriteDataset(temp["test"], 6, seed: 3);
-        var outcome = TrainingRun.Run(new TrainingRequest(train, test, temp["model"], TrainingOptions.Fast with { HeadEpochs = 10 }), null, default);
+        var outcome = TrainingRun.Run(new TrainingRequest(train, test, temp["model"], Kind(kind)), null, default);
 
         // Score the test files from disk, as the HTTP endpoint would, with a fresh scorer.
         using var scorer = Scorer.Load(temp["model"]);
@@ -100,7 +112,7 @@ public class TrainCommandTests
     {
         using var temp = new TempFolder();
         var data = SyntheticImages.WriteDataset(temp["data"], 8, seed: 5);
-        var options = TrainingOptions.Fast with { HeadEpochs = 5, AugmentedViews = 1, FineTuneEpochs = 1 };
+        var options = TrainingOptions.Fast with { FineTune = "always", AugmentedViews = 1, FineTuneEpochs = 1 };
         var first = TrainingRun.Run(new TrainingRequest(data, null, temp["a"], options), null, default);
         var second = TrainingRun.Run(new TrainingRequest(data, null, temp["b"], options), null, default);
         var third = TrainingRun.Run(new TrainingRequest(data, null, temp["c"], options with { Seed = 7 }), null, default);

@@ -42,9 +42,10 @@ public static class TrainCommand
           --fine-tune-epochs <n>     stage 2 epochs; 0 turns fine-tuning off [4]
           --fine-tune-stages <n>     backbone stages trained in stage 2, from the top [1]
           --fine-tune-lr <rate>      stage 2 learning rate of the backbone (the head gets 10x) [0.0001]
-          --dropout <rate>           dropout before the dense layer [0.4]
+          --dropout <rate>           dropout before the dense layer of a gradient head [0.4]
+          --float                    keep the backbone in float on a CPU [int8, calibrated on training images]
           --weight-decay <rate>      [0.0001]
-          --label-smoothing <eps>    label smoothing while fine-tuning [0.1]
+          --label-smoothing <eps>    label smoothing while fine-tuning [0]
           --batch-size <n>           [32]
           --patience <n>             epochs without a better validation loss before a stage stops [10]
           --flip-tta                 average with the mirror image at test time [only where it helps a fine-tuned model]
@@ -141,6 +142,7 @@ public static class TrainCommand
                 case "--batch-size": { var v = Int(); Set(o => o with { BatchSize = Math.Max(1, v) }); break; }
                 case "--patience": { var v = Int(); Set(o => o with { Patience = Math.Max(1, v) }); break; }
                 case "--no-flip-tta": Set(o => o with { FlipTestTimeAugmentation = false }); break;
+                case "--float": Set(o => o with { Int8 = false }); break;
                 case "--flip-tta": Set(o => o with { FlipTestTimeAugmentation = true }); break;
                 case "--budget": { var v = Number(); Set(o => o with { BudgetMinutes = v }); break; }
                 case "--head-l2": { var v = Number(); Set(o => o with { HeadL2 = v }); break; }

@@ -14,11 +14,12 @@ namespace Pipeline.Trainer.Onnx;
 /// </summary>
 public static class OnnxExport
 {
-    private const int Float = 1, Int64 = 7;
+    private const int Float = 1, UInt8 = 2, Int8 = 3, Int32 = 6, Int64 = 7;
 
     public static void Write(Classifier model, bool flipAverage, string path) => File.WriteAllBytes(path, ToBytes(model, flipAverage));
 
-    public static byte[] ToBytes(Classifier model, bool flipAverage)
+    /// <param name="int8">Activation ranges: the backbone's stages below <paramref name="int8Stages"/> go as int8 (QDQ).</param>
+    public static byte[] ToBytes(Classifier model, bool flipAverage, Int8Calibration? int8 = null, int int8Stages = 4)
     {
         var g = new GraphWriter();
         var backbone = model.backbone;
@@ -30,7 +31,7 @@ public static class OnnxExport
             g.Node("Concat", [x, "flipped"], ["both"], a => a.Int("axis", 0));
             x = "both";
         }
-        x = Backbone(g, backbone, x, tapStage: null, out _);
+        x = Backbone(g, backbone, x, tapStage: null, out _, int8, int8Stages);
         g.Initializer("head_weight", model.head.weight!);
         g.Initializer("head_bias", model.head.bias!);
         g.Node("Gemm", [x, "head_weight", "head_bias"], ["logits"], a => a.Int("transB", 1));
@@ -52,10 +53,10 @@ public static class OnnxExport
     /// The frozen backbone alone, for the trainer's cached passes under ONNX Runtime (faster than libtorch on CPUs):
     /// pixels in; pooled features out, and the activations entering stage <paramref name="activationStage"/> when given.
     /// </summary>
-    public static byte[] FeatureExtractor(ResNetBackbone backbone, int? activationStage)
+    public static byte[] FeatureExtractor(ResNetBackbone backbone, int? activationStage, Int8Calibration? int8 = null)
     {
         var g = new GraphWriter();
-        var pooled = Backbone(g, backbone, Scorer.InputName, activationStage, out var tap);
+        var pooled = Backbone(g, backbone, Scorer.InputName, activationStage, out var tap, int8);
         g.Node("Identity", [pooled], [FeaturesOutput]);
         List<(string, long)> outputs = [(FeaturesOutput, ResNetBackbone.Features)];
         if (tap is not null)
@@ -66,28 +67,47 @@ public static class OnnxExport
         return g.Model(outputs);
     }
 
-    /// <summary>Mean subtraction, stem, four stages, global average pooling; returns the pooled features' name.</summary>
-    private static string Backbone(GraphWriter g, ResNetBackbone backbone, string input, int? tapStage, out string? tap)
+    /// <summary>
+    /// The float backbone with every tensor that an int8 export quantizes as an output, for measuring their ranges on
+    /// training images (<see cref="Int8Calibration"/>).
+    /// </summary>
+    public static byte[] CalibrationGraph(ResNetBackbone backbone)
+    {
+        var g = new GraphWriter();
+        Backbone(g, backbone, Scorer.InputName, null, out _);
+        return g.Model(Int8Calibration.Points(backbone).Select(p => (p, -1L)));
+    }
+
+    /// <summary>
+    /// Mean subtraction, stem, four stages, global average pooling; returns the pooled features' name. With
+    /// <paramref name="int8"/>, the stem and the stages below <paramref name="int8Stages"/> are written as QDQ int8
+    /// (BatchNorm folded, per-channel weights); ONNX Runtime fuses them into integer convolutions and additions.
+    /// </summary>
+    private static string Backbone(GraphWriter g, ResNetBackbone backbone, string input, int? tapStage, out string? tap,
+        Int8Calibration? int8 = null, int int8Stages = 4)
     {
         tap = null;
         g.Initializer("mean", backbone.MeanImage);
         g.Node("Sub", [input, "mean"], ["centred"]);
-        var x = g.ConvBn("stem", "centred", backbone.conv1, backbone.bn1, relu: true);
+        var x = int8 is null ? "centred" : g.QuantDequant("centred", int8.Parameters("centred"));
+        x = g.ConvBn("stem", x, backbone.conv1, backbone.bn1, relu: true, int8);
         g.Node("MaxPool", [x], ["stem_pool"], a => a.Ints("kernel_shape", 3, 3).Ints("strides", 2, 2).Ints("pads", 1, 1, 1, 1));
-        x = "stem_pool";
+        // Max-pooling keeps the scale: its output is quantized as its input was.
+        x = int8 is null ? "stem_pool" : g.QuantDequant("stem_pool", int8.Parameters("stem_relu"));
         for (var s = 0; s < 4; s++)
         {
             if (s == tapStage) tap = x;
+            var q = s < int8Stages ? int8 : null;
             for (var b = 0; b < backbone.Stages[s].Count; b++)
             {
                 var block = backbone.Stages[s][b];
                 var name = $"layer{s + 1}_{b}";
-                var main = g.ConvBn($"{name}_conv1", x, block.conv1, block.bn1, relu: true);
-                main = g.ConvBn($"{name}_conv2", main, block.conv2, block.bn2, relu: false);
-                var shortcut = block.downsample is null ? x : g.ConvBn($"{name}_down", x, block.downsample, block.downsampleBn!, relu: false);
+                var main = g.ConvBn($"{name}_conv1", x, block.conv1, block.bn1, relu: true, q);
+                main = g.ConvBn($"{name}_conv2", main, block.conv2, block.bn2, relu: false, q);
+                var shortcut = block.downsample is null ? x : g.ConvBn($"{name}_down", x, block.downsample, block.downsampleBn!, relu: false, q);
                 g.Node("Add", [main, shortcut], [$"{name}_sum"]);
                 g.Node("Relu", [$"{name}_sum"], [$"{name}_out"]);
-                x = $"{name}_out";
+                x = q is null ? $"{name}_out" : g.QuantDequant($"{name}_out", q.Parameters($"{name}_out"));
             }
         }
         g.Node("GlobalAveragePool", [x], ["pooled"]);
@@ -110,11 +130,12 @@ public static class OnnxExport
             graph.Message(1, node);
         }
 
-        public string ConvBn(string name, string input, Conv2d conv, BatchNorm2d bn, bool relu)
+        public string ConvBn(string name, string input, Conv2d conv, BatchNorm2d bn, bool relu, Int8Calibration? int8)
         {
             var k = conv.weight!.shape[2];
             var stride = conv.stride[0];
             var pad = conv.padding is { } p ? p[0] : 0;
+            if (int8 is not null) return QuantizedConv(name, input, conv, bn, relu, int8, k, stride, pad);
             Initializer($"{name}_w", conv.weight!);
             Node("Conv", [input, $"{name}_w"], [$"{name}_conv"], a => a.Ints("kernel_shape", k, k).Ints("strides", stride, stride).Ints("pads", pad, pad, pad, pad));
             Initializer($"{name}_scale", bn.weight!);
@@ -127,6 +148,65 @@ public static class OnnxExport
             Node("Relu", [$"{name}_bn"], [$"{name}_relu"]);
             return $"{name}_relu";
         }
+
+        /// <summary>Quantize then dequantize a tensor (uint8): the QDQ pair that marks where integer arithmetic may run.</summary>
+        public string QuantDequant(string name, (float Scale, byte ZeroPoint) q)
+        {
+            Initializer($"{name}_qscale", [], [q.Scale]);
+            Initializer($"{name}_qzero", [], [q.ZeroPoint]);
+            Node("QuantizeLinear", [name, $"{name}_qscale", $"{name}_qzero"], [$"{name}_q"]);
+            Node("DequantizeLinear", [$"{name}_q", $"{name}_qscale", $"{name}_qzero"], [$"{name}_dq"]);
+            return $"{name}_dq";
+        }
+
+        /// <summary>
+        /// Conv with BatchNorm folded in: int8 weights per output channel, an int32 bias at the input's scale times the
+        /// weight's, the output (after ReLU) quantized at its measured range. <paramref name="input"/> must be a DQ output.
+        /// </summary>
+        private string QuantizedConv(string name, string input, Conv2d conv, BatchNorm2d bn, bool relu, Int8Calibration int8,
+            long k, long stride, long pad)
+        {
+            var (weights, bias, channels) = Int8Calibration.Fold(conv, bn);
+            var inputScale = int8.Parameters(input.EndsWith("_dq") ? input[..^3] : input).Scale;
+            var perChannel = weights.Length / channels;
+            var scales = new float[channels];
+            var q = new sbyte[weights.Length];
+            var qBias = new int[channels];
+            for (var c = 0; c < channels; c++)
+            {
+                var span = weights.AsSpan(c * perChannel, perChannel);
+                var max = 0f;
+                foreach (var w in span) max = Math.Max(max, Math.Abs(w));
+                scales[c] = Math.Max(max, 1e-8f) / 127;
+                for (var i = 0; i < perChannel; i++) q[c * perChannel + i] = (sbyte)Math.Clamp(Math.Round(span[i] / scales[c]), -127, 127);
+                qBias[c] = (int)Math.Clamp(Math.Round(bias[c] / (inputScale * scales[c])), int.MinValue, int.MaxValue);
+            }
+            var dims = conv.weight!.shape;
+            Initializer($"{name}_wq", dims, q);
+            Initializer($"{name}_wscale", [channels], scales);
+            Initializer($"{name}_wzero", [channels], new sbyte[channels]);
+            Node("DequantizeLinear", [$"{name}_wq", $"{name}_wscale", $"{name}_wzero"], [$"{name}_w"], a => a.Int("axis", 0));
+            Initializer($"{name}_bq", [channels], qBias);
+            Initializer($"{name}_bscale", [channels], scales.Select(w => w * inputScale).ToArray());
+            Initializer($"{name}_bzero", [channels], new int[channels]);
+            Node("DequantizeLinear", [$"{name}_bq", $"{name}_bscale", $"{name}_bzero"], [$"{name}_b"], a => a.Int("axis", 0));
+            var output = relu ? $"{name}_relu" : $"{name}_bn";
+            Node("Conv", [input, $"{name}_w", $"{name}_b"], [relu ? $"{name}_conv" : output],
+                a => a.Ints("kernel_shape", k, k).Ints("strides", stride, stride).Ints("pads", pad, pad, pad, pad));
+            if (relu) Node("Relu", [$"{name}_conv"], [output]);
+            return QuantDequant(output, int8.Parameters(output));
+        }
+
+        public void Initializer(string name, long[] dims, float[] values) =>
+            AddTensor(name, dims, Float, MemoryMarshal.AsBytes(values.AsSpan()));
+
+        public void Initializer(string name, long[] dims, byte[] values) => AddTensor(name, dims, UInt8, values);
+
+        public void Initializer(string name, long[] dims, sbyte[] values) =>
+            AddTensor(name, dims, Int8, MemoryMarshal.AsBytes(values.AsSpan()));
+
+        public void Initializer(string name, long[] dims, int[] values) =>
+            AddTensor(name, dims, Int32, MemoryMarshal.AsBytes(values.AsSpan()));
 
         public void Initializer(string name, Tensor value)
         {

@@ -21,14 +21,19 @@ public sealed class FeatureExtractor : IDisposable
 
     public Device Device => backbone.MeanImage.device;
 
-    public FeatureExtractor(ResNetBackbone backbone, int? activationStage, bool useOnnxRuntime)
+    /// <summary>The int8 calibration the passes use (and the export must use), or null for float.</summary>
+    public Int8Calibration? Int8 { get; }
+
+    /// <param name="int8">Ranges for int8 passes under ONNX Runtime; null for float.</param>
+    public FeatureExtractor(ResNetBackbone backbone, int? activationStage, bool useOnnxRuntime, Int8Calibration? int8 = null)
     {
         this.backbone = backbone;
         this.activationStage = activationStage;
         if (useOnnxRuntime)
         {
+            Int8 = int8;
             using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-            session = new InferenceSession(OnnxExport.FeatureExtractor(backbone, activationStage), options);
+            session = new InferenceSession(OnnxExport.FeatureExtractor(backbone, activationStage, int8), options);
         }
     }
 

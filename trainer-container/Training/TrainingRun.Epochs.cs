@@ -8,9 +8,10 @@ public static partial class TrainingRun
 {
     /// <summary>Batches over <paramref name="rows"/>: features of a batch, head, loss, a step; mean loss and accuracy.</summary>
     private static (double, double, int) Epoch(Classifier model, int[] rows, int batchSize, SmoothedLoss loss,
-        optim.Optimizer[] optimizers, Func<int[], Tensor> features, Func<int[], long[]> labelsOf, Device device)
+        optim.Optimizer[] optimizers, Func<int[], Tensor> features, Func<int[], long[]> labelsOf, Device device,
+        bool dropout = true)
     {
-        model.dropout.train();
+        if (dropout) model.dropout.train();
         double total = 0, correct = 0;
         for (var start = 0; start < rows.Length; start += batchSize)
         {
@@ -45,6 +46,14 @@ public static partial class TrainingRun
         for (long start = 0; start < source.shape[0]; start += 64)
             parts.Add(model.HeadLogits(features(source.narrow(0, start, Math.Min(64, source.shape[0] - start)))));
         return Stage.Score(cat(parts, 0), validation.Labels, validation.Images);
+    }
+
+    /// <summary>Probabilities (N x labels) of the head on pooled features.</summary>
+    private static Tensor HeadProbabilities(Classifier model, Tensor features)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return nn.functional.softmax(model.HeadLogits(features), 1).cpu().MoveToOuterDisposeScope();
     }
 
     /// <summary>Probabilities (N x labels) of a cache's activations through the top stages and the head.</summary>

@@ -31,7 +31,8 @@ public static partial class TrainingRun
             b.Dispose();
         }
         Tensor TopFeatures(Tensor a) => backbone.Top(a.to(ScalarType.Float32), stage);
-        using var before = ValidationProbabilities(model, validation, TopFeatures);
+        // The frozen model as it would be exported: its head on the extractor's own features.
+        using var before = HeadProbabilities(model, validation.Features);
         var baseline = Losses(before, validation.Labels);
         var top = backbone.Stages.Skip(stage).SelectMany(s => s.parameters()).ToList();
         var original = Snapshot(top);
@@ -41,11 +42,15 @@ public static partial class TrainingRun
         var loss = new SmoothedLoss(labelWeights, options.LabelSmoothing);
         var headParameters = model.head.parameters().ToList();
         var topOptimizer = optim.AdamW(top, options.FineTuneLearningRate, weight_decay: options.WeightDecay);
-        // The head keeps learning faster than the pretrained layers below it.
-        var headOptimizer = optim.AdamW(headParameters, options.FineTuneLearningRate * 10, weight_decay: options.WeightDecay);
+        var headRate = options.FineTuneLearningRate * (head.Strength is null ? 10 : 1);
+        var headOptimizer = optim.AdamW(headParameters, headRate, weight_decay: options.WeightDecay);
         var fine = new Stage("fine-tune", options.FineTuneEpochs, options.Patience, [.. top, .. headParameters],
-            [(topOptimizer, options.FineTuneLearningRate), (headOptimizer, options.FineTuneLearningRate * 10)], progress, history, clock);
-        fine.Run(() => FineTuneEpoch(model, train, views, stage, loss, [topOptimizer, headOptimizer], options.BatchSize, random),
+            [(topOptimizer, options.FineTuneLearningRate), (headOptimizer, headRate)], progress, history, clock);
+        // An lbfgs head starts at its optimum for these features and was fitted without dropout: it moves at the
+        // backbone's rate and keeps all its inputs. A gradient head learns ten times faster, with dropout, as before.
+        var dropout = head.Strength is null;
+        fine.Run(() => FineTuneEpoch(model, train, views, stage, loss, [topOptimizer, headOptimizer], options.BatchSize, random,
+                dropout),
             () => Validate(model, validation, TopFeatures, activations: true), ct, baseline.Loss, budget.Fits);
         if (fine.StoppedEarly is { } stopped) budget.Leave(stopped);
 
@@ -76,7 +81,8 @@ public static partial class TrainingRun
         return new FitResult(times, recipe with
         {
             FineTune = $"kept: {said}", FineTuned = true, FlipAverage = flip, FlipAverageReason = why, Thresholds = "validation",
-        }, null, null);
+            Precision = frozen.Int8 is null ? "float" : $"int8 up to layer{stage + 1}, float from there",
+        }, null, null) { Int8 = frozen.Int8, Int8Stages = stage };
     }
 
     /// <summary>Augmented views through the bottom of the backbone, computed only now and only as many as the budget allows.</summary>
@@ -121,7 +127,7 @@ public static partial class TrainingRun
 
     /// <summary>One epoch of the top stages: every training image once, in a view drawn at random, its maps flipped and shifted.</summary>
     private static (double, double, int) FineTuneEpoch(Classifier model, FeatureCache train, FeatureCache? views, int stage,
-        SmoothedLoss loss, optim.Optimizer[] optimizers, int batchSize, Random random)
+        SmoothedLoss loss, optim.Optimizer[] optimizers, int batchSize, Random random, bool dropout)
     {
         var images = train.Images;
         var choices = 1 + (views?.Views ?? 0);
@@ -142,7 +148,7 @@ public static partial class TrainingRun
         long LabelOf(int r) => train.Labels[r % images];
         int[] Ordered(int[] batch) => [.. batch.Where(r => r < images), .. batch.Where(r => r >= images)];
         return Epoch(model, rows, batchSize, loss, optimizers, b => Features(Ordered(b)), b => Ordered(b).Select(LabelOf).ToArray(),
-            train.Features.device);
+            train.Features.device, dropout);
     }
 
     private static List<Tensor> Snapshot(IEnumerable<Parameter> parameters)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Pipeline.Core.Contract;
 using Pipeline.Trainer.Model;
+using Pipeline.Trainer.Onnx;
 using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
@@ -18,7 +19,15 @@ public static partial class TrainingRun
         double FineTuneSeconds, double FineTuneImagesPerSecond);
 
     /// <param name="OutOfFold">Probabilities for the thresholds when the final head never saw validation apart.</param>
-    private sealed record FitResult(StageTimes Times, Recipe Recipe, float[][]? OutOfFold, long[]? OutOfFoldLabels);
+    /// <param name="Int8">The calibration of the int8 backbone, and how many stages of it the export keeps int8.</param>
+    private sealed record FitResult(StageTimes Times, Recipe Recipe, float[][]? OutOfFold, long[]? OutOfFoldLabels)
+    {
+        public Int8Calibration? Int8 { get; init; }
+        public int Int8Stages { get; init; } = 4;
+    }
+
+    /// <summary>Training images whose activation ranges set the int8 scales: a seeded sample across the labels.</summary>
+    private const int CalibrationImages = 32;
 
     private static FitResult Fit(Classifier model, ImageSet data, TrainingOptions options, IProgress<TrainingProgress>? progress,
         List<EpochRecord> history, Stopwatch clock, TrainingBudget budget, CancellationToken ct)
@@ -34,7 +43,9 @@ public static partial class TrainingRun
         // where fine-tuning may be tried, so that trying it costs no second pass.
         var featureStart = clock.Elapsed;
         var images = data.Train.Count + data.Validation.Count;
-        using var extractor = new FeatureExtractor(backbone, mayFineTune ? stage : null, device.type == TorchSharp.DeviceType.CPU);
+        var onCpu = device.type == TorchSharp.DeviceType.CPU;
+        var int8 = onCpu && options.Int8 ? Calibrate(backbone, data, random) : null;
+        using var extractor = new FeatureExtractor(backbone, mayFineTune ? stage : null, onCpu, int8);
         var onBatch = Counter("features", images, progress, clock);
         using var train = FeatureCache.Build(extractor, device, data.Train, [FeatureCache.Plain], mayFineTune, FeatureBatch, onBatch, ct);
         using var validation = FeatureCache.Build(extractor, device, data.Validation, [FeatureCache.Plain], mayFineTune, FeatureBatch,
@@ -45,9 +56,12 @@ public static partial class TrainingRun
 
         var weights = LabelWeights(data, options);
         var head = FitHead(model, train, validation, weights, options, progress, history, clock, ct);
-        var recipe = head.Recipe with { FlipAverage = options.FlipTestTimeAugmentation == true };
+        var recipe = head.Recipe with
+        {
+            FlipAverage = options.FlipTestTimeAugmentation == true, Precision = int8 is null ? "float" : "int8",
+        };
         var times = new StageTimes(featureSeconds, passRate, head.Seconds, 0, 0);
-        var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, head.Labels);
+        var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, head.Labels) { Int8 = int8 };
 
         var why = mayFineTune ? WhyNotTry(options, head.CrossValidation, validation, budget, data.Train.Count / passRate) : "it is off";
         if (why is not null)
@@ -57,6 +71,16 @@ public static partial class TrainingRun
         }
         return FineTune(model, data, train, validation, extractor, weights, head, options, frozen, stage, passRate, random,
             progress, history, clock, budget, ct);
+    }
+
+    private static Int8Calibration Calibrate(ResNetBackbone backbone, ImageSet data, Random random)
+    {
+        var sample = data.Train.ToArray();
+        random.Shuffle(sample);
+        var chosen = sample.Take(CalibrationImages).ToList();
+        var batches = chosen.Chunk(FeatureBatch).Select(b => FeatureCache.Pixels(b)).ToList();
+        try { return Int8Calibration.Measure(backbone, batches); }
+        finally { batches.ForEach(b => b.Dispose()); }
     }
 
     /// <summary>Why fine-tuning is not worth trying here, or null to try it.</summary>

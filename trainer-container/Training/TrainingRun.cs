@@ -62,7 +62,7 @@ public static partial class TrainingRun
         var times = fit.Times;
 
         Directory.CreateDirectory(request.OutFolder);
-        var modelBytes = OnnxExport.ToBytes(model, fit.Recipe.FlipAverage);
+        var modelBytes = OnnxExport.ToBytes(model, fit.Recipe.FlipAverage, fit.Int8, fit.Int8Stages);
         File.WriteAllBytes(Path.Combine(request.OutFolder, Scorer.ModelFile), modelBytes);
         model.to(CPU).save(Path.Combine(request.OutFolder, CheckpointFile));
 

@@ -1,0 +1,81 @@
+using Microsoft.ML.OnnxRuntime;
+using Pipeline.Core.Scoring;
+using Pipeline.Trainer.Model;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+
+namespace Pipeline.Trainer.Onnx;
+
+/// <summary>
+/// The ranges of the backbone's activations on a dataset's own training images, from which its int8 export takes
+/// each tensor's scale and zero point (uint8, asymmetric; weights are int8 per output channel).
+/// </summary>
+public sealed class Int8Calibration
+{
+    private readonly Dictionary<string, (float Min, float Max)> ranges;
+
+    public Int8Calibration(Dictionary<string, (float Min, float Max)> ranges) => this.ranges = ranges;
+
+    public IReadOnlyDictionary<string, (float Min, float Max)> Ranges => ranges;
+
+    /// <summary>The tensors an int8 export quantizes, as the float graph names them.</summary>
+    public static IEnumerable<string> Points(ResNetBackbone backbone)
+    {
+        yield return "centred";
+        yield return "stem_relu";
+        for (var s = 0; s < 4; s++)
+            for (var b = 0; b < backbone.Stages[s].Count; b++)
+            {
+                var name = $"layer{s + 1}_{b}";
+                yield return $"{name}_conv1_relu";
+                yield return $"{name}_conv2_bn";
+                if (backbone.Stages[s][b].downsample is not null) yield return $"{name}_down_bn";
+                yield return $"{name}_out";
+            }
+    }
+
+    /// <summary>Scale and zero point of a point; the pooled stem keeps the stem's.</summary>
+    public (float Scale, byte ZeroPoint) Parameters(string point)
+    {
+        var (min, max) = ranges[point == "stem_pool" ? "stem_relu" : point];
+        min = Math.Min(min, 0);
+        max = Math.Max(max, 0);
+        var scale = Math.Max((max - min) / 255f, 1e-8f);
+        return (scale, (byte)Math.Clamp(Math.Round(-min / scale), 0, 255));
+    }
+
+    /// <summary>Runs the float backbone over batches of pixels and keeps each point's smallest and largest value.</summary>
+    public static Int8Calibration Measure(ResNetBackbone backbone, IEnumerable<Tensor> batches)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var session = new InferenceSession(OnnxExport.CalibrationGraph(backbone), options);
+        var ranges = new Dictionary<string, (float Min, float Max)>();
+        foreach (var batch in batches)
+        {
+            using var cpu = batch.cpu().contiguous();
+            var input = new DenseTensor(cpu.data<float>().ToArray(), batch.shape.Select(d => (int)d).ToArray());
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor(Scorer.InputName, input)]);
+            foreach (var r in results)
+            {
+                var values = r.AsTensor<float>().ToDenseTensor().Buffer.Span;
+                float min = float.MaxValue, max = float.MinValue;
+                foreach (var v in values) { min = Math.Min(min, v); max = Math.Max(max, v); }
+                ranges[r.Name] = ranges.TryGetValue(r.Name, out var seen) ? (Math.Min(seen.Min, min), Math.Max(seen.Max, max)) : (min, max);
+            }
+        }
+        return new Int8Calibration(ranges);
+    }
+
+    /// <summary>A convolution with its BatchNorm folded in: weights (out x in x k x k, flat), bias, output channels.</summary>
+    public static (float[] Weights, float[] Bias, int Channels) Fold(Conv2d conv, BatchNorm2d bn)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var factor = bn.weight! / (bn.running_var! + bn.eps).sqrt();
+        var weights = conv.weight! * factor.view(-1, 1, 1, 1);
+        var bias = bn.bias! - bn.running_mean! * factor;
+        return (weights.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray(),
+            bias.to(ScalarType.Float32).cpu().data<float>().ToArray(), (int)factor.shape[0]);
+    }
+}
