@@ -47,6 +47,11 @@ public sealed record TrainingOptions
     public string FineTune { get; init; } = "auto";
     /// <summary>With <c>auto</c>, the cross-validated accuracy of the frozen head from which fine-tuning is not tried.</summary>
     public double FineTuneBelowAccuracy { get; init; } = 0.97;
+    /// <summary>
+    /// With <c>auto</c>, the training images a label needs on average before fine-tuning is tried: below it, layer4's
+    /// millions of weights learn the few images more than the kind of image.
+    /// </summary>
+    public int FineTuneMinimumPerLabel { get; init; } = 200;
     public int FineTuneEpochs { get; init; } = 4;
     /// <summary>How many of the backbone's last stages are trained in stage 2 (1 = layer4).</summary>
     public int FineTuneStages { get; init; } = 1;

@@ -115,7 +115,7 @@ public class ModelParityTests
         float[] expected;
         using (no_grad())
         {
-            var pooled = int8Stages < 4 ? model.backbone.Top(activations!.to(ScalarType.Float32), int8Stages) : features;
+            var pooled = int8Stages < 4 ? model.backbone.Top(activations!.to(ScalarType.Float32), int8Stages, withLayer3: true) : features;
             expected = nn.functional.softmax(model.HeadLogits(pooled), 1).data<float>().ToArray();
         }
 

@@ -36,7 +36,7 @@ public class RecipeTests
     {
         using var temp = new TempFolder();
         var data = FaintMarks(temp["data"], 40, seed: 6);
-        var options = new TrainingOptions { FineTuneEpochs = 2, AugmentedViews = 1, FineTuneBelowAccuracy = 0.97 };
+        var options = new TrainingOptions { FineTuneEpochs = 2, AugmentedViews = 1, FineTuneMinimumPerLabel = 20 };
 
         var outcome = TrainingRun.Run(new TrainingRequest(data, null, temp["model"], options), null, default);
 

@@ -35,8 +35,10 @@ public static class TrainCommand
           --head-lr <rate>           stage 1 learning rate of a gradient head [0.001]
           --fine-tune auto|always|never
                                      auto: tried only where the frozen head's cross-validated accuracy is below
-                                     --fine-tune-below, kept only where it beats it on validation by 2 standard errors [auto]
+                                     --fine-tune-below, kept only where it beats it on validation by 1.5 standard errors [auto]
           --fine-tune-below <acc>    [0.97]
+          --fine-tune-min-per-label <n>
+                                     auto tries fine-tuning only with this many training images a label on average [200]
           --views <n>                augmented views per training image, computed once fine-tuning is tried;
                                      0 fine-tunes on flipped and shifted activation maps of the plain images [0]
           --fine-tune-epochs <n>     stage 2 epochs; 0 turns fine-tuning off [4]
@@ -147,6 +149,7 @@ public static class TrainCommand
                 case "--budget": { var v = Number(); Set(o => o with { BudgetMinutes = v }); break; }
                 case "--head-l2": { var v = Number(); Set(o => o with { HeadL2 = v }); break; }
                 case "--folds": { var v = Int(); if (v < 2) throw new ArgumentException("--folds takes 2 or more."); Set(o => o with { CrossValidationFolds = v }); break; }
+                case "--fine-tune-min-per-label": { var v = Int(); Set(o => o with { FineTuneMinimumPerLabel = v }); break; }
                 case "--fine-tune-below": { var v = Number(); Set(o => o with { FineTuneBelowAccuracy = v }); break; }
                 case "--fine-tune":
                 {

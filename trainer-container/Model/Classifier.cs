@@ -4,7 +4,10 @@ using static TorchSharp.torch.nn;
 
 namespace Pipeline.Trainer.Model;
 
-/// <summary>The seed's model: pretrained backbone, global average pooling, dropout, a dense layer over the labels, softmax.</summary>
+/// <summary>
+/// Pretrained backbone, global average pooling of layer4 and of layer3, dropout, a dense layer over the labels,
+/// softmax. The head sees layer3's mid-level features too; where they do not help, their weights are zero.
+/// </summary>
 public sealed class Classifier : Module<Tensor, Tensor>
 {
     public readonly ResNetBackbone backbone;
@@ -15,9 +18,12 @@ public sealed class Classifier : Module<Tensor, Tensor>
     {
         this.backbone = backbone;
         dropout = Dropout(dropoutRate);
-        head = Linear(ResNetBackbone.Features, labels);
+        head = Linear(Inputs, labels);
         RegisterComponents();
     }
+
+    /// <summary>The head's inputs: layer4's pooled features, then layer3's.</summary>
+    public const int Inputs = ResNetBackbone.Features + ResNetBackbone.MidFeatures;
 
     public int Labels => (int)head.weight!.shape[0];
 
@@ -27,7 +33,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
     public override Tensor forward(Tensor pixels)
     {
         using var scope = NewDisposeScope();
-        return HeadLogits(backbone.forward(pixels)).MoveToOuterDisposeScope();
+        return HeadLogits(backbone.Top(backbone.Bottom(pixels, 3), 3, withLayer3: true)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Probabilities in eval mode; with <paramref name="flipAverage"/>, the mean of the image's and its mirror image's.</summary>

@@ -45,6 +45,8 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>
     public static readonly int[] Blocks = [2, 2, 2, 3];
     public static readonly int[] Widths = [64, 128, 256, 512];
     public const int Features = 512;
+    /// <summary>Layer3's channels: its pooled output joins layer4's as the head's mid-level features.</summary>
+    public const int MidFeatures = 256;
 
     public readonly Conv2d conv1;
     public readonly BatchNorm2d bn1;
@@ -85,13 +87,22 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>
         return x.MoveToOuterDisposeScope();
     }
 
-    /// <summary>From the output of stage <paramref name="fromStage"/> to the 512 pooled features.</summary>
-    public Tensor Top(Tensor x, int fromStage)
+    /// <summary>
+    /// From the output of stage <paramref name="fromStage"/> to the 512 pooled features; with <paramref name="withLayer3"/>,
+    /// layer3's 256 pooled features after them (<paramref name="fromStage"/> at most 3).
+    /// </summary>
+    public Tensor Top(Tensor x, int fromStage, bool withLayer3 = false)
     {
         using var scope = NewDisposeScope();
+        var mid = withLayer3 && fromStage == 3 ? x : null;
         for (var s = fromStage; s < 4; s++)
+        {
             foreach (var block in Stages[s]) x = block.forward(x);
-        return functional.adaptive_avg_pool2d(x, 1).flatten(1).MoveToOuterDisposeScope();
+            if (s == 2) mid = x;
+        }
+        var pooled = functional.adaptive_avg_pool2d(x, 1).flatten(1);
+        if (withLayer3) pooled = cat([pooled, functional.adaptive_avg_pool2d(mid!, 1).flatten(1)], 1);
+        return pooled.MoveToOuterDisposeScope();
     }
 
     public override Tensor forward(Tensor pixels)

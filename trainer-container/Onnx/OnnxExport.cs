@@ -58,7 +58,7 @@ public static class OnnxExport
         var g = new GraphWriter();
         var pooled = Backbone(g, backbone, Scorer.InputName, activationStage, out var tap, int8);
         g.Node("Identity", [pooled], [FeaturesOutput]);
-        List<(string, long)> outputs = [(FeaturesOutput, ResNetBackbone.Features)];
+        List<(string, long)> outputs = [(FeaturesOutput, Classifier.Inputs)];
         if (tap is not null)
         {
             g.Node("Identity", [tap], [ActivationsOutput]);
@@ -109,10 +109,17 @@ public static class OnnxExport
                 g.Node("Relu", [$"{name}_sum"], [$"{name}_out"]);
                 x = q is null ? $"{name}_out" : g.QuantDequant($"{name}_out", q.Parameters($"{name}_out"));
             }
+            if (s == 2)
+            {
+                g.Node("GlobalAveragePool", [x], ["mid_pooled"]);
+                g.Node("Flatten", ["mid_pooled"], ["mid_features"], a => a.Int("axis", 1));
+            }
         }
         g.Node("GlobalAveragePool", [x], ["pooled"]);
         g.Node("Flatten", ["pooled"], ["pooled_features"], a => a.Int("axis", 1));
-        return "pooled_features";
+        // The head's inputs: layer4's pooled features, then layer3's (Classifier.Inputs).
+        g.Node("Concat", ["pooled_features", "mid_features"], ["head_inputs"], a => a.Int("axis", 1));
+        return "head_inputs";
     }
 
     private sealed class GraphWriter

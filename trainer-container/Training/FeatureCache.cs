@@ -57,7 +57,7 @@ public sealed class FeatureCache : IDisposable
         }
         return new FeatureCache
         {
-            Features = features ?? zeros(0, 512),
+            Features = features ?? zeros(0, Model.Classifier.Inputs),
             Activations = activations,
             Labels = Enumerable.Range(0, views.Count).SelectMany(_ => images.Select(i => (long)i.Label)).ToArray(),
             Images = images.Count,

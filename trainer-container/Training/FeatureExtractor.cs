@@ -37,15 +37,15 @@ public sealed class FeatureExtractor : IDisposable
         }
     }
 
-    /// <summary>Features (N x 512) and, when asked for, activations (half precision) of a batch of pixels.</summary>
+    /// <summary>Head inputs (N x 768: layer4's and layer3's pooled features) and, when asked for, activations (half precision).</summary>
     public (Tensor Features, Tensor? Activations) Run(Tensor pixels)
     {
         if (session is null)
         {
             using var scope = NewDisposeScope();
-            var stage = activationStage ?? 4;
-            var bottom = backbone.Bottom(pixels, stage);
-            var features = backbone.Top(bottom, stage).MoveToOuterDisposeScope();
+            var from = Math.Min(activationStage ?? 3, 3);
+            var bottom = backbone.Bottom(pixels, from);
+            var features = backbone.Top(bottom, from, withLayer3: true).MoveToOuterDisposeScope();
             return (features, activationStage is null ? null : bottom.to(ScalarType.Float16).MoveToOuterDisposeScope());
         }
         using var cpu = pixels.cpu().contiguous();

@@ -10,7 +10,7 @@ namespace Pipeline.Trainer.Training;
 public static partial class TrainingRun
 {
     /// <summary>How many standard errors of the paired per-image loss difference fine-tuning must win by.</summary>
-    private const double KeepFineTuning = 2, KeepFlipAverage = 1;
+    private const double KeepFineTuning = 1.5, KeepFlipAverage = 1;
 
     private static FitResult FineTune(Classifier model, ImageSet data, FeatureCache train, FeatureCache validation,
         FeatureExtractor extractor, double[] weights, HeadFit head, TrainingOptions options, FitResult frozen, int stage,
@@ -25,12 +25,12 @@ public static partial class TrainingRun
         using var allBias = model.head.bias!.detach().clone();
         if (head.Strength is { } strength)
         {
-            var (w, b) = SoftmaxRegression.Fit(train.Features, train.Labels, model.Labels, strength, weights);
+            var (w, b) = SoftmaxRegression.Fit(train.Features.narrow(1, 0, head.Columns), train.Labels, model.Labels, strength, weights);
             SetHead(model, w, b);
             w.Dispose();
             b.Dispose();
         }
-        Tensor TopFeatures(Tensor a) => backbone.Top(a.to(ScalarType.Float32), stage);
+        Tensor TopFeatures(Tensor a) => backbone.Top(a.to(ScalarType.Float32), stage, withLayer3: true);
         // The frozen model as it would be exported: its head on the extractor's own features.
         using var before = HeadProbabilities(model, validation.Features);
         var baseline = Losses(before, validation.Labels);
@@ -142,7 +142,7 @@ public static partial class TrainingRun
             if (plain.Length > 0) parts.Add(train.Activations!.index_select(0, tensor(plain, device: train.Activations.device)));
             if (augmented.Length > 0)
                 parts.Add(views!.Activations!.index_select(0, tensor(augmented, device: views.Activations.device)));
-            return model.backbone.Top(MapAugmentation.Apply(cat(parts, 0).to(ScalarType.Float32), random), stage);
+            return model.backbone.Top(MapAugmentation.Apply(cat(parts, 0).to(ScalarType.Float32), random), stage, withLayer3: true);
         }
         // Labels in the order Features puts the rows: plain ones first.
         long LabelOf(int r) => train.Labels[r % images];

@@ -11,7 +11,9 @@ public static partial class TrainingRun
 {
     /// <param name="Strength">The lbfgs head's L2 strength; null for a gradient head.</param>
     /// <param name="Labels">Labels of train then validation rows, the order of the out-of-fold probabilities.</param>
-    private sealed record HeadFit(Recipe Recipe, CrossValidation? CrossValidation, double? Strength, long[] Labels, double Seconds);
+    /// <param name="Columns">Feature columns the head uses: layer4's 512, or with layer3's 256 after them.</param>
+    private sealed record HeadFit(Recipe Recipe, CrossValidation? CrossValidation, double? Strength, long[] Labels, double Seconds,
+        int Columns = Classifier.Inputs);
 
     private static HeadFit FitHead(Classifier model, FeatureCache train, FeatureCache validation, double[] weights,
         TrainingOptions options, IProgress<TrainingProgress>? progress, List<EpochRecord> history, Stopwatch clock,
@@ -49,12 +51,20 @@ public static partial class TrainingRun
         var classes = model.Labels;
         CrossValidation? cv = null;
         var strength = options.HeadL2 ?? 0;
+        var columns = Classifier.Inputs;
         if (options.HeadL2 is null)
         {
-            cv = SoftmaxRegression.Choose(features, labels, classes, weights, options.CrossValidationFolds, options.Seed, ct);
+            // Layer3's pooled features join layer4's only where cross-validation says they help (fine-grained and
+            // far-from-ImageNet images, where mid-level patterns carry more than ImageNet's classes).
+            var both = SoftmaxRegression.Choose(features, labels, classes, weights, options.CrossValidationFolds, options.Seed, ct);
+            var top = SoftmaxRegression.Choose(features.narrow(1, 0, ResNetBackbone.Features), labels, classes, weights,
+                options.CrossValidationFolds, options.Seed, ct);
+            (cv, columns) = both.LogLoss < top.LogLoss ? (both, Classifier.Inputs) : (top, ResNetBackbone.Features);
             strength = cv.Strength;
         }
-        var (weight, bias) = SoftmaxRegression.Fit(features, labels, classes, strength, weights);
+        var (fitted, bias) = SoftmaxRegression.Fit(features.narrow(1, 0, columns), labels, classes, strength, weights);
+        // Unused columns get zero weights: the exported graph is the same whichever features the head uses.
+        var weight = nn.functional.pad(fitted, [0, Classifier.Inputs - columns]);
         SetHead(model, weight, bias);
 
         // The fit on all images, and what cross-validation said of it, as the head's one "epoch" for the report.
@@ -67,8 +77,9 @@ public static partial class TrainingRun
             history.Add(new EpochRecord("head", 1, trainLoss, trainAccuracy, cv?.LogLoss ?? trainLoss,
                 cv?.Accuracy ?? trainAccuracy, true));
         }
-        var how = cv is null ? $"lbfgs, L2 {strength:G3} as given"
-            : $"lbfgs, L2 {strength:G3} chosen by {Math.Max(2, options.CrossValidationFolds)}-fold cross-validation";
+        var which = columns == Classifier.Inputs ? "layer4 and layer3 features" : "layer4 features";
+        var how = cv is null ? $"lbfgs on {which}, L2 {strength:G3} as given"
+            : $"lbfgs on {which}, L2 {strength:G3}, both chosen by {Math.Max(2, options.CrossValidationFolds)}-fold cross-validation";
         progress?.Report(Note("head", clock, cv is null ? how
             : $"{how}: accuracy {cv.Accuracy:0.0000}, log loss {cv.LogLoss:0.0000} over {labels.Length} images"));
         var recipe = new Recipe
@@ -78,7 +89,7 @@ public static partial class TrainingRun
             CrossValidatedLogLoss = cv?.LogLoss,
             Thresholds = cv is null ? "validation" : "out-of-fold probabilities of the cross-validation",
         };
-        return new HeadFit(recipe, cv, strength, labels, (clock.Elapsed - start).TotalSeconds);
+        return new HeadFit(recipe, cv, strength, labels, (clock.Elapsed - start).TotalSeconds, columns);
     }
 
     private static void SetHead(Classifier model, Tensor weight, Tensor bias)

@@ -63,7 +63,9 @@ public static partial class TrainingRun
         var times = new StageTimes(featureSeconds, passRate, head.Seconds, 0, 0);
         var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, head.Labels) { Int8 = int8 };
 
-        var why = mayFineTune ? WhyNotTry(options, head.CrossValidation, validation, budget, data.Train.Count / passRate) : "it is off";
+        var perLabel = (double)images / data.Labels.Count;
+        var why = mayFineTune ? WhyNotTry(options, head.CrossValidation, validation, perLabel, budget, data.Train.Count / passRate)
+            : "it is off";
         if (why is not null)
         {
             progress?.Report(Note("fine-tune", clock, $"not tried: {why}"));
@@ -84,13 +86,16 @@ public static partial class TrainingRun
     }
 
     /// <summary>Why fine-tuning is not worth trying here, or null to try it.</summary>
-    private static string? WhyNotTry(TrainingOptions options, CrossValidation? cv, FeatureCache validation, TrainingBudget budget,
-        double epochSeconds)
+    private static string? WhyNotTry(TrainingOptions options, CrossValidation? cv, FeatureCache validation, double perLabel,
+        TrainingBudget budget, double epochSeconds)
     {
         if (validation.Images == 0) return "no validation images to judge it on";
         if (options.FineTune == "auto" && cv is not null && cv.Accuracy >= options.FineTuneBelowAccuracy)
             return $"the frozen head is {cv.Accuracy:P1} accurate in cross-validation (at least " +
                 $"{options.FineTuneBelowAccuracy:P0}), too little left for fine-tuning to gain";
+        if (options.FineTune == "auto" && perLabel < options.FineTuneMinimumPerLabel)
+            return $"{perLabel:0} training images a label on average, fewer than the {options.FineTuneMinimumPerLabel} " +
+                "that fine-tuning needs to learn more than the images themselves";
         if (!budget.Fits(epochSeconds))
         {
             budget.Leave("fine-tuning: not one epoch fits in the time budget");
