@@ -6,7 +6,6 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
-using Pipeline.Core.Training;
 
 namespace Pipeline.Cli;
 
@@ -133,7 +132,7 @@ public sealed class Connection : IDisposable
     /// <summary>The promoted version of <paramref name="dataset"/>, or <paramref name="version"/> if given and present.</summary>
     public async Task<string> VersionAsync(string dataset, string? version, CancellationToken ct)
     {
-        var versions = new ModelVersions(Storage);
+        var versions = new ModelStore(Storage);
         if (version is not null)
         {
             if (!(await versions.ListVersionsAsync(dataset, ct)).Contains(version))

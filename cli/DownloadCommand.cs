@@ -1,4 +1,4 @@
-using Pipeline.Core.Scoring;
+using Pipeline.Core.Contract;
 
 namespace Pipeline.Cli;
 
@@ -15,7 +15,7 @@ public static class DownloadCommand
 
         var version = await connection.VersionAsync(dataset, requested, ct);
         Directory.CreateDirectory(output);
-        foreach (var file in new[] { Scorer.ModelFile, Scorer.ManifestFile })
+        foreach (var file in new[] { ModelFiles.Model, ModelFiles.Manifest })
         {
             var path = Path.GetFullPath(Path.Combine(output, file));
             await connection.Storage.Models.GetBlobClient($"{dataset}/{version}/{file}").DownloadToAsync(path, ct);

@@ -2,8 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Azure;
 using Pipeline.Core.Contract;
-using Pipeline.Core.Scoring;
-using Pipeline.Core.Training;
+using Pipeline.Core.Storage;
 
 namespace Pipeline.Cli;
 
@@ -34,7 +33,7 @@ public static class ModelsCommand
 
     public static async Task<IReadOnlyList<VersionRow>> ListAsync(string dataset, Connection connection, CancellationToken ct)
     {
-        var versions = new ModelVersions(connection.Storage);
+        var versions = new ModelStore(connection.Storage);
         var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
         var rows = new List<VersionRow>();
         foreach (var version in (await versions.ListVersionsAsync(dataset, ct)).Order(StringComparer.Ordinal))
@@ -42,11 +41,11 @@ public static class ModelsCommand
             ModelManifest manifest;
             try
             {
-                var content = await connection.Storage.Models.GetBlobClient($"{dataset}/{version}/{Scorer.ManifestFile}").DownloadContentAsync(ct);
-                manifest = Scorer.ReadManifest(content.Value.Content.ToString());
+                var content = await connection.Storage.Models.GetBlobClient($"{dataset}/{version}/{ModelFiles.Manifest}").DownloadContentAsync(ct);
+                manifest = ModelFiles.ReadManifest(content.Value.Content.ToString());
             }
             catch (RequestFailedException e) when (e.Status == 404) { continue; } // still being written, or a crashed upload
-            var report = await connection.Storage.Models.GetBlobClient($"{dataset}/{version}/{ReportCommand.FileName}").ExistsAsync(ct);
+            var report = await connection.Storage.Models.GetBlobClient($"{dataset}/{version}/{ModelFiles.Report}").ExistsAsync(ct);
             rows.Add(new VersionRow(version, latest?.Version == version, manifest.CreatedAt, manifest.Metrics.Accuracy, manifest.Metrics.MacroF1,
                 manifest.Metrics.LogLoss, manifest.Metrics.TestImages, manifest.Labels.Count, manifest.Device, report.Value));
         }

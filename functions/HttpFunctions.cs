@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Pipeline.Core.Serving;
-using Pipeline.Functions.Http;
+using Pipeline.Http;
 
 namespace Pipeline.Functions;
 

@@ -1,7 +1,7 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Pipeline.Core.Storage;
+using Pipeline.Core;
 
 // The function app: thin triggers over the services in core/, configured from app settings (Storage, Pipeline__*).
 var builder = FunctionsApplication.CreateBuilder(args);

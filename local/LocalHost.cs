@@ -1,8 +1,9 @@
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Host;
+using Pipeline.Core;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
-using Pipeline.Functions.Http;
+using Pipeline.Http;
 
 namespace Pipeline.Local;
 

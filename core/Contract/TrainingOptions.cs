@@ -4,7 +4,7 @@ namespace Pipeline.Core.Contract;
 /// How a model is trained. Travels in training-job messages, <c>train.json</c> control blobs and the trainer's command line,
 /// and is recorded in model.json. Every field has a default, so <c>{}</c> is a valid set of options.
 /// </summary>
-public sealed record TrainingOptions
+public sealed partial record TrainingOptions
 {
     /// <summary>Seed for splits, augmentation, dropout and initialisation: the same seed and data give the same model.</summary>
     public int Seed { get; init; } = 42;

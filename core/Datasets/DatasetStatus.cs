@@ -1,5 +1,5 @@
+using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
-using Pipeline.Core.Training;
 
 namespace Pipeline.Core.Datasets;
 
@@ -12,7 +12,7 @@ public sealed record SplitCounts(int Train, int Test);
 /// <summary>One line of GET /api/datasets.</summary>
 public sealed record DatasetSummary(string Dataset, int Images, int Labels, int Rejected, string? Training, string? ModelVersion, double? TestAccuracy);
 
-public sealed class DatasetStatusReader(DatasetImages images, Rejections rejections, TrainingJobs jobs, ModelVersions models)
+public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore rejections, TrainingJobStore jobs, ModelStore models)
 {
     public async Task<DatasetStatus?> ReadAsync(string dataset, CancellationToken ct)
     {

@@ -8,11 +8,8 @@ using Pipeline.Core.Training;
 namespace Pipeline.Core.Serving;
 
 /// <summary>GET /api/datasets, GET /api/datasets/{dataset}, GET /api/datasets/{dataset}/report and POST /api/datasets/{dataset}/train.</summary>
-public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelVersions versions, PipelineStorage storage)
+public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelStore versions)
 {
-    /// <summary>The trainer's report beside each version's model (trainer-container/Report/ReportWriter.cs writes it).</summary>
-    public const string ReportFile = "report.html";
-
     public async Task<ApiResult> ListAsync(CancellationToken ct) => ApiResult.Ok(new { datasets = await status.ListAsync(ct) });
 
     public Task<ApiResult> GetAsync(string dataset, CancellationToken ct) => GetAsync(dataset, null, ct);
@@ -43,7 +40,7 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         else if (version.Contains('/') || version.Contains("..")) return ApiResult.Fail(400, "Invalid version", "A version is a name such as 20261128-180512-3fa2c1.");
         try
         {
-            var content = await storage.Models.GetBlobClient($"{dataset}/{version}/{ReportFile}").DownloadContentAsync(ct);
+            var content = await versions.VersionFile(dataset, version, ModelFiles.Report).DownloadContentAsync(ct);
             return ApiResult.Ok(new ApiFile(content.Value.Content, "text/html; charset=utf-8"));
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -53,7 +50,7 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
     }
 
     private async Task<bool> ReportExistsAsync(string dataset, string version, CancellationToken ct) =>
-        (await storage.Models.GetBlobClient($"{dataset}/{version}/{ReportFile}").ExistsAsync(ct)).Value;
+        (await versions.VersionFile(dataset, version, ModelFiles.Report).ExistsAsync(ct)).Value;
 
     /// <summary>Body: training options as JSON (empty for the dataset's train.json or the default). 202 when queued, 200 when nothing new.</summary>
     public async Task<ApiResult> TrainAsync(string dataset, string body, CancellationToken ct)
@@ -61,7 +58,7 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         TrainingOptions? options;
         if (string.IsNullOrWhiteSpace(body)) options = await dispatch.DatasetOptionsAsync(dataset, ct);
-        else if ((options = TrainingDispatch.ParseOptions(body, out var reason)) is null) return ApiResult.Fail(400, "Invalid training options", reason!);
+        else if ((options = TrainingOptions.Parse(body, out var reason)) is null) return ApiResult.Fail(400, "Invalid training options", reason!);
 
         var outcome = await dispatch.RequestAsync(dataset, options, TrainingDispatch.TriggerHttp, force: true, ct);
         return outcome.Result switch

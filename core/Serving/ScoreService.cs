@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
-using Pipeline.Core.Datasets;
+using Pipeline.Core.Contract;
+using Pipeline.Core.Images;
 using Pipeline.Core.Scoring;
 using Pipeline.Core.Storage;
 using SixLabors.ImageSharp;
@@ -14,7 +15,7 @@ public sealed record ScoreManyResponse(string Dataset, string ModelVersion, IRea
 
 public sealed record ImageScore(string Name, IReadOnlyList<Prediction> Predictions);
 
-public sealed class ScoreService(ModelCache models, DatasetImages images, IOptions<PipelineOptions> options)
+public sealed class ScoreService(ModelCache models, DatasetImageStore images, IOptions<PipelineOptions> options)
 {
     public long MaxImageBytes => options.Value.MaxImageBytes;
 
@@ -37,7 +38,7 @@ public sealed class ScoreService(ModelCache models, DatasetImages images, IOptio
         {
             foreach (var upload in uploads)
             {
-                var (image, problem) = ImageBody.Decode(upload, options.Value.ImageLimits);
+                var (image, problem) = ImageBody.Decode(upload, ImageLimits.From(options.Value));
                 if (problem is not null) return problem;
                 decoded.Add(image!);
             }

@@ -18,7 +18,8 @@ public sealed record DispatchOutcome(DispatchResult Result, TrainingJob? Job, st
 /// Decides when a dataset trains. One job per set of images and options: a request for what is already queued, running
 /// or trained changes nothing; a request while a job runs is remembered and dispatched when that job ends.
 /// </summary>
-public sealed class TrainingDispatch(PipelineStorage storage, DatasetImages images, TrainingJobs jobs, IOptions<PipelineOptions> options, ILogger<TrainingDispatch> logger)
+public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore images, TrainingJobStore jobs,
+    IOptions<PipelineOptions> options, ILogger<TrainingDispatch> logger) : IUploadEvents
 {
     public const string TriggerSettled = "settled";
     public const string TriggerHttp = "http";
@@ -26,6 +27,11 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImages imag
     public const string TriggerNext = "next";
 
     private PipelineOptions Settings => options.Value;
+
+    Task IUploadEvents.ImageAddedAsync(string dataset, CancellationToken ct) => ScheduleSettleCheckAsync(dataset, ct);
+
+    async Task<string> IUploadEvents.TrainingAskedAsync(string dataset, TrainingOptions trainingOptions, CancellationToken ct) =>
+        (await RequestAsync(dataset, trainingOptions, TriggerControlBlob, force: false, ct)).Message;
 
     /// <summary>Queues a delayed settle check for a dataset that just got an image; nothing when automatic training is off.</summary>
     public async Task ScheduleSettleCheckAsync(string dataset, CancellationToken ct)
@@ -62,8 +68,8 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImages imag
     {
         try
         {
-            var content = await storage.Uploads.GetBlobClient($"{dataset}/{StorageNames.TrainControlFile}").DownloadContentAsync(ct);
-            var parsed = ParseOptions(content.Value.Content.ToString(), out _);
+            var content = await storage.Uploads.GetBlobClient(BlobPaths.TrainControl(dataset)).DownloadContentAsync(ct);
+            var parsed = TrainingOptions.Parse(content.Value.Content.ToString(), out _);
             if (parsed is not null) return parsed;
         }
         catch (RequestFailedException e) when (e.Status == 404) { }
@@ -71,23 +77,6 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImages imag
     }
 
     public TrainingOptions DefaultOptions => Settings.FastTraining ? TrainingOptions.Fast : new TrainingOptions();
-
-    /// <summary>Parses training options as a user wrote them; null with a reason when they are not valid.</summary>
-    public static TrainingOptions? ParseOptions(string json, out string? reason)
-    {
-        reason = null;
-        if (string.IsNullOrWhiteSpace(json)) return new TrainingOptions();
-        try
-        {
-            var parsed = JsonSerializer.Deserialize<TrainingOptions>(json, Json.Options);
-            if (parsed is null) { reason = "The training options are null; send {} for the defaults."; return null; }
-            if (parsed.Resize is not ("crop" or "squash")) { reason = $"resize must be 'crop' or 'squash', not '{parsed.Resize}'."; return null; }
-            if (parsed.HeadEpochs < 1 || parsed.BatchSize < 1 || parsed.FineTuneEpochs < 0 || parsed.ValidationFraction is <= 0 or >= 1)
-            { reason = "headEpochs and batchSize must be at least 1, fineTuneEpochs at least 0, validationFraction between 0 and 1."; return null; }
-            return parsed;
-        }
-        catch (JsonException e) { reason = $"The training options are not valid JSON: {e.Message}"; return null; }
-    }
 
     public async Task<DispatchOutcome> RequestAsync(string dataset, TrainingOptions options, string trigger, bool force, CancellationToken ct) =>
         await RequestAsync(dataset, options, trigger, force, await images.ListAsync(dataset, ct), ct);
@@ -163,6 +152,4 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImages imag
             text.Append('\n').Append(image.Split).Append(':').Append(image.BlobName);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
-
-    private sealed record SettleCheck(string Dataset);
 }

@@ -92,7 +92,7 @@ public sealed class ScoringTests(PipelineFixture pipeline)
     public async Task Scoring_keeps_answering_while_a_new_version_is_promoted()
     {
         await TrainedShapesAsync();
-        var versions = pipeline.Service<ModelVersions>();
+        var versions = pipeline.Service<ModelStore>();
         var (latest, etag) = await versions.ReadLatestAsync(Dataset, CancellationToken.None);
         var image = images![0].Content;
         Assert.Equal(latest!.Version, (await ScoreAsync(image, "image/jpeg")).ModelVersion);

@@ -24,7 +24,7 @@ public sealed class TrainerCrashTests(PipelineFixture pipeline)
         Assert.True(done.Training.Attempts >= 2, $"attempts: {done.Training.Attempts}");
         Assert.True(done.Training.Promoted);
         Assert.Equal(job, done.Model!.Version);
-        Assert.Equal([job], await pipeline.Service<ModelVersions>().ListVersionsAsync(dataset, CancellationToken.None));
+        Assert.Equal([job], await pipeline.Service<ModelStore>().ListVersionsAsync(dataset, CancellationToken.None));
         Assert.Null((await pipeline.Storage.TrainingPoisonQueue.PeekMessageAsync()).Value);
     }
 }

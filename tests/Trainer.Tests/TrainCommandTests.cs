@@ -30,7 +30,7 @@ public class TrainCommandTests
         Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("empty.jpg") && l.Contains("empty"));
         Assert.Contains(run.Lines, l => l.Contains("head epoch 1/15") && l.Contains("validation accuracy") && l.Contains("images/s") && l.Contains("left"));
 
-        var manifest = Scorer.ReadManifest(File.ReadAllText(Path.Combine(temp["model"], "model.json")));
+        var manifest = ModelFiles.ReadManifest(File.ReadAllText(Path.Combine(temp["model"], "model.json")));
         Assert.Equal(SyntheticImages.Labels.Order(StringComparer.Ordinal), manifest.Labels);
         Assert.Equal(2, manifest.Skipped.Count);
         Assert.True(File.Exists(Path.Combine(temp["model"], TrainingRun.CheckpointFile)));

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Pipeline.Core.Storage;
+using Pipeline.Core;
 
 namespace Pipeline.Trainer.Job;
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Contract;
-using Pipeline.Core.Datasets;
 using Pipeline.Core.Storage;
 using Pipeline.Core.Training;
 using Pipeline.Trainer.Report;
@@ -15,8 +14,8 @@ namespace Pipeline.Trainer.Job;
 /// latest.json already names, is only acknowledged. A training failure fails the job; a crash leaves the message to be
 /// retried, and after <see cref="PipelineOptions.JobMaxAttempts"/> tries it goes to the poison queue and the job fails.
 /// </summary>
-public sealed class JobWorker(PipelineStorage storage, DatasetImages images, TrainingJobs jobs, ModelVersions versions,
-    TrainingDispatch dispatch, Rejections rejections, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
+public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images, TrainingJobStore jobs, ModelStore versions,
+    TrainingDispatch dispatch, RejectionStore rejections, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
 {
     /// <summary>Takes and runs one job; false when the queue was empty.</summary>
     public async Task<bool> TakeOneAsync(CancellationToken ct)

@@ -1,6 +1,4 @@
-using Pipeline.Core.Contract;
-
-namespace Pipeline.Core.Training;
+namespace Pipeline.Core.Contract;
 
 public enum TrainingState { Queued, Running, Succeeded, Failed }
 
@@ -42,9 +40,6 @@ public sealed record TrainingRequestRecord(TrainingOptions Options, string Trigg
 /// <summary>How far a running job is, as the trainer last reported.</summary>
 public sealed record JobProgress(string Stage, int Epoch, int Epochs, double Loss, double Accuracy,
     double? ValidationLoss, double? ValidationAccuracy, string? Message, DateTimeOffset At);
-
-/// <summary>The training queue's message: which job of which dataset. Everything else is in training.json.</summary>
-public sealed record TrainingJobMessage(string Dataset, string JobId);
 
 /// <summary>latest.json: the promoted version of a dataset.</summary>
 public sealed record LatestModel(string Dataset, string Version, string JobId, DateTimeOffset PromotedAt, double TestAccuracy, Metrics? Metrics);

@@ -4,12 +4,11 @@ using Microsoft.AspNetCore.Routing;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Serving;
 
-namespace Pipeline.Functions.Http;
+namespace Pipeline.Http;
 
 /// <summary>
 /// The HTTP API in one place: its routes, how a request becomes a core call and how the answer becomes a response.
 /// The function app's HTTP triggers and the local host's minimal API both call these, so both answer alike.
-/// (The local host compiles this file too.)
 /// </summary>
 public static class PipelineApi
 {
