@@ -17,7 +17,7 @@ public class TrainCommandTests
         File.WriteAllText(Path.Combine(data, "circles", "notes.txt"), "not an image");
         File.WriteAllBytes(Path.Combine(data, "squares", "empty.jpg"), []);
 
-        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"], "--fast", "--head-epochs", "15");
+        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast", "--head-epochs", "15");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var summary = run.Summary;
@@ -63,7 +63,7 @@ public class TrainCommandTests
     {
         using var temp = new TempFolder();
         var data = SyntheticImages.WriteDataset(temp["data"], 6, labels: ["only"]);
-        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"], "--fast");
+        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("at least 2 are needed", run.Error);
         Assert.False(Directory.Exists(temp["model"]));
@@ -75,7 +75,7 @@ public class TrainCommandTests
         using var temp = new TempFolder();
         var data = SyntheticImages.WriteDataset(temp["data"], 8, labels: ["circles", "squares"]);
         foreach (var file in Directory.EnumerateFiles(Path.Combine(data, "squares")).Skip(3)) File.WriteAllText(file, "broken");
-        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"], "--fast");
+        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("'squares' (3)", run.Error);
     }
@@ -83,11 +83,11 @@ public class TrainCommandTests
     [Fact]
     public void Refuses_unknown_options_and_documents_every_option_in_help()
     {
-        var bad = TrainerProcess.Run("train", "--data", "x", "--out", "y", "--epochs-please", "3");
+        var bad = TrainerCommandLine.Run("train", "--data", "x", "--out", "y", "--epochs-please", "3");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("Unknown option '--epochs-please'", bad.Error);
 
-        var help = TrainerProcess.Run("train", "--help");
+        var help = TrainerCommandLine.Run("train", "--help");
         Assert.Equal(0, help.ExitCode);
         var source = File.ReadAllText(FindSource("trainer-container/Cli/TrainCommand.cs"));
         var options = System.Text.RegularExpressions.Regex.Matches(source, "case \"(--[a-z-]+)\"").Select(m => m.Groups[1].Value).ToList();
