@@ -4,7 +4,7 @@ namespace Pipeline.Core.Contract;
 public sealed record TrainingJobMessage(string Dataset, string JobId);
 
 /// <summary>
-/// The settle queue's message. Without <see cref="FinishedJob"/>: a new image arrived, delayed by the quiet period;
-/// with it: the trainer ended that job, so the dispatcher may queue the request that waited for it.
+/// The settle queue's message, always delayed. Without <see cref="JobId"/>: a new image arrived a quiet period ago;
+/// with it: the dispatcher looks whether the job it queued has ended, to queue the request that waited for it.
 /// </summary>
-public sealed record SettleCheck(string Dataset, string? FinishedJob = null);
+public sealed record SettleCheck(string Dataset, string? JobId = null);

@@ -17,6 +17,9 @@ public sealed class PipelineOptions
     /// <summary>How long a training message stays hidden before another replica may take it; renewed while training.</summary>
     public int JobVisibilitySeconds { get; set; } = 300;
 
+    /// <summary>How often the dispatcher looks whether a job it queued has ended (to queue the request that waited).</summary>
+    public int JobWatchSeconds { get; set; } = 10;
+
     /// <summary>Tries of one training job before it goes to the poison queue and shows failed.</summary>
     public int JobMaxAttempts { get; set; } = 3;
 

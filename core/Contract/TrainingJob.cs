@@ -5,6 +5,7 @@ public enum TrainingState { Queued, Running, Succeeded, Failed }
 /// <summary>
 /// A dataset's current or last training job, kept in <c>models/&lt;dataset&gt;/training.json</c>: the dispatcher writes it
 /// queued, the trainer running (with progress) and then succeeded or failed; the status endpoint reads it.
+/// Each field has one writer: the dispatcher what it queued (fingerprint, image counts, next), the trainer what it did.
 /// </summary>
 public sealed record TrainingJob
 {
@@ -17,8 +18,11 @@ public sealed record TrainingJob
     public required string Trigger { get; init; }
     /// <summary>Hash of the image names (content hashes) and options: the same images and options never train twice.</summary>
     public required string Fingerprint { get; init; }
+    /// <summary>Images the dispatcher queued the job for.</summary>
     public int TrainImages { get; init; }
     public int TestImages { get; init; }
+    /// <summary>What the trainer found and trained when it started, which may be more than was queued.</summary>
+    public TrainedImages? Trained { get; init; }
     public DateTimeOffset QueuedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
@@ -34,6 +38,9 @@ public sealed record TrainingJob
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsActive => State is TrainingState.Queued or TrainingState.Running;
 }
+
+/// <summary>The trainer's record of the images a job trained on, fingerprinted as the dispatcher does.</summary>
+public sealed record TrainedImages(string Fingerprint, int TrainImages, int TestImages);
 
 public sealed record TrainingRequestRecord(TrainingOptions Options, string Trigger, DateTimeOffset RequestedAt);
 
