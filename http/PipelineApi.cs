@@ -1,13 +1,15 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Pipeline.Core.Contract;
+using Pipeline.Core.Datasets;
 using Pipeline.Core.Serving;
 
 namespace Pipeline.Http;
 
 /// <summary>
-/// The HTTP API in one place: its routes, how a request becomes a core call and how the answer becomes a response.
+/// The HTTP API in one place: its routes, how a request becomes a core call and how the answer becomes a typed result.
 /// The function app's HTTP triggers and the local host's minimal API both call these, so both answer alike.
 /// </summary>
 public static class PipelineApi
@@ -16,97 +18,113 @@ public static class PipelineApi
     public const string Dataset = "datasets/{dataset}";
     public const string Train = "datasets/{dataset}/train";
     public const string Report = "datasets/{dataset}/report";
+    public const string Models = "datasets/{dataset}/models";
+    public const string ModelFile = "datasets/{dataset}/models/{version}/{file}";
     public const string Score = "score/{dataset}";
 
-    /// <summary>The local host's routes under /api, as the function app serves them.</summary>
+    /// <summary>The OpenAPI document's name: the local host serves it at /openapi/v1.json (docs/openapi.json).</summary>
+    public const string DocumentName = "v1";
+    public const string DocumentPath = "/openapi/{documentName}.json";
+
+    private const int MaxOptionsBytes = 64 * 1024;
+
+    /// <summary>The local host's routes under /api, as the function app serves them, and the OpenAPI document.</summary>
     public static IEndpointRouteBuilder MapPipelineApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api");
-        api.MapGet(Datasets, (DatasetApi datasets, CancellationToken ct) => ListAsync(datasets, ct));
-        api.MapGet(Dataset, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) => GetAsync(datasets, request, dataset, ct));
-        api.MapGet(Report, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) => ReportAsync(datasets, request, dataset, ct));
-        api.MapPost(Train, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) => TrainAsync(datasets, request, dataset, ct));
-        api.MapPost(Score, (HttpRequest request, string dataset, ScoreService scores, CancellationToken ct) => ScoreAsync(scores, request, dataset, ct));
+        var api = app.MapGroup("/api").WithTags("Pipeline");
+        api.MapGet(Datasets, (DatasetApi datasets, CancellationToken ct) => ListAsync(datasets, ct))
+            .WithName("ListDatasets").WithSummary("Every dataset with its image, label and rejection counts, training state and model");
+        api.MapGet(Dataset, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) =>
+                GetAsync(datasets, request, dataset, ct))
+            .WithName("GetDataset").WithSummary("A dataset's labels, splits, rejected uploads, training job and promoted model")
+            .ProducesProblem(400).ProducesProblem(404);
+        api.MapGet(Report, (string dataset, string? version, DatasetApi datasets, CancellationToken ct) =>
+                ReportAsync(datasets, dataset, version, ct))
+            .WithName("GetReport").WithSummary("The training report of the promoted (or given) version, as one HTML page")
+            .Produces(200, typeof(Stream), "text/html").ProducesProblem(400).ProducesProblem(404);
+        api.MapGet(Models, (string dataset, DatasetApi datasets, CancellationToken ct) => ModelsAsync(datasets, dataset, ct))
+            .WithName("ListModels").WithSummary("Every model version of a dataset with its test metrics and files")
+            .ProducesProblem(400).ProducesProblem(404);
+        api.MapGet(ModelFile, (string dataset, string version, string file, DatasetApi datasets, CancellationToken ct) =>
+                ModelFileAsync(datasets, dataset, version, file, ct))
+            .WithName("GetModelFile").WithSummary("model.onnx, model.json or report.html of a version ('latest': the promoted one)")
+            .Produces(200, typeof(Stream), "application/octet-stream", "application/json", "text/html").ProducesProblem(400).ProducesProblem(404);
+        api.MapPost(Train, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) =>
+                TrainAsync(datasets, request, dataset, ct))
+            .WithName("TrainDataset").WithSummary("Ask for a training run with the given options (empty: train.json or the default)")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413);
+        api.MapPost(Score, (HttpRequest request, string dataset, string? top, ScoreService scores, CancellationToken ct) =>
+                ScoreAsync(scores, request, dataset, top, ct))
+            .WithName("Score").WithSummary("Score one image (the body) or several (multipart/form-data) with the promoted model")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415);
+        app.MapOpenApi(DocumentPath);
         return app;
     }
 
-    public static async Task<IResult> ListAsync(DatasetApi datasets, CancellationToken ct) => (await datasets.ListAsync(ct)).ToHttp();
+    public static async Task<Ok<DatasetList>> ListAsync(DatasetApi datasets, CancellationToken ct) =>
+        TypedResults.Ok(await datasets.ListAsync(ct));
 
     /// <summary>The answer links the promoted version's report by this request's own address (keeping a function key's <c>code</c>).</summary>
-    public static async Task<IResult> GetAsync(DatasetApi datasets, HttpRequest request, string dataset, CancellationToken ct)
+    public static async Task<Results<Ok<DatasetStatus>, ProblemHttpResult>> GetAsync(DatasetApi datasets, HttpRequest request,
+        string dataset, CancellationToken ct)
     {
         var code = request.Query.TryGetValue("code", out var key) ? $"?code={Uri.EscapeDataString(key.ToString())}" : "";
         var reportUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path.Value?.TrimEnd('/')}/report{code}";
-        return (await datasets.GetAsync(dataset, reportUrl, ct)).ToHttp();
+        return Answer(await datasets.GetAsync(dataset, reportUrl, ct));
     }
 
     /// <summary>GET .../report[?version=v]: the report page itself, as HTML.</summary>
-    public static async Task<IResult> ReportAsync(DatasetApi datasets, HttpRequest request, string dataset, CancellationToken ct) =>
-        (await datasets.ReportAsync(dataset, request.Query["version"].FirstOrDefault(), ct)).ToHttp();
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> ReportAsync(DatasetApi datasets, string dataset,
+        string? version, CancellationToken ct) => File(await datasets.ReportAsync(dataset, version, ct), download: false);
 
-    public static async Task<IResult> TrainAsync(DatasetApi datasets, HttpRequest request, string dataset, CancellationToken ct)
+    public static async Task<Results<Ok<ModelVersionList>, ProblemHttpResult>> ModelsAsync(DatasetApi datasets, string dataset,
+        CancellationToken ct) => Answer(await datasets.ModelsAsync(dataset, ct));
+
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> ModelFileAsync(DatasetApi datasets, string dataset,
+        string version, string file, CancellationToken ct) =>
+        File(await datasets.ModelFileAsync(dataset, version, file, ct), download: true);
+
+    public static async Task<Results<Ok<TrainResponse>, Accepted<TrainResponse>, ProblemHttpResult>> TrainAsync(DatasetApi datasets,
+        HttpRequest request, string dataset, CancellationToken ct)
     {
         using var reader = new StreamReader(request.Body);
-        var buffer = new char[64 * 1024 + 1];
+        var buffer = new char[MaxOptionsBytes + 1];
         var read = await reader.ReadBlockAsync(buffer, ct);
-        if (read > 64 * 1024) return ApiResult.Fail(413, "Options too large", "Training options are at most 64 KB of JSON.").ToHttp();
-        return (await datasets.TrainAsync(dataset, new string(buffer, 0, read), ct)).ToHttp();
+        if (read > MaxOptionsBytes) return Problem(ApiResult.Fail(413, "Options too large", "Training options are at most 64 KB of JSON."));
+        var result = await datasets.TrainAsync(dataset, new string(buffer, 0, read), ct);
+        if (result.Problem is { } problem) return Problem(problem);
+        return result.Status == StatusCodes.Status202Accepted
+            ? TypedResults.Accepted((string?)null, result.Value)
+            : TypedResults.Ok(result.Value);
     }
 
-    public static async Task<IResult> ScoreAsync(ScoreService scores, HttpRequest request, string dataset, CancellationToken ct)
+    public static async Task<Results<Ok<ScoreResponse>, Ok<ScoreManyResponse>, ProblemHttpResult>> ScoreAsync(ScoreService scores,
+        HttpRequest request, string dataset, string? top, CancellationToken ct)
     {
-        int? top = null;
-        if (request.Query.TryGetValue("top", out var topText))
+        int? k = null;
+        if (top is not null)
         {
-            if (!int.TryParse(topText, out var k) || k < 1) return ApiResult.Fail(400, "Invalid top", "top must be a whole number of at least 1.").ToHttp();
-            top = k;
+            if (!int.TryParse(top, out var value) || value < 1)
+                return Problem(ApiResult.Fail(400, "Invalid top", "top must be a whole number of at least 1."));
+            k = value;
         }
-        var limit = scores.MaxImageBytes;
-        var uploads = new List<ImageUpload>();
-        var many = request.HasFormContentType;
-        if (many)
-        {
-            IFormCollection form;
-            try { form = await request.ReadFormAsync(ct); }
-            catch (InvalidDataException e) { return ApiResult.Fail(413, "Request too large", e.Message).ToHttp(); }
-            foreach (var file in form.Files)
-            {
-                if (file.Length > limit) return TooLarge(file.FileName, limit);
-                using var memory = new MemoryStream();
-                await file.CopyToAsync(memory, ct);
-                uploads.Add(new ImageUpload(string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName, memory.ToArray()));
-            }
-        }
-        else
-        {
-            if (request.ContentLength > limit) return TooLarge("The body", limit);
-            var body = await ReadAtMostAsync(request.Body, limit + 1, ct);
-            if (body.Length > limit) return TooLarge("The body", limit);
-            uploads.Add(new ImageUpload("body", body));
-        }
-        return (await scores.ScoreAsync(dataset, uploads, top, many, ct)).ToHttp();
+        var (uploads, tooLarge) = await ImageRequest.ReadAsync(request, scores.MaxImageBytes, ct);
+        if (tooLarge is not null) return Problem(tooLarge);
+        var result = await scores.ScoreAsync(dataset, uploads, k, ct);
+        if (result is not { Value: { } scored }) return Problem(result.Problem!);
+        if (request.HasFormContentType) return TypedResults.Ok(scored);
+        return TypedResults.Ok(new ScoreResponse(scored.Dataset, scored.ModelVersion, scored.Images[0].Predictions));
     }
 
-    private static IResult TooLarge(string name, long limit) =>
-        ApiResult.Fail(413, "Image too large", $"{name} is larger than the limit of {limit / 1048576.0:0.#} MB. Resize or recompress it.").ToHttp();
+    private static Results<Ok<T>, ProblemHttpResult> Answer<T>(ApiResult<T> result) =>
+        result.Problem is { } problem ? Problem(problem) : TypedResults.Ok(result.Value);
 
-    private static async Task<byte[]> ReadAtMostAsync(Stream body, long max, CancellationToken ct)
-    {
-        using var memory = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            memory.Write(chunk, 0, read);
-            if (memory.Length >= max) break;
-        }
-        return memory.ToArray();
-    }
+    private static Results<FileStreamHttpResult, ProblemHttpResult> File(ApiResult<ApiFile> result, bool download) =>
+        result.Value is { } file
+            ? TypedResults.Stream(file.Content, file.ContentType, download ? file.FileName : null)
+            : Problem(result.Problem!);
 
-    public static IResult ToHttp(this ApiResult result) => result switch
-    {
-        { Problem: { } problem } => Results.Problem(detail: problem.Detail, statusCode: problem.Status, title: problem.Title),
-        { Value: ApiFile file } => Results.Bytes(file.Content.ToArray(), file.ContentType),
-        _ => Results.Json(result.Value, Json.Options, statusCode: result.Status),
-    };
+    /// <summary>application/problem+json with the status, what was wrong (title) and what to do (detail).</summary>
+    public static ProblemHttpResult Problem(ApiProblem problem) =>
+        TypedResults.Problem(detail: problem.Detail, statusCode: problem.Status, title: problem.Title);
 }

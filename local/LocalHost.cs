@@ -25,7 +25,7 @@ public static class LocalHost
         builder.Services.Configure<LocalOptions>(builder.Configuration.GetSection("Local"));
         var port = builder.Configuration.GetValue("Local:Port", 7071);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Services.AddProblemDetails();
+        builder.Services.AddPipelineHttp();
         builder.Services.AddPipeline(builder.Configuration);
         builder.Services.AddSingleton<TrainerProcess>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerProcess>());

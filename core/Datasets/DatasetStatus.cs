@@ -3,11 +3,14 @@ using Pipeline.Core.Storage;
 
 namespace Pipeline.Core.Datasets;
 
-/// <summary>What GET /api/datasets/{dataset} answers.</summary>
+/// <summary>What GET /api/datasets/{dataset} answers; <see cref="Report"/> links the promoted version's report.</summary>
 public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, SplitCounts> Labels, int TrainImages, int TestImages,
-    IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model);
+    IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model, string? Report = null);
 
 public sealed record SplitCounts(int Train, int Test);
+
+/// <summary>What GET /api/datasets answers.</summary>
+public sealed record DatasetList(IReadOnlyList<DatasetSummary> Datasets);
 
 /// <summary>One line of GET /api/datasets.</summary>
 public sealed record DatasetSummary(string Dataset, int Images, int Labels, int Rejected, string? Training, string? ModelVersion, double? TestAccuracy);

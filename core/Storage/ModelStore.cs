@@ -56,6 +56,26 @@ public sealed class ModelStore(PipelineStorage storage)
         return (model.Value.Content.ToArray(), ModelFiles.ReadManifest(manifest.Value.Content.ToString()));
     }
 
+    /// <summary>A version's manifest; null while the version is being written (model.json comes last) or when it is absent.</summary>
+    public async Task<ModelManifest?> ReadManifestAsync(string dataset, string version, CancellationToken ct)
+    {
+        try
+        {
+            var content = await VersionFile(dataset, version, ModelFiles.Manifest).DownloadContentAsync(ct);
+            return ModelFiles.ReadManifest(content.Value.Content.ToString());
+        }
+        catch (RequestFailedException e) when (e.Status == 404) { return null; }
+    }
+
+    /// <summary>The names of a version's files, sorted.</summary>
+    public async Task<IReadOnlyList<string>> ListFilesAsync(string dataset, string version, CancellationToken ct)
+    {
+        var prefix = ModelFiles.Blob(dataset, version, "");
+        var files = new List<string>();
+        await foreach (var blob in storage.Models.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct)) files.Add(blob.Name[prefix.Length..]);
+        return files.Order(StringComparer.Ordinal).ToList();
+    }
+
     public async Task<IReadOnlyList<string>> ListVersionsAsync(string dataset, CancellationToken ct)
     {
         var versions = new List<string>();

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Pipeline.Core.Contract;
+using Pipeline.Core.Storage;
 using Pipeline.Core.Scoring;
 using Pipeline.Core.Serving;
 using Pipeline.Core.Training;

@@ -1,4 +1,5 @@
 using Pipeline.Core.Contract;
+using Pipeline.Core.Storage;
 using Pipeline.Core.Training;
 using Xunit;
 
