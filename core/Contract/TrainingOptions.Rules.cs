@@ -2,23 +2,97 @@ using System.Text.Json;
 
 namespace Pipeline.Core.Contract;
 
-/// <summary>The one rule for training options, wherever they come from (API body, train.json, --options, flags).</summary>
+/// <summary>The one rule for training options, wherever they come from: the API, train.json, --options files and flags.</summary>
 public sealed partial record TrainingOptions
 {
-    /// <summary>Parses training options as a user wrote them; null with a reason when they are not valid.</summary>
+    /// <summary>
+    /// Every option a user sets, in the order the trainer's help lists them. A new option added here gets its flag, its
+    /// help with its default and its rule; options not listed here (none today) are validated by nothing.
+    /// </summary>
+    public static IReadOnlyList<TrainingOption> All { get; } =
+    [
+        TrainingOption.Int("--seed", "seed", "seed for splits, augmentation and initialisation",
+            o => o.Seed, (o, v) => o with { Seed = v }, min: 0),
+        TrainingOption.Choice("--resize", "resize", "keep the aspect ratio and crop the centre, or stretch",
+            o => o.Resize, (o, v) => o with { Resize = v }, "crop", "squash"),
+        TrainingOption.Real("--validation", "validationFraction", "share of train held out for early stopping and thresholds",
+            o => o.ValidationFraction, (o, v) => o with { ValidationFraction = v }, "fraction", below: 0.9),
+        TrainingOption.Int("--head-epochs", "headEpochs", "stage 1 (frozen backbone) epochs",
+            o => o.HeadEpochs, (o, v) => o with { HeadEpochs = v }, min: 1),
+        TrainingOption.Choice("--head-optimizer", "headOptimizer", "stage 1 optimizer (rmsprop: the Keras seed's)",
+            o => o.HeadOptimizer, (o, v) => o with { HeadOptimizer = v }, "adamw", "adam", "rmsprop", "sgd"),
+        TrainingOption.Real("--head-lr", "headLearningRate", "stage 1 learning rate",
+            o => o.HeadLearningRate, (o, v) => o with { HeadLearningRate = v }, "rate", positive: true),
+        TrainingOption.Int("--views", "augmentedViews", "augmented views per training image cached for fine-tuning",
+            o => o.AugmentedViews, (o, v) => o with { AugmentedViews = v }, min: 0),
+        TrainingOption.Int("--fine-tune-epochs", "fineTuneEpochs", "stage 2 epochs; 0 turns fine-tuning off",
+            o => o.FineTuneEpochs, (o, v) => o with { FineTuneEpochs = v }, min: 0),
+        TrainingOption.Int("--fine-tune-stages", "fineTuneStages", "backbone stages trained in stage 2, from the top",
+            o => o.FineTuneStages, (o, v) => o with { FineTuneStages = v }, min: 0, max: 4),
+        TrainingOption.Real("--fine-tune-lr", "fineTuneLearningRate", "stage 2 learning rate of the backbone (the head gets 10x)",
+            o => o.FineTuneLearningRate, (o, v) => o with { FineTuneLearningRate = v }, "rate", positive: true),
+        TrainingOption.Real("--dropout", "dropout", "dropout before the dense layer",
+            o => o.Dropout, (o, v) => o with { Dropout = v }, "rate", below: 1),
+        TrainingOption.Real("--weight-decay", "weightDecay", "weight decay of both stages",
+            o => o.WeightDecay, (o, v) => o with { WeightDecay = v }, "rate"),
+        TrainingOption.Real("--label-smoothing", "labelSmoothing", "label smoothing while fine-tuning",
+            o => o.LabelSmoothing, (o, v) => o with { LabelSmoothing = v }, "eps", below: 1),
+        TrainingOption.Int("--batch-size", "batchSize", "images per batch",
+            o => o.BatchSize, (o, v) => o with { BatchSize = v }, min: 1),
+        TrainingOption.Int("--patience", "patience", "epochs without a better validation loss before a stage stops",
+            o => o.Patience, (o, v) => o with { Patience = v }, min: 1),
+        TrainingOption.SwitchOff("--no-flip-tta", "flipTestTimeAugmentation", "do not average with the mirror image at test time",
+            o => o.FlipTestTimeAugmentation, o => o with { FlipTestTimeAugmentation = false }),
+        TrainingOption.SwitchOff("--no-balance", "balanceLabels", "do not weight the loss by inverse label frequency",
+            o => o.BalanceLabels, o => o with { BalanceLabels = false }),
+        TrainingOption.Real("--rotation", "augmentation.rotationDegrees", "random rotation",
+            o => o.Augmentation.RotationDegrees, (o, v) => o with { Augmentation = o.Augmentation with { RotationDegrees = v } },
+            "degrees", below: 180),
+        TrainingOption.Real("--shift", "augmentation.widthShift", "random shift, width and height",
+            o => o.Augmentation.WidthShift,
+            (o, v) => o with { Augmentation = o.Augmentation with { WidthShift = v, HeightShift = v } }, "fraction", below: 1),
+        TrainingOption.Real("--height-shift", "augmentation.heightShift", "random height shift (after --shift)",
+            o => o.Augmentation.HeightShift, (o, v) => o with { Augmentation = o.Augmentation with { HeightShift = v } },
+            "fraction", below: 1),
+        TrainingOption.Real("--shear", "augmentation.shearDegrees", "random shear",
+            o => o.Augmentation.ShearDegrees, (o, v) => o with { Augmentation = o.Augmentation with { ShearDegrees = v } },
+            "degrees", below: 90),
+        TrainingOption.Real("--zoom", "augmentation.zoom", "random zoom, scale from 1 - zoom to 1 + zoom",
+            o => o.Augmentation.Zoom, (o, v) => o with { Augmentation = o.Augmentation with { Zoom = v } }, "fraction", below: 1),
+        TrainingOption.SwitchOff("--no-hflip", "augmentation.horizontalFlip", "no horizontal flips",
+            o => o.Augmentation.HorizontalFlip, o => o with { Augmentation = o.Augmentation with { HorizontalFlip = false } }),
+        TrainingOption.Real("--brightness", "augmentation.brightness", "random brightness change",
+            o => o.Augmentation.Brightness, (o, v) => o with { Augmentation = o.Augmentation with { Brightness = v } },
+            "fraction", below: 1),
+        TrainingOption.Real("--contrast", "augmentation.contrast", "random contrast change",
+            o => o.Augmentation.Contrast, (o, v) => o with { Augmentation = o.Augmentation with { Contrast = v } },
+            "fraction", below: 1),
+        TrainingOption.Real("--saturation", "augmentation.saturation", "random saturation change",
+            o => o.Augmentation.Saturation, (o, v) => o with { Augmentation = o.Augmentation with { Saturation = v } },
+            "fraction", below: 1),
+    ];
+
+    /// <summary>What is wrong with these options, one sentence per option (empty when they are valid).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (Augmentation is null) problems.Add("augmentation must be an object (or left out for the defaults), not null.");
+        else problems.AddRange(All.Select(option => option.Problem(this)).OfType<string>());
+        return problems;
+    }
+
+    /// <summary>Parses and validates training options as a user wrote them; null with the reasons when they are not valid.</summary>
     public static TrainingOptions? Parse(string json, out string? reason)
     {
         reason = null;
         if (string.IsNullOrWhiteSpace(json)) return new TrainingOptions();
-        try
-        {
-            var parsed = JsonSerializer.Deserialize<TrainingOptions>(json, Json.Options);
-            if (parsed is null) { reason = "The training options are null; send {} for the defaults."; return null; }
-            if (parsed.Resize is not ("crop" or "squash")) { reason = $"resize must be 'crop' or 'squash', not '{parsed.Resize}'."; return null; }
-            if (parsed.HeadEpochs < 1 || parsed.BatchSize < 1 || parsed.FineTuneEpochs < 0 || parsed.ValidationFraction is <= 0 or >= 1)
-            { reason = "headEpochs and batchSize must be at least 1, fineTuneEpochs at least 0, validationFraction between 0 and 1."; return null; }
-            return parsed;
-        }
+        TrainingOptions? parsed;
+        try { parsed = JsonSerializer.Deserialize<TrainingOptions>(json, Json.Options); }
         catch (JsonException e) { reason = $"The training options are not valid JSON: {e.Message}"; return null; }
+        if (parsed is null) { reason = "The training options are null; send {} for the defaults."; return null; }
+        var problems = parsed.Validate();
+        if (problems.Count == 0) return parsed;
+        reason = string.Join(' ', problems);
+        return null;
     }
 }
