@@ -1,12 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Azure.Core;
-using Azure.Identity;
-using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
 using Pipeline.Core.Contract;
+using Pipeline.Core.Serving;
 using Pipeline.Core.Storage;
-using Pipeline.Core.Training;
 
 namespace Pipeline.Cli;
 
@@ -37,13 +33,12 @@ public sealed class Connection : IDisposable
 
     public string Api { get; }
 
-    /// <summary>Reads <c>--account</c>, <c>--connection-string</c>, <c>--api</c> and <c>--key</c> (or PIPELINE_STORAGE, PIPELINE_API, PIPELINE_API_KEY).</summary>
-    public static Connection From(Arguments args)
+    /// <summary>From <c>--account</c>, <c>--connection-string</c>, <c>--api</c> and <c>--key</c> (or PIPELINE_STORAGE, PIPELINE_API, PIPELINE_API_KEY).</summary>
+    public static Connection From(string? account, string? connection, string? api, string? key)
     {
-        var account = args.Option("--account");
-        var connection = args.Option("--connection-string") ?? Environment.GetEnvironmentVariable("PIPELINE_STORAGE");
-        var api = args.Option("--api") ?? Environment.GetEnvironmentVariable("PIPELINE_API") ?? DefaultApi;
-        var key = args.Option("--key") ?? Environment.GetEnvironmentVariable("PIPELINE_API_KEY");
+        connection ??= Environment.GetEnvironmentVariable("PIPELINE_STORAGE");
+        api ??= Environment.GetEnvironmentVariable("PIPELINE_API") ?? DefaultApi;
+        key ??= Environment.GetEnvironmentVariable("PIPELINE_API_KEY");
         if (account is not null && connection is not null) throw new CliException(ExitCodes.Usage, "Give --account or --connection-string, not both.");
         if (account is not null && !System.Text.RegularExpressions.Regex.IsMatch(account, "^[a-z0-9]{3,24}$"))
             throw new CliException(ExitCodes.Usage, $"'{account}' is not a storage account name (3-24 lower-case letters and digits).");
@@ -62,33 +57,34 @@ public sealed class Connection : IDisposable
 
     public PipelineStorage Storage => storage.Value;
 
+    /// <summary>Core's clients (Base64 queue messages, as the services write them), with few quick retries.</summary>
     private PipelineStorage CreateStorage()
     {
-        // Few quick retries: an unreachable Azurite should fail in seconds, not a minute; uploads still ride out throttling.
-        var blobOptions = new BlobClientOptions();
-        var queueOptions = new QueueClientOptions();
-        foreach (var retry in new[] { blobOptions.Retry, queueOptions.Retry })
+        // An unreachable Azurite should fail in seconds, not a minute; uploads still ride out throttling.
+        static void Retry(Azure.Core.RetryOptions retry)
         {
             retry.MaxRetries = 3;
             retry.Delay = TimeSpan.FromMilliseconds(400);
             retry.MaxDelay = TimeSpan.FromSeconds(8);
         }
-        if (account is null)
-        {
-            var cs = connectionString ?? AzuriteConnection;
-            return new PipelineStorage(new BlobServiceClient(cs, blobOptions), new QueueServiceClient(cs, queueOptions));
-        }
-        TokenCredential credential = new DefaultAzureCredential();
-        return new PipelineStorage(new BlobServiceClient(new Uri($"https://{account}.blob.core.windows.net"), credential, blobOptions),
-            new QueueServiceClient(new Uri($"https://{account}.queue.core.windows.net"), credential, queueOptions));
+        var (blobs, queues) = account is null
+            ? StorageClients.FromConnectionString(connectionString ?? AzuriteConnection, Retry)
+            : StorageClients.FromEndpoints(new Uri($"https://{account}.blob.core.windows.net"),
+                new Uri($"https://{account}.queue.core.windows.net"), retry: Retry);
+        return new PipelineStorage(blobs, queues);
     }
 
     /// <summary>Calls the API; a problem answer becomes a <see cref="CliException"/> with its detail and the matching exit code.</summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct, params int[] expected)
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct, params int[] expected) =>
+        SendAsync(request, HttpCompletionOption.ResponseContentRead, ct, expected);
+
+    /// <summary>As <see cref="SendAsync(HttpRequestMessage, CancellationToken, int[])"/>; with ResponseHeadersRead the body streams.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct,
+        params int[] expected)
     {
         if (key is not null) request.Headers.Add("x-functions-key", key);
         HttpResponseMessage response;
-        try { response = await http.Value.SendAsync(request, ct); }
+        try { response = await http.Value.SendAsync(request, completion, ct); }
         catch (HttpRequestException e)
         {
             throw new CliException(ExitCodes.Unreachable, $"Cannot reach the API at {Api}: {e.Message}. Start the local pipeline (dotnet run --project local), or pass --api <url>.");
@@ -111,10 +107,22 @@ public sealed class Connection : IDisposable
         }
     }
 
-    public async Task<JsonElement> GetJsonAsync(string path, CancellationToken ct)
+    public async Task<JsonElement> GetJsonAsync(string path, CancellationToken ct) => await GetAsync<JsonElement>(path, ct);
+
+    /// <summary>GET <paramref name="path"/>, read as one of core's records.</summary>
+    public async Task<T> GetAsync<T>(string path, CancellationToken ct)
     {
         using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, path), ct);
-        return await response.Content.ReadFromJsonAsync<JsonElement>(Json.Options, ct);
+        return await response.Content.ReadFromJsonAsync<T>(Json.Options, ct)
+            ?? throw new CliException(ExitCodes.Failed, $"The API answered GET {path} with nothing.");
+    }
+
+    /// <summary>GET <paramref name="path"/> into the file <paramref name="target"/>, streamed.</summary>
+    public async Task DownloadAsync(string path, string target, CancellationToken ct)
+    {
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, path), HttpCompletionOption.ResponseHeadersRead, ct);
+        await using var file = File.Create(target);
+        await response.Content.CopyToAsync(file, ct);
     }
 
     private static async Task<string> ReadProblemAsync(HttpResponseMessage response, CancellationToken ct)
@@ -130,18 +138,17 @@ public sealed class Connection : IDisposable
         catch (JsonException) { return string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "" : text.Trim(); }
     }
 
-    /// <summary>The promoted version of <paramref name="dataset"/>, or <paramref name="version"/> if given and present.</summary>
+    /// <summary>The promoted version of <paramref name="dataset"/>, or <paramref name="version"/> if given and present (asked of the API).</summary>
     public async Task<string> VersionAsync(string dataset, string? version, CancellationToken ct)
     {
-        var versions = new ModelVersions(Storage);
+        var models = await GetAsync<ModelVersionList>($"datasets/{dataset}/models", ct);
         if (version is not null)
         {
-            if (!(await versions.ListVersionsAsync(dataset, ct)).Contains(version))
+            if (!models.Versions.Any(v => v.Version == version))
                 throw new CliException(ExitCodes.NotFound, $"Dataset '{dataset}' has no model version '{version}'. List them with: pipeline models {dataset}");
             return version;
         }
-        var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
-        return latest?.Version ?? throw new CliException(ExitCodes.NotFound,
+        return models.Promoted ?? throw new CliException(ExitCodes.NotFound,
             $"Dataset '{dataset}' has no promoted model yet. Upload images (pipeline upload <folder> --dataset {dataset}) and train (pipeline train {dataset}).");
     }
 

@@ -1,9 +1,8 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Azure;
 using Pipeline.Core.Contract;
-using Pipeline.Core.Scoring;
-using Pipeline.Core.Training;
+using Pipeline.Core.Serving;
 
 namespace Pipeline.Cli;
 
@@ -13,11 +12,17 @@ public static class ModelsCommand
     public sealed record VersionRow(string Version, bool Promoted, DateTimeOffset CreatedAt, double Accuracy, double MacroF1, double LogLoss, int TestImages,
         int Labels, string Device, bool HasReport);
 
-    public static async Task<int> RunAsync(Arguments args, Connection connection, CliConsole console, CancellationToken ct)
+    public static Command Create(CliOptions options)
     {
-        var dataset = TrainCommand.Dataset(args.Required(0, "<dataset>"));
-        var json = args.Flag("--json");
-        args.Done(1);
+        var dataset = CliOptions.DatasetArgument();
+        var command = new Command("models", "Model versions with their test metrics; * marks the promoted one") { dataset };
+        command.SetAction((parse, ct) => options.RunAsync(parse, connection =>
+            RunAsync(parse.GetValue(dataset)!, parse.GetValue(options.Json), connection, options.Console, ct), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string dataset, bool json, Connection connection, CliConsole console, CancellationToken ct)
+    {
         var rows = await ListAsync(dataset, connection, ct);
         if (rows.Count == 0)
             throw new CliException(ExitCodes.NotFound, $"Dataset '{dataset}' has no model versions yet. Upload images (pipeline upload <folder> --dataset {dataset}) and train (pipeline train {dataset}).");
@@ -32,25 +37,12 @@ public static class ModelsCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>GET /api/datasets/{dataset}/models, as the rows this command prints.</summary>
     public static async Task<IReadOnlyList<VersionRow>> ListAsync(string dataset, Connection connection, CancellationToken ct)
     {
-        var versions = new ModelVersions(connection.Storage);
-        var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
-        var rows = new List<VersionRow>();
-        foreach (var version in (await versions.ListVersionsAsync(dataset, ct)).Order(StringComparer.Ordinal))
-        {
-            ModelManifest manifest;
-            try
-            {
-                var content = await connection.Storage.Models.GetBlobClient($"{dataset}/{version}/{Scorer.ManifestFile}").DownloadContentAsync(ct);
-                manifest = Scorer.ReadManifest(content.Value.Content.ToString());
-            }
-            catch (RequestFailedException e) when (e.Status == 404) { continue; } // still being written, or a crashed upload
-            var report = await connection.Storage.Models.GetBlobClient($"{dataset}/{version}/{ReportCommand.FileName}").ExistsAsync(ct);
-            rows.Add(new VersionRow(version, latest?.Version == version, manifest.CreatedAt, manifest.Metrics.Accuracy, manifest.Metrics.MacroF1,
-                manifest.Metrics.LogLoss, manifest.Metrics.TestImages, manifest.Labels.Count, manifest.Device, report.Value));
-        }
-        return rows;
+        var models = await connection.GetAsync<ModelVersionList>($"datasets/{dataset}/models", ct);
+        return models.Versions.Select(v => new VersionRow(v.Version, v.Promoted, v.CreatedAt, v.Metrics.Accuracy, v.Metrics.MacroF1,
+            v.Metrics.LogLoss, v.Metrics.TestImages, v.Labels.Count, v.Device, v.Files.Contains(ModelFiles.Report))).ToList();
     }
 
     private static string F(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -11,13 +12,20 @@ public static class ScoreCommand
     /// <summary>The API's default <c>Pipeline__MaxImagesPerRequest</c>.</summary>
     private const int Batch = 32;
 
-    public static async Task<int> RunAsync(Arguments args, Connection connection, CliConsole console, CancellationToken ct)
+    public static Command Create(CliOptions options)
     {
-        var target = args.Required(0, "<image|folder>");
-        var dataset = TrainCommand.Dataset(args.RequiredOption("--dataset", "name"));
-        var top = args.Int("--top", min: 1) ?? 3;
-        var json = args.Flag("--json");
-        args.Done(1);
+        var target = new Argument<string>("image|folder") { Description = "an image, or a folder whose images are all scored" };
+        var dataset = CliOptions.DatasetOption();
+        var top = CliOptions.AtLeast("--top", 1, 3, "predictions per image");
+        var command = new Command("score", "Score images with the promoted model: a table, or --json") { target, dataset, top };
+        command.SetAction((parse, ct) => options.RunAsync(parse, connection => RunAsync(parse.GetValue(target)!, parse.GetValue(dataset)!,
+            parse.GetValue(top), parse.GetValue(options.Json), connection, options.Console, ct), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string target, string dataset, int top, bool json, Connection connection, CliConsole console,
+        CancellationToken ct)
+    {
 
         List<(string Name, string Path)> files;
         if (File.Exists(target)) files = [(Path.GetFileName(target), target)];

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Pipeline.Core.Contract;
@@ -9,12 +10,19 @@ namespace Pipeline.Cli;
 /// <summary><c>pipeline status &lt;dataset&gt; [--watch]</c>: the dataset as the API sees it; with --watch, the training job live until it ends.</summary>
 public static class StatusCommand
 {
-    public static async Task<int> RunAsync(Arguments args, Connection connection, CliConsole console, CancellationToken ct)
+    public static Command Create(CliOptions options)
     {
-        var dataset = TrainCommand.Dataset(args.Required(0, "<dataset>"));
-        var watch = args.Flag("--watch");
-        var json = args.Flag("--json");
-        args.Done(1);
+        var dataset = CliOptions.DatasetArgument();
+        var watch = new Option<bool>("--watch") { Description = "follow the job live (waiting for one to start) until it ends" };
+        var command = new Command("status", "Images, rejected files, the training job (stage, epoch, metrics), the model") { dataset, watch };
+        command.SetAction((parse, ct) => options.RunAsync(parse, connection =>
+            RunAsync(parse.GetValue(dataset)!, parse.GetValue(watch), parse.GetValue(options.Json), connection, options.Console, ct), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string dataset, bool watch, bool json, Connection connection, CliConsole console,
+        CancellationToken ct)
+    {
         var answer = await connection.GetJsonAsync($"datasets/{dataset}", ct);
         if (json) console.Out.WriteLine(answer.GetRawText());
         else Print(answer, console);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Azure.Storage.Blobs.Models;
@@ -16,12 +17,20 @@ public static class UploadCommand
 {
     public const string HashMetadata = "sha256";
 
-    public static async Task<int> RunAsync(Arguments args, Connection connection, CliConsole console, CancellationToken ct)
+    public static Command Create(CliOptions options)
     {
-        var folder = args.Required(0, "<folder>: the folder of label folders to upload");
-        var dataset = args.RequiredOption("--dataset", "name");
-        var parallel = args.Int("--parallel", min: 1) ?? 8;
-        args.Done(1);
+        var folder = new Argument<string>("folder") { Description = "a folder of label folders (or of train/ and test|val/ holding them)" };
+        var dataset = CliOptions.DatasetOption();
+        var parallel = CliOptions.AtLeast("--parallel", 1, 8, "uploads at once; what is already uploaded (same SHA-256) is skipped");
+        var command = new Command("upload", "Upload a folder of label folders to uploads/<dataset>/") { folder, dataset, parallel };
+        command.SetAction((parse, ct) => options.RunAsync(parse, connection =>
+            RunAsync(parse.GetValue(folder)!, parse.GetValue(dataset)!, parse.GetValue(parallel), connection, options.Console, ct), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string folder, string dataset, int parallel, Connection connection, CliConsole console,
+        CancellationToken ct)
+    {
         if (!Directory.Exists(folder)) throw new CliException(ExitCodes.Usage, $"There is no folder '{folder}'.");
         if (Names.CheckDataset(dataset) is { } badName) throw new CliException(ExitCodes.Usage, badName);
 

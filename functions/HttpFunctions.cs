@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Pipeline.Core.Serving;
-using Pipeline.Functions.Http;
+using Pipeline.Http;
 
 namespace Pipeline.Functions;
 
@@ -9,22 +9,34 @@ namespace Pipeline.Functions;
 public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores)
 {
     [Function("Score")]
-    public Task<IResult> ScoreAsync([HttpTrigger(AuthorizationLevel.Function, "post", Route = PipelineApi.Score)] HttpRequest request, string dataset,
-        CancellationToken ct) => PipelineApi.ScoreAsync(scores, request, dataset, ct);
+    public async Task<IResult> ScoreAsync([HttpTrigger(AuthorizationLevel.Function, "post", Route = PipelineApi.Score)] HttpRequest request,
+        string dataset, CancellationToken ct) =>
+        await PipelineApi.ScoreAsync(scores, request, dataset, request.Query["top"].FirstOrDefault(), ct);
 
     [Function("Datasets")]
-    public Task<IResult> ListAsync([HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.Datasets)] HttpRequest request,
-        CancellationToken ct) => PipelineApi.ListAsync(datasets, ct);
+    public async Task<IResult> ListAsync([HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.Datasets)] HttpRequest request,
+        CancellationToken ct) => await PipelineApi.ListAsync(datasets, ct);
 
     [Function("Dataset")]
-    public Task<IResult> GetAsync([HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.Dataset)] HttpRequest request, string dataset,
-        CancellationToken ct) => PipelineApi.GetAsync(datasets, request, dataset, ct);
+    public async Task<IResult> GetAsync([HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.Dataset)] HttpRequest request,
+        string dataset, CancellationToken ct) => await PipelineApi.GetAsync(datasets, request, dataset, ct);
 
     [Function("Report")]
-    public Task<IResult> ReportAsync([HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.Report)] HttpRequest request, string dataset,
-        CancellationToken ct) => PipelineApi.ReportAsync(datasets, request, dataset, ct);
+    public async Task<IResult> ReportAsync([HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.Report)] HttpRequest request,
+        string dataset, CancellationToken ct) =>
+        await PipelineApi.ReportAsync(datasets, dataset, request.Query["version"].FirstOrDefault(), ct);
+
+    [Function("Models")]
+    public async Task<IResult> ModelsAsync([HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.Models)] HttpRequest request,
+        string dataset, CancellationToken ct) => await PipelineApi.ModelsAsync(datasets, dataset, ct);
+
+    [Function("ModelFile")]
+    public async Task<IResult> ModelFileAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.ModelFile)] HttpRequest request,
+        string dataset, string version, string file, CancellationToken ct) =>
+        await PipelineApi.ModelFileAsync(datasets, dataset, version, file, ct);
 
     [Function("Train")]
-    public Task<IResult> TrainAsync([HttpTrigger(AuthorizationLevel.Function, "post", Route = PipelineApi.Train)] HttpRequest request, string dataset,
-        CancellationToken ct) => PipelineApi.TrainAsync(datasets, request, dataset, ct);
+    public async Task<IResult> TrainAsync([HttpTrigger(AuthorizationLevel.Function, "post", Route = PipelineApi.Train)] HttpRequest request,
+        string dataset, CancellationToken ct) => await PipelineApi.TrainAsync(datasets, request, dataset, ct);
 }

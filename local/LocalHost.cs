@@ -1,8 +1,9 @@
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Host;
+using Pipeline.Core;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
-using Pipeline.Functions.Http;
+using Pipeline.Http;
 
 namespace Pipeline.Local;
 
@@ -24,7 +25,7 @@ public static class LocalHost
         builder.Services.Configure<LocalOptions>(builder.Configuration.GetSection("Local"));
         var port = builder.Configuration.GetValue("Local:Port", 7071);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Services.AddProblemDetails();
+        builder.Services.AddPipelineHttp();
         builder.Services.AddPipeline(builder.Configuration);
         builder.Services.AddSingleton<TrainerProcess>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerProcess>());

@@ -10,13 +10,13 @@ namespace Pipeline.Local;
 /// The function app's storage triggers under the WebJobs SDK's polling listeners, which work against Azurite
 /// (Event Grid does not exist there). Same core calls as functions/.
 /// </summary>
-public sealed class LocalTriggers(Splitter splitter, TrainingDispatch dispatch, UploadSweep sweep)
+public sealed class LocalTriggers(UploadSorter sorter, TrainingDispatch dispatch, UploadSweep sweep)
 {
     [FunctionName("Split")]
     public async Task SplitAsync([BlobTrigger(StorageNames.Uploads + "/{name}", Connection = StorageNames.Connection)] BlobClient upload, CancellationToken ct)
     {
         var properties = await upload.GetPropertiesAsync(cancellationToken: ct);
-        await splitter.SplitAsync(upload, ct);
+        await sorter.SortAsync(upload, ct);
         sweep.Handled(upload.Name, properties.Value.ETag);
     }
 

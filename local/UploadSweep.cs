@@ -11,7 +11,7 @@ namespace Pipeline.Local;
 /// were, in a burst of uploads under Azurite. Every few seconds this lists uploads and splits what no trigger handled.
 /// Splitting is idempotent, so a blob handled by both costs only time. In Azure, Event Grid delivers (and redelivers).
 /// </summary>
-public sealed class UploadSweep(PipelineStorage storage, Splitter splitter, IConfiguration configuration, ILogger<UploadSweep> logger) : BackgroundService
+public sealed class UploadSweep(PipelineStorage storage, UploadSorter sorter, IConfiguration configuration, ILogger<UploadSweep> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, Azure.ETag> handled = new();
 
@@ -31,7 +31,7 @@ public sealed class UploadSweep(PipelineStorage storage, Splitter splitter, ICon
                     if (blob.Properties.ETag is not { } etag || handled.TryGetValue(blob.Name, out var seen) && seen == etag) continue;
                     if (DateTimeOffset.UtcNow - blob.Properties.LastModified < every) continue;
                     logger.LogInformation("Sweeping {Upload}, which no trigger has handled", blob.Name);
-                    await splitter.SplitAsync(storage.Uploads.GetBlobClient(blob.Name), stoppingToken);
+                    await sorter.SortAsync(storage.Uploads.GetBlobClient(blob.Name), stoppingToken);
                     handled[blob.Name] = etag;
                 }
             }

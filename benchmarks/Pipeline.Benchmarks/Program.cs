@@ -68,8 +68,8 @@ Console.WriteLine($"| upload to split latency | p50 {Percentile(latencies, 50) /
 Console.WriteLine($"| split throughput | {splitAt.Count} images ({rejected} rejected) split by {splitSeconds:0.0} s after the first upload: {splitAt.Count / splitSeconds:0.0} images/s |");
 
 // 3. Last upload to promoted model: the quiet period, then the trainer's job.
-var versions = host.Services.GetRequiredService<ModelVersions>();
-var jobs = host.Services.GetRequiredService<TrainingJobs>();
+var versions = host.Services.GetRequiredService<ModelStore>();
+var jobs = host.Services.GetRequiredService<TrainingJobStore>();
 while ((await versions.ReadLatestAsync(dataset, default)).Latest is null && clock.Elapsed < TimeSpan.FromMinutes(90)) await Task.Delay(1000);
 var promotedAt = clock.ElapsedMilliseconds;
 var job = await jobs.ReadAsync(dataset, default);

@@ -4,7 +4,7 @@ namespace Pipeline.Core.Contract;
 /// How a model is trained. Travels in training-job messages, <c>train.json</c> control blobs and the trainer's command line,
 /// and is recorded in model.json. Every field has a default, so <c>{}</c> is a valid set of options.
 /// </summary>
-public sealed record TrainingOptions
+public sealed partial record TrainingOptions
 {
     /// <summary>Seed for splits, augmentation, dropout and initialisation: the same seed and data give the same model.</summary>
     public int Seed { get; init; } = 42;
@@ -40,8 +40,9 @@ public sealed record TrainingOptions
     // Stage 2: fine-tune the top of the backbone at a lower learning rate, kept only if it beats the frozen head on
     // validation loss. 0 epochs turns it off (the fast setting).
     /// <summary>
-    /// <c>auto</c>: tried only where the frozen head's cross-validated accuracy is below
-    /// <see cref="FineTuneBelowAccuracy"/>, kept only where it clearly beats it on validation;
+    /// <c>auto</c>: tried only within a time budget (<see cref="BudgetMinutes"/>), where the frozen head's
+    /// cross-validated accuracy is below <see cref="FineTuneBelowAccuracy"/> and labels have
+    /// <see cref="FineTuneMinimumPerLabel"/> images; kept only where it clearly beats it on validation;
     /// <c>always</c>: tried wherever epochs are set; <c>never</c>.
     /// </summary>
     public string FineTune { get; init; } = "auto";

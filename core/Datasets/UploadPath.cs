@@ -1,5 +1,4 @@
 using Pipeline.Core.Contract;
-using Pipeline.Core.Storage;
 
 namespace Pipeline.Core.Datasets;
 

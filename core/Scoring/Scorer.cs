@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Pipeline.Core.Contract;
@@ -16,10 +15,11 @@ public sealed record Prediction(string Label, double Probability);
 /// </summary>
 public sealed class Scorer : IDisposable
 {
-    public const string ModelFile = "model.onnx";
-    public const string ManifestFile = "model.json";
-    public const string InputName = "pixels";
-    public const string OutputName = "probabilities";
+    // Kept for trainer-container/Training and Onnx, which read the names here; their home is ModelFiles.
+    public const string ModelFile = ModelFiles.Model;
+    public const string ManifestFile = ModelFiles.Manifest;
+    public const string InputName = ModelFiles.InputName;
+    public const string OutputName = ModelFiles.OutputName;
 
     private readonly InferenceSession session;
 
@@ -35,10 +35,8 @@ public sealed class Scorer : IDisposable
 
     /// <summary>Loads model.onnx and model.json from a model version's folder.</summary>
     public static Scorer Load(string folder, int threads = 0) =>
-        new(File.ReadAllBytes(Path.Combine(folder, ModelFile)), ReadManifest(File.ReadAllText(Path.Combine(folder, ManifestFile))), threads);
-
-    public static ModelManifest ReadManifest(string json) =>
-        JsonSerializer.Deserialize<ModelManifest>(json, Json.Options) ?? throw new InvalidDataException("model.json is empty.");
+        new(File.ReadAllBytes(Path.Combine(folder, ModelFiles.Model)),
+            ModelFiles.ReadManifest(File.ReadAllText(Path.Combine(folder, ModelFiles.Manifest))), threads);
 
     /// <summary>Class probabilities, one row per image, in <see cref="ModelManifest.Labels"/> order.</summary>
     public float[][] Probabilities(IReadOnlyList<Image<Rgb24>> images)
@@ -55,7 +53,7 @@ public sealed class Scorer : IDisposable
     public float[][] Probabilities(float[] pixels, int count)
     {
         var input = new DenseTensor<float>(pixels, [count, 3, Preprocessing.Size, Preprocessing.Size]);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(InputName, input)]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(ModelFiles.InputName, input)]);
         var output = results.First().AsTensor<float>();
         var labels = Manifest.Labels.Count;
         var rows = new float[count][];

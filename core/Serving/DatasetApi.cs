@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Azure;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Datasets;
@@ -7,73 +6,122 @@ using Pipeline.Core.Training;
 
 namespace Pipeline.Core.Serving;
 
-/// <summary>GET /api/datasets, GET /api/datasets/{dataset}, GET /api/datasets/{dataset}/report and POST /api/datasets/{dataset}/train.</summary>
-public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelVersions versions, PipelineStorage storage)
+/// <summary>The dataset routes of the API: list, status, report, model versions and their files, and train.</summary>
+public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelStore versions)
 {
-    /// <summary>The trainer's report beside each version's model (trainer-container/Report/ReportWriter.cs writes it).</summary>
-    public const string ReportFile = "report.html";
+    public async Task<DatasetList> ListAsync(CancellationToken ct) => new(await status.ListAsync(ct));
 
-    public async Task<ApiResult> ListAsync(CancellationToken ct) => ApiResult.Ok(new { datasets = await status.ListAsync(ct) });
+    public Task<ApiResult<DatasetStatus>> GetAsync(string dataset, CancellationToken ct) => GetAsync(dataset, null, ct);
 
-    public Task<ApiResult> GetAsync(string dataset, CancellationToken ct) => GetAsync(dataset, null, ct);
-
-    /// <param name="reportUrl">Where this request's caller finds the report route; the answer links it when the promoted version has a report.</param>
-    public async Task<ApiResult> GetAsync(string dataset, string? reportUrl, CancellationToken ct)
+    /// <param name="reportUrl">
+    /// Where this request's caller finds the report route; the answer links it when the promoted version has a report.
+    /// </param>
+    public async Task<ApiResult<DatasetStatus>> GetAsync(string dataset, string? reportUrl, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
-        if (await status.ReadAsync(dataset, ct) is not { } found)
-            return ApiResult.Fail(404, "Unknown dataset", $"There is no dataset '{dataset}'. Upload images to uploads/{dataset}/<label>/ first.");
-        if (reportUrl is null || found.Model is null || !await ReportExistsAsync(dataset, found.Model.Version, ct)) return ApiResult.Ok(found);
-        var json = JsonSerializer.SerializeToNode(found, Json.Options)!.AsObject();
-        json["report"] = reportUrl;
-        return ApiResult.Ok(json);
+        if (await status.ReadAsync(dataset, ct) is not { } found) return UnknownDataset(dataset);
+        if (reportUrl is null || found.Model is null || !await ReportExistsAsync(dataset, found.Model.Version, ct)) return found;
+        return found with { Report = reportUrl };
     }
 
     /// <summary>The report of <paramref name="version"/>, or of the promoted version: one self-contained HTML page.</summary>
-    public async Task<ApiResult> ReportAsync(string dataset, string? version, CancellationToken ct)
+    public async Task<ApiResult<ApiFile>> ReportAsync(string dataset, string? version, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         if (string.IsNullOrEmpty(version))
         {
             var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
             if (latest is null)
-                return ApiResult.Fail(404, "No model yet", $"Dataset '{dataset}' has no promoted model, so no report. Train it first (POST /api/datasets/{dataset}/train).");
+                return ApiResult.Fail(404, "No model yet",
+                    $"Dataset '{dataset}' has no promoted model, so no report. Train it first (POST /api/datasets/{dataset}/train).");
             version = latest.Version;
         }
-        else if (version.Contains('/') || version.Contains("..")) return ApiResult.Fail(400, "Invalid version", "A version is a name such as 20261128-180512-3fa2c1.");
-        try
-        {
-            var content = await storage.Models.GetBlobClient($"{dataset}/{version}/{ReportFile}").DownloadContentAsync(ct);
-            return ApiResult.Ok(new ApiFile(content.Value.Content, "text/html; charset=utf-8"));
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return ApiResult.Fail(404, "No report", $"Dataset '{dataset}' has no report for version '{version}': the version does not exist or was trained before reports were written.");
-        }
+        else if (!ModelFiles.IsVersion(version)) return InvalidVersion();
+        if (await OpenAsync(dataset, version, ModelFiles.Report, ct) is { } report) return report;
+        return ApiResult.Fail(404, "No report", $"Dataset '{dataset}' has no report for version '{version}': " +
+            "the version does not exist or was trained before reports were written.");
     }
 
-    private async Task<bool> ReportExistsAsync(string dataset, string version, CancellationToken ct) =>
-        (await storage.Models.GetBlobClient($"{dataset}/{version}/{ReportFile}").ExistsAsync(ct)).Value;
+    /// <summary>Every complete model version of the dataset with its test metrics; the promoted one marked.</summary>
+    public async Task<ApiResult<ModelVersionList>> ModelsAsync(string dataset, CancellationToken ct)
+    {
+        if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
+        var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
+        var list = new List<ModelVersionSummary>();
+        foreach (var version in (await versions.ListVersionsAsync(dataset, ct)).Order(StringComparer.Ordinal))
+        {
+            // Still being written, or a crashed upload: not a version yet.
+            if (await versions.ReadManifestAsync(dataset, version, ct) is not { } manifest) continue;
+            var files = (await versions.ListFilesAsync(dataset, version, ct)).Where(ModelFiles.Downloadable.Contains).ToList();
+            list.Add(new ModelVersionSummary(version, latest?.Version == version, manifest.CreatedAt, manifest.Labels, manifest.Device,
+                manifest.Metrics, files));
+        }
+        if (list.Count == 0 && await status.ReadAsync(dataset, ct) is null) return UnknownDataset(dataset);
+        return new ModelVersionList(dataset, latest?.Version, list);
+    }
+
+    /// <summary>One file of a version (<see cref="ModelFiles.Downloadable"/>); <c>latest</c> names the promoted version.</summary>
+    public async Task<ApiResult<ApiFile>> ModelFileAsync(string dataset, string version, string file, CancellationToken ct)
+    {
+        if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
+        if (!ModelFiles.Downloadable.Contains(file))
+            return ApiResult.Fail(404, "No such file", $"A model version has the files {string.Join(", ", ModelFiles.Downloadable)}, not '{file}'.");
+        if (version == "latest")
+        {
+            var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
+            if (latest is null)
+                return ApiResult.Fail(404, "No model yet", $"Dataset '{dataset}' has no promoted model yet. Train it first (POST /api/datasets/{dataset}/train).");
+            version = latest.Version;
+        }
+        else if (!ModelFiles.IsVersion(version)) return InvalidVersion();
+        if (await OpenAsync(dataset, version, file, ct) is { } found) return found;
+        return ApiResult.Fail(404, "No such version", $"Dataset '{dataset}' has no file '{file}' of version '{version}'. " +
+            $"GET /api/datasets/{dataset}/models lists the versions.");
+    }
 
     /// <summary>Body: training options as JSON (empty for the dataset's train.json or the default). 202 when queued, 200 when nothing new.</summary>
-    public async Task<ApiResult> TrainAsync(string dataset, string body, CancellationToken ct)
+    public async Task<ApiResult<TrainResponse>> TrainAsync(string dataset, string body, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         TrainingOptions? options;
         if (string.IsNullOrWhiteSpace(body)) options = await dispatch.DatasetOptionsAsync(dataset, ct);
-        else if ((options = TrainingDispatch.ParseOptions(body, out var reason)) is null) return ApiResult.Fail(400, "Invalid training options", reason!);
+        else if ((options = TrainingOptions.Parse(body, out var reason)) is null) return ApiResult.Fail(400, "Invalid training options", reason!);
 
         var outcome = await dispatch.RequestAsync(dataset, options, TrainingDispatch.TriggerHttp, force: true, ct);
+        var answer = new TrainResponse(dataset, outcome.Result.ToString(), outcome.Message, outcome.Job);
         return outcome.Result switch
         {
             DispatchResult.NoImages => ApiResult.Fail(404, "No images", $"{outcome.Message} Upload images to uploads/{dataset}/<label>/ first."),
-            DispatchResult.Queued or DispatchResult.QueuedNext => ApiResult.Ok(new TrainResponse(dataset, outcome.Result.ToString(), outcome.Message, outcome.Job), 202),
-            _ => ApiResult.Ok(new TrainResponse(dataset, outcome.Result.ToString(), outcome.Message, outcome.Job)),
+            DispatchResult.Queued or DispatchResult.QueuedNext => ApiResult.Ok(answer, 202),
+            _ => answer,
         };
     }
-}
 
-/// <summary>An answer that is a file, not JSON (the report).</summary>
-public sealed record ApiFile(BinaryData Content, string ContentType);
+    private async Task<ApiFile?> OpenAsync(string dataset, string version, string file, CancellationToken ct)
+    {
+        try
+        {
+            var download = await versions.VersionFile(dataset, version, file).DownloadStreamingAsync(cancellationToken: ct);
+            return new ApiFile(download.Value.Content, ContentType(file), file);
+        }
+        catch (RequestFailedException e) when (e.Status == 404) { return null; }
+    }
+
+    private static string ContentType(string file) => Path.GetExtension(file) switch
+    {
+        ".html" => "text/html; charset=utf-8",
+        ".json" => "application/json",
+        _ => "application/octet-stream",
+    };
+
+    private async Task<bool> ReportExistsAsync(string dataset, string version, CancellationToken ct) =>
+        (await versions.VersionFile(dataset, version, ModelFiles.Report).ExistsAsync(ct)).Value;
+
+    private static ApiProblem UnknownDataset(string dataset) =>
+        ApiResult.Fail(404, "Unknown dataset", $"There is no dataset '{dataset}'. Upload images to uploads/{dataset}/<label>/ first.");
+
+    private static ApiProblem InvalidVersion() =>
+        ApiResult.Fail(400, "Invalid version", "A version is a name such as 20261128-180512-3fa2c1.");
+}
 
 public sealed record TrainResponse(string Dataset, string Result, string Message, TrainingJob? Job);

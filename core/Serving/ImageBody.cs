@@ -13,7 +13,7 @@ public sealed record ImageUpload(string Name, byte[] Content);
 /// </summary>
 public static class ImageBody
 {
-    public static (Image<Rgb24>? Image, ApiResult? Problem) Decode(ImageUpload upload, ImageLimits limits)
+    public static (Image<Rgb24>? Image, ApiProblem? Problem) Decode(ImageUpload upload, ImageLimits limits)
     {
         try { return (ImageFile.Decode(upload.Content, limits), null); }
         catch (ImageRejectedException e)

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Scoring;
+using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
-using Pipeline.Core.Training;
 
 namespace Pipeline.Core.Serving;
 
@@ -12,7 +12,7 @@ namespace Pipeline.Core.Serving;
 /// lease on the model it started with; a replaced model is disposed only when its last lease ends, so no request in
 /// flight fails because of a promotion.
 /// </summary>
-public sealed class ModelCache(ModelVersions versions, IOptions<PipelineOptions> options, ILogger<ModelCache> logger) : IDisposable
+public sealed class ModelCache(ModelStore versions, IOptions<PipelineOptions> options, ILogger<ModelCache> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Entry> entries = new();
 

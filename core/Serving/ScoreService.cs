@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
-using Pipeline.Core.Datasets;
+using Pipeline.Core.Contract;
+using Pipeline.Core.Images;
 using Pipeline.Core.Scoring;
 using Pipeline.Core.Storage;
 using SixLabors.ImageSharp;
@@ -7,18 +8,20 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace Pipeline.Core.Serving;
 
-/// <summary>POST /api/score/{dataset}: one image answers with its predictions, several with one entry each.</summary>
+/// <summary>POST /api/score/{dataset} with one image as the body: its predictions, most probable first.</summary>
 public sealed record ScoreResponse(string Dataset, string ModelVersion, IReadOnlyList<Prediction> Predictions);
 
+/// <summary>POST /api/score/{dataset} with images as multipart/form-data: one entry each, in the order sent.</summary>
 public sealed record ScoreManyResponse(string Dataset, string ModelVersion, IReadOnlyList<ImageScore> Images);
 
 public sealed record ImageScore(string Name, IReadOnlyList<Prediction> Predictions);
 
-public sealed class ScoreService(ModelCache models, DatasetImages images, IOptions<PipelineOptions> options)
+public sealed class ScoreService(ModelCache models, DatasetImageStore images, IOptions<PipelineOptions> options)
 {
     public long MaxImageBytes => options.Value.MaxImageBytes;
 
-    public async Task<ApiResult> ScoreAsync(string dataset, IReadOnlyList<ImageUpload> uploads, int? top, bool many, CancellationToken ct)
+    /// <summary>Every image scored by the promoted model, or the problem of the first image that cannot be.</summary>
+    public async Task<ApiResult<ScoreManyResponse>> ScoreAsync(string dataset, IReadOnlyList<ImageUpload> uploads, int? top, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         if (top is < 1) return ApiResult.Fail(400, "Invalid top", "top must be at least 1.");
@@ -37,14 +40,12 @@ public sealed class ScoreService(ModelCache models, DatasetImages images, IOptio
         {
             foreach (var upload in uploads)
             {
-                var (image, problem) = ImageBody.Decode(upload, options.Value.ImageLimits);
+                var (image, problem) = ImageBody.Decode(upload, ImageLimits.From(options.Value));
                 if (problem is not null) return problem;
                 decoded.Add(image!);
             }
             var predictions = lease.Scorer.Score(decoded, top);
-            return many
-                ? ApiResult.Ok(new ScoreManyResponse(dataset, lease.Version, uploads.Select((u, i) => new ImageScore(u.Name, predictions[i])).ToList()))
-                : ApiResult.Ok(new ScoreResponse(dataset, lease.Version, predictions[0]));
+            return new ScoreManyResponse(dataset, lease.Version, uploads.Select((u, i) => new ImageScore(u.Name, predictions[i])).ToList());
         }
         finally { foreach (var image in decoded) image.Dispose(); }
     }

@@ -26,5 +26,3 @@ public sealed class PipelineStorage(BlobServiceClient blobs, QueueServiceClient 
         foreach (var queue in new[] { TrainingQueue, TrainingPoisonQueue, SettleQueue }) await queue.CreateIfNotExistsAsync(cancellationToken: ct);
     }
 }
-
-public enum Split { Train, Test }

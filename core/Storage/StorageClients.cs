@@ -14,23 +14,47 @@ namespace Pipeline.Core.Storage;
 /// </summary>
 public static class StorageClients
 {
-    // Functions and the WebJobs SDK read queue messages as Base64 by default; every writer must match.
-    private static readonly QueueClientOptions QueueOptions = new() { MessageEncoding = QueueMessageEncoding.Base64 };
-
-    public static (BlobServiceClient Blobs, QueueServiceClient Queues) Create(IConfiguration configuration, string name = StorageNames.Connection)
+    /// <param name="retry">Changes the clients' retries (the command line gives up sooner than the services do).</param>
+    public static (BlobServiceClient Blobs, QueueServiceClient Queues) Create(IConfiguration configuration,
+        string name = StorageNames.Connection, Action<RetryOptions>? retry = null)
     {
         var connectionString = configuration[name] ?? configuration.GetConnectionString(name);
-        if (!string.IsNullOrWhiteSpace(connectionString))
-            return (new BlobServiceClient(connectionString), new QueueServiceClient(connectionString, QueueOptions));
+        if (!string.IsNullOrWhiteSpace(connectionString)) return FromConnectionString(connectionString, retry);
 
         var section = configuration.GetSection(name);
         var blobUri = section["blobServiceUri"];
         var queueUri = section["queueServiceUri"];
         if (string.IsNullOrWhiteSpace(blobUri) || string.IsNullOrWhiteSpace(queueUri))
             throw new InvalidOperationException(
-                $"Storage is not configured: set '{name}' to a connection string, or '{name}__blobServiceUri' and '{name}__queueServiceUri' (with '{name}__credential=managedidentity' and '{name}__clientId' in Azure).");
-        var credential = Credential(section["credential"], section["clientId"]);
-        return (new BlobServiceClient(new Uri(blobUri), credential), new QueueServiceClient(new Uri(queueUri), credential, QueueOptions));
+                $"Storage is not configured: set '{name}' to a connection string, or '{name}__blobServiceUri' and " +
+                $"'{name}__queueServiceUri' (with '{name}__credential=managedidentity' and '{name}__clientId' in Azure).");
+        return FromEndpoints(new Uri(blobUri), new Uri(queueUri), Credential(section["credential"], section["clientId"]), retry);
+    }
+
+    public static (BlobServiceClient Blobs, QueueServiceClient Queues) FromConnectionString(string connectionString,
+        Action<RetryOptions>? retry = null)
+    {
+        var (blobOptions, queueOptions) = Options(retry);
+        return (new BlobServiceClient(connectionString, blobOptions), new QueueServiceClient(connectionString, queueOptions));
+    }
+
+    /// <summary>The account's endpoints with Entra ID; <paramref name="credential"/> defaults to DefaultAzureCredential.</summary>
+    public static (BlobServiceClient Blobs, QueueServiceClient Queues) FromEndpoints(Uri blobUri, Uri queueUri,
+        TokenCredential? credential = null, Action<RetryOptions>? retry = null)
+    {
+        var (blobOptions, queueOptions) = Options(retry);
+        credential ??= new DefaultAzureCredential();
+        return (new BlobServiceClient(blobUri, credential, blobOptions), new QueueServiceClient(queueUri, credential, queueOptions));
+    }
+
+    private static (BlobClientOptions, QueueClientOptions) Options(Action<RetryOptions>? retry)
+    {
+        var blobOptions = new BlobClientOptions();
+        // Functions and the WebJobs SDK read queue messages as Base64 by default; every writer must match.
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        retry?.Invoke(blobOptions.Retry);
+        retry?.Invoke(queueOptions.Retry);
+        return (blobOptions, queueOptions);
     }
 
     private static TokenCredential Credential(string? kind, string? clientId) =>

@@ -108,7 +108,7 @@ resource trainerQueueAccess 'Microsoft.Authorization/roleAssignments@2022-04-01'
     name: guid(trainingQueues[i].id, trainerIdentity.id, roleIds.queueContributor)
     scope: trainingQueues[i]
     properties: {
-      description: 'Trainer and its KEDA rule: peek, take, keep hidden, delete TrainingJobs; queue the next; poison failures'
+      description: 'Trainer and its KEDA rule: peek, take, keep hidden, delete TrainingJobs; poison failures'
       roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.queueContributor)
       principalId: trainerIdentity.principalId
       principalType: 'ServicePrincipal'

@@ -182,7 +182,10 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
     public async Task Unreachable_storage_or_API_unknown_dataset_and_bad_paths_say_so_with_their_exit_codes()
     {
         var noStorage = fixture.Azurite.ConnectionString.Replace($"127.0.0.1:{fixture.Azurite.BlobPort}", $"127.0.0.1:{Azurite.FreePort()}");
-        var storage = await RunRawAsync(["models", "anything", "--connection-string", noStorage]);
+        using var images = new TempFolder();
+        images.Write("circles/a.jpg", GeneratedImages.Dataset(1, 1, seed: 3).First().Content);
+        // Only upload writes to storage; every other command goes through the API.
+        var storage = await RunRawAsync(["upload", images.Path, "--dataset", "anything", "--connection-string", noStorage]);
         Assert.Equal(ExitCodes.Unreachable, storage.Code);
         Assert.Contains("Cannot reach the storage", storage.Err);
 

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Pipeline.Core.Contract;
+using Pipeline.Core.Storage;
 using Pipeline.Core.Scoring;
 using Pipeline.Core.Serving;
 using Pipeline.Core.Training;
@@ -92,7 +93,7 @@ public sealed class ScoringTests(PipelineFixture pipeline)
     public async Task Scoring_keeps_answering_while_a_new_version_is_promoted()
     {
         await TrainedShapesAsync();
-        var versions = pipeline.Service<ModelVersions>();
+        var versions = pipeline.Service<ModelStore>();
         var (latest, etag) = await versions.ReadLatestAsync(Dataset, CancellationToken.None);
         var image = images![0].Content;
         Assert.Equal(latest!.Version, (await ScoreAsync(image, "image/jpeg")).ModelVersion);

@@ -44,7 +44,7 @@ public sealed class SplitTests(PipelineFixture pipeline)
         Assert.Equal(good.Count, status.Labels.Values.Sum(c => c.Train + c.Test));
 
         // The upload with a bad dataset name is recorded apart, under no dataset.
-        var invalid = pipeline.Storage.Rejected.GetBlobClient(Rejections.RecordName(null, "Bad_Dataset/circles/a.jpg"));
+        var invalid = pipeline.Storage.Rejected.GetBlobClient(BlobPaths.Rejection(null, "Bad_Dataset/circles/a.jpg"));
         await WaitAsync(async () => (await invalid.ExistsAsync()).Value, "the bad dataset name's rejection");
         Assert.Contains("lower-case", (await invalid.DownloadContentAsync()).Value.Content.ToObjectFromJson<RejectedUpload>(Json.Options)!.Reason);
 
@@ -69,9 +69,9 @@ public sealed class SplitTests(PipelineFixture pipeline)
         var (label0, file0, content0) = images[0];
         await pipeline.UploadAsync($"{dataset}/{label0}/copy-of-{file0}", content0);
         await pipeline.UploadAsync($"{dataset}/{label0}/{file0}", content0);
-        var splitter = pipeline.Service<Splitter>();
-        var again = await splitter.SplitAsync(pipeline.Upload($"{dataset}/{label0}/{file0}"), CancellationToken.None);
-        Assert.Equal(SplitResult.Duplicate, again.Result);
+        var sorter = pipeline.Service<UploadSorter>();
+        var again = await sorter.SortAsync(pipeline.Upload($"{dataset}/{label0}/{file0}"), CancellationToken.None);
+        Assert.Equal(SortResult.Duplicate, again.Result);
         await Task.Delay(TimeSpan.FromSeconds(PipelineFixture.QuietSeconds + 3));
         var settle = await pipeline.Service<TrainingDispatch>().SettleAsync($$"""{"dataset":"{{dataset}}"}""", CancellationToken.None);
         Assert.NotEqual(DispatchResult.Queued, settle.Result);

@@ -1,4 +1,5 @@
 using Pipeline.Core.Contract;
+using Pipeline.Core.Storage;
 using Pipeline.Core.Training;
 using Xunit;
 
@@ -24,7 +25,7 @@ public sealed class TrainerCrashTests(PipelineFixture pipeline)
         Assert.True(done.Training.Attempts >= 2, $"attempts: {done.Training.Attempts}");
         Assert.True(done.Training.Promoted);
         Assert.Equal(job, done.Model!.Version);
-        Assert.Equal([job], await pipeline.Service<ModelVersions>().ListVersionsAsync(dataset, CancellationToken.None));
+        Assert.Equal([job], await pipeline.Service<ModelStore>().ListVersionsAsync(dataset, CancellationToken.None));
         Assert.Null((await pipeline.Storage.TrainingPoisonQueue.PeekMessageAsync()).Value);
     }
 }

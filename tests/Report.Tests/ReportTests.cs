@@ -23,7 +23,7 @@ public sealed class ReportTests(ITestOutputHelper output, TrainedModel model) : 
 
         var report = ReportWriter.Write(outcome, rejected);
 
-        Assert.Equal(Path.Combine(outcome.ModelFolder, ReportWriter.FileName), report);
+        Assert.Equal(Path.Combine(outcome.ModelFolder, ModelFiles.Report), report);
         var html = await File.ReadAllTextAsync(report);
         Assert.DoesNotContain("http://", html);
         Assert.DoesNotContain("https://", html);

@@ -16,12 +16,12 @@ public class RecipeTests
         using var temp = new TempFolder();
         var data = SyntheticImages.WriteDataset(temp["data"], 14, seed: 4);
 
-        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"]);
+        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"]);
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         Assert.Contains(run.Lines, l => l.Contains("fine-tune: not tried") && l.Contains("cross-validation"));
         Assert.DoesNotContain(run.Lines, l => l.Contains(" views ") || l.Contains("fine-tune epoch"));
-        var recipe = Scorer.ReadManifest(File.ReadAllText(Path.Combine(temp["model"], "model.json"))).Recipe!;
+        var recipe = ModelFiles.ReadManifest(File.ReadAllText(Path.Combine(temp["model"], "model.json"))).Recipe!;
         Assert.StartsWith("lbfgs", recipe.Head);
         Assert.True(recipe.CrossValidatedAccuracy >= 0.97, $"cross-validated accuracy {recipe.CrossValidatedAccuracy}");
         Assert.StartsWith("not tried", recipe.FineTune);
@@ -36,7 +36,7 @@ public class RecipeTests
     {
         using var temp = new TempFolder();
         var data = FaintMarks(temp["data"], 40, seed: 6);
-        var options = new TrainingOptions { FineTuneEpochs = 2, AugmentedViews = 1, FineTuneMinimumPerLabel = 20 };
+        var options = new TrainingOptions { FineTuneEpochs = 2, AugmentedViews = 1, FineTuneMinimumPerLabel = 20, BudgetMinutes = 30 };
 
         var outcome = TrainingRun.Run(new TrainingRequest(data, null, temp["model"], options), null, default);
 
@@ -46,6 +46,21 @@ public class RecipeTests
         Assert.Equal(1, recipe.AugmentedViews);
         Assert.Contains(outcome.Manifest.History, e => e.Stage == "fine-tune");
         Assert.Equal(recipe.FineTune.StartsWith("kept"), recipe.FineTuned);
+    }
+
+    [Fact]
+    public void Without_a_time_budget_auto_stops_at_the_frozen_model_and_caches_no_activations()
+    {
+        using var temp = new TempFolder();
+        var data = FaintMarks(temp["data"], 20, seed: 9);
+        var options = new TrainingOptions { FineTuneMinimumPerLabel = 5 };
+
+        var outcome = TrainingRun.Run(new TrainingRequest(data, null, temp["model"], options), null, default);
+
+        var recipe = outcome.Manifest.Recipe!;
+        Assert.True(recipe.CrossValidatedAccuracy < 0.97, $"cross-validated accuracy {recipe.CrossValidatedAccuracy}");
+        Assert.StartsWith("not tried: no time budget was given", recipe.FineTune);
+        Assert.Equal("int8", recipe.Precision);
     }
 
     [Fact]

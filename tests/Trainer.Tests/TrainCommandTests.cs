@@ -17,7 +17,7 @@ public class TrainCommandTests
         File.WriteAllText(Path.Combine(data, "circles", "notes.txt"), "not an image");
         File.WriteAllBytes(Path.Combine(data, "squares", "empty.jpg"), []);
 
-        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"], "--fast", "--head-epochs", "15");
+        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast", "--head-epochs", "15");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var summary = run.Summary;
@@ -31,7 +31,7 @@ public class TrainCommandTests
         Assert.Contains(run.Lines, l => l.Contains("features") && l.Contains("images/s") && l.Contains("left"));
         Assert.Contains(run.Lines, l => l.Contains("head: lbfgs") && l.Contains("cross-validation: accuracy"));
 
-        var manifest = Scorer.ReadManifest(File.ReadAllText(Path.Combine(temp["model"], "model.json")));
+        var manifest = ModelFiles.ReadManifest(File.ReadAllText(Path.Combine(temp["model"], "model.json")));
         Assert.Equal(SyntheticImages.Labels.Order(StringComparer.Ordinal), manifest.Labels);
         Assert.Equal(2, manifest.Skipped.Count);
         Assert.True(File.Exists(Path.Combine(temp["model"], TrainingRun.CheckpointFile)));
@@ -75,7 +75,7 @@ public class TrainCommandTests
     {
         using var temp = new TempFolder();
         var data = SyntheticImages.WriteDataset(temp["data"], 6, labels: ["only"]);
-        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"], "--fast");
+        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("at least 2 are needed", run.Error);
         Assert.False(Directory.Exists(temp["model"]));
@@ -87,7 +87,7 @@ public class TrainCommandTests
         using var temp = new TempFolder();
         var data = SyntheticImages.WriteDataset(temp["data"], 8, labels: ["circles", "squares"]);
         foreach (var file in Directory.EnumerateFiles(Path.Combine(data, "squares")).Skip(3)) File.WriteAllText(file, "broken");
-        var run = TrainerProcess.Run("train", "--data", data, "--out", temp["model"], "--fast");
+        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("'squares' (3)", run.Error);
     }
@@ -95,16 +95,38 @@ public class TrainCommandTests
     [Fact]
     public void Refuses_unknown_options_and_documents_every_option_in_help()
     {
-        var bad = TrainerProcess.Run("train", "--data", "x", "--out", "y", "--epochs-please", "3");
+        var bad = TrainerCommandLine.Run("train", "--data", "x", "--out", "y", "--epochs-please", "3");
         Assert.Equal(2, bad.ExitCode);
-        Assert.Contains("Unknown option '--epochs-please'", bad.Error);
+        Assert.Contains("'--epochs-please'", bad.Error);
 
-        var help = TrainerProcess.Run("train", "--help");
+        var help = TrainerCommandLine.Run("train", "--help");
         Assert.Equal(0, help.ExitCode);
-        var source = File.ReadAllText(FindSource("trainer-container/Cli/TrainCommand.cs"));
-        var options = System.Text.RegularExpressions.Regex.Matches(source, "case \"(--[a-z-]+)\"").Select(m => m.Groups[1].Value).ToList();
-        Assert.True(options.Count > 20);
-        foreach (var option in options) Assert.Contains(option, help.Output);
+        foreach (var flag in new[] { "--data", "--test", "--out", "--fast", "--options" }) Assert.Contains(flag, help.Output);
+        // Every training option's flag, with its default, comes from the one list in core.
+        Assert.True(TrainingOptions.All.Count > 20);
+        foreach (var option in TrainingOptions.All)
+        {
+            var line = help.Lines.FirstOrDefault(l => l.StartsWith(option.Flag + " ", StringComparison.Ordinal));
+            Assert.True(line is not null, $"{option.Flag} is not in the help");
+            if (!option.IsSwitchOff) Assert.Contains($"[default: {option.Default}]", line);
+        }
+    }
+
+    [Fact]
+    public void Refuses_options_that_break_the_rule_of_train_json_with_exit_code_2()
+    {
+        using var temp = new TempFolder();
+        var flag = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--fine-tune-stages", "5");
+        Assert.Equal(2, flag.ExitCode);
+        Assert.Contains("fineTuneStages (--fine-tune-stages) must be a whole number from 0 to 4", flag.Error);
+
+        var file = Path.Combine(temp["data"], "train.json");
+        Directory.CreateDirectory(temp["data"]);
+        File.WriteAllText(file, """{ "resize": "stretch" }""");
+        var fromFile = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--options", file);
+        Assert.Equal(2, fromFile.ExitCode);
+        Assert.Contains("resize (--resize) must be one of crop, squash", fromFile.Error);
+        Assert.False(Directory.Exists(temp["model"]));
     }
 
     [Fact]
@@ -120,12 +142,5 @@ public class TrainCommandTests
         Assert.Equal(first.Manifest.Metrics.LogLoss, second.Manifest.Metrics.LogLoss, 6);
         Assert.Equal(File.ReadAllBytes(Path.Combine(temp["a"], "model.onnx")), File.ReadAllBytes(Path.Combine(temp["b"], "model.onnx")));
         Assert.NotEqual(File.ReadAllBytes(Path.Combine(temp["a"], "model.onnx")), File.ReadAllBytes(Path.Combine(temp["c"], "model.onnx")));
-    }
-
-    private static string FindSource(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, relative))) return Path.Combine(dir.FullName, relative);
-        throw new FileNotFoundException(relative);
     }
 }

@@ -1,7 +1,8 @@
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Pipeline.Core.Storage;
+using Pipeline.Core;
 
 namespace Pipeline.Trainer.Job;
 
@@ -12,20 +13,22 @@ namespace Pipeline.Trainer.Job;
 /// </summary>
 public static class JobCommand
 {
-    public const string Usage = """
-        Usage: trainer job [--watch]
-          Takes one training job from the storage queue, trains it and promotes the model version if it is at least as good.
-          --watch   keep taking jobs until stopped (local use)
+    private const string Description = """
+        Take one training job from the storage queue, train it and promote the model version if it is at least as good.
         Settings (environment): Storage (connection string) or Storage__blobServiceUri, Storage__queueServiceUri,
-          Storage__credential, Storage__clientId; Pipeline__JobVisibilitySeconds, Pipeline__JobMaxAttempts.
+        Storage__credential, Storage__clientId; Pipeline__JobVisibilitySeconds, Pipeline__JobMaxAttempts.
         """;
 
-    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    public static Command Create()
     {
-        if (args.Any(a => a is "--help" or "-h")) { Console.WriteLine(Usage); return 0; }
-        if (args.FirstOrDefault(a => a != "--watch") is { } unknown) { Console.Error.WriteLine($"Unknown option '{unknown}'.\n{Usage}"); return 2; }
-        var watch = args.Contains("--watch");
+        var watch = new Option<bool>("--watch") { Description = "keep taking jobs until stopped (local use)" };
+        var command = new Command("job", Description) { watch };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(watch), ct));
+        return command;
+    }
 
+    public static async Task<int> RunAsync(bool watch, CancellationToken ct)
+    {
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
         await using var services = new ServiceCollection()
             .AddLogging(logging => logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }))

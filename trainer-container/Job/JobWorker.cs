@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Contract;
-using Pipeline.Core.Datasets;
 using Pipeline.Core.Storage;
 using Pipeline.Core.Training;
 using Pipeline.Trainer.Report;
@@ -14,9 +13,10 @@ namespace Pipeline.Trainer.Job;
 /// One training job from message to promoted version. Idempotent on redelivery: a job already finished, or whose version
 /// latest.json already names, is only acknowledged. A training failure fails the job; a crash leaves the message to be
 /// retried, and after <see cref="PipelineOptions.JobMaxAttempts"/> tries it goes to the poison queue and the job fails.
+/// It writes only what it did into training.json (state, progress, trained images, outcome) and never queues a job.
 /// </summary>
-public sealed class JobWorker(PipelineStorage storage, DatasetImages images, TrainingJobs jobs, ModelVersions versions,
-    TrainingDispatch dispatch, Rejections rejections, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
+public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images, TrainingJobStore jobs, ModelStore versions,
+    RejectionStore rejections, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
 {
     /// <summary>Takes and runs one job; false when the queue was empty.</summary>
     public async Task<bool> TakeOneAsync(CancellationToken ct)
@@ -49,7 +49,6 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImages images, Tra
             await storage.TrainingPoisonQueue.SendMessageAsync(received.Body, cancellationToken: ct);
             await FinishAsync(job, TrainingState.Failed, $"The trainer stopped without finishing {received.DequeueCount - 1} times (a crash or a kill); the job's message is in {StorageNames.TrainingPoisonQueue}.", null, null, ct);
             await keeper.DeleteAsync(ct);
-            await dispatch.DispatchNextAsync(job.Dataset, ct);
             return true;
         }
 
@@ -60,8 +59,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImages images, Tra
             await FinishAsync(job, TrainingState.Succeeded, null, true, latest.Metrics, ct);
         }
         else await RunAsync(job, (int)received.DequeueCount, ct);
+        // The dispatcher, watching the job, queues whatever waited for it.
         await keeper.DeleteAsync(ct);
-        await dispatch.DispatchNextAsync(job.Dataset, ct);
         return true;
     }
 
@@ -75,8 +74,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImages images, Tra
             {
                 State = TrainingState.Running, Attempts = attempt, StartedAt = DateTimeOffset.UtcNow, Progress = null, Reason = null,
                 // What this run trains on is what the dataset holds now, which may be more than when it was queued.
-                Fingerprint = TrainingDispatch.Fingerprint(current, j.Options),
-                TrainImages = current.Count(i => i.Split == Split.Train), TestImages = current.Count(i => i.Split == Split.Test),
+                Trained = new TrainedImages(DispatchRules.Fingerprint(current, j.Options),
+                    current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test)),
             }, ct);
             logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images", job.JobId, job.Dataset, attempt, current.Count);
             await DownloadAsync(current, folder, ct);

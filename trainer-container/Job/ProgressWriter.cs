@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Pipeline.Core.Training;
+using Pipeline.Core.Contract;
+using Pipeline.Core.Storage;
 using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Job;
@@ -7,7 +8,7 @@ namespace Pipeline.Trainer.Job;
 /// <summary>Writes the trainer's progress into training.json every couple of seconds, where the status endpoint reads it.</summary>
 public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposable
 {
-    private readonly TrainingJobs jobs;
+    private readonly TrainingJobStore jobs;
     private readonly TrainingJob job;
     private readonly ILogger logger;
     private readonly CancellationTokenSource stop = new();
@@ -15,7 +16,7 @@ public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposab
     private TrainingProgress? latest;
     private TrainingProgress? written;
 
-    public ProgressWriter(TrainingJobs jobs, TrainingJob job, ILogger logger)
+    public ProgressWriter(TrainingJobStore jobs, TrainingJob job, ILogger logger)
     {
         this.jobs = jobs;
         this.job = job;

@@ -1,7 +1,7 @@
 using Pipeline.Core.Contract;
 using Pipeline.Core.Images;
 using Pipeline.Core.Scoring;
-using Pipeline.Core.Training;
+using Pipeline.Core.Storage;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -15,7 +15,7 @@ public sealed record PromotionDecision(bool Promoted, string Reason);
 /// </summary>
 public static class Promotion
 {
-    public static async Task<PromotionDecision> DecideAndPromoteAsync(ModelVersions versions, TrainingJob job, ModelManifest manifest, string testFolder, CancellationToken ct)
+    public static async Task<PromotionDecision> DecideAndPromoteAsync(ModelStore versions, TrainingJob job, ModelManifest manifest, string testFolder, CancellationToken ct)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
@@ -42,7 +42,7 @@ public static class Promotion
         return new(false, "latest.json kept changing while this version was being promoted; it was not promoted.");
     }
 
-    private static string ModelPath(string testFolder) => Path.Combine(Path.GetDirectoryName(testFolder)!, "out", Scorer.ModelFile);
+    private static string ModelPath(string testFolder) => Path.Combine(Path.GetDirectoryName(testFolder)!, "out", ModelFiles.Model);
 
     private static List<(Image<Rgb24> Image, string Label)> LoadTest(string testFolder)
     {

@@ -58,7 +58,8 @@ public sealed class Int8Calibration
             using var results = session.Run([NamedOnnxValue.CreateFromTensor(Scorer.InputName, input)]);
             foreach (var r in results)
             {
-                var values = r.AsTensor<float>().ToDenseTensor().Buffer.Span;
+                // The output's own buffer, not a managed copy: the points of a batch hold hundreds of megabytes.
+                var values = r.AsTensor<float>() is DenseTensor dense ? dense.Buffer.Span : r.AsTensor<float>().ToDenseTensor().Buffer.Span;
                 float min = float.MaxValue, max = float.MinValue;
                 foreach (var v in values) { min = Math.Min(min, v); max = Math.Max(max, v); }
                 ranges[r.Name] = ranges.TryGetValue(r.Name, out var seen) ? (Math.Min(seen.Min, min), Math.Max(seen.Max, max)) : (min, max);

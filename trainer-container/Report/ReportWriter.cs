@@ -9,7 +9,6 @@ namespace Pipeline.Trainer.Report;
 /// </summary>
 public static class ReportWriter
 {
-    public const string FileName = "report.html";
     /// <summary>How many of the most confidently wrong test images the report shows.</summary>
     public const int WrongImages = 24;
 
@@ -25,7 +24,7 @@ public static class ReportWriter
             Wrong = MostConfidentlyWrong(outcome.TestPredictions, WrongImages),
             Rejected = rejected ?? [],
         };
-        var path = Path.Combine(outcome.ModelFolder, FileName);
+        var path = Path.Combine(outcome.ModelFolder, ModelFiles.Report);
         File.WriteAllText(path, page.Render());
         return path;
     }

@@ -15,6 +15,8 @@ public sealed class FeatureCache : IDisposable
     public required int Images { get; init; }
     public required int Views { get; init; }
 
+    private const int CollectEvery = 8;
+
     /// <summary>The plain image.</summary>
     public static readonly Func<Tensor, Tensor>? Plain = null;
 
@@ -32,6 +34,7 @@ public sealed class FeatureCache : IDisposable
         var rows = (long)views.Count * images.Count;
         // Filled in place, batch by batch: concatenating at the end would hold the cache twice at the peak.
         Tensor? features = null, activations = null;
+        var batches = 0;
         using (inference_mode())
         {
             long row = 0;
@@ -53,6 +56,7 @@ public sealed class FeatureCache : IDisposable
                     }
                     row += batch.Count;
                     onBatch?.Invoke(batch.Count);
+                    if (++batches % CollectEvery == 0) ProcessMemory.Collect();
                 }
         }
         return new FeatureCache

@@ -15,6 +15,7 @@ public sealed class ImageSet
 {
     public const double DefaultTestFraction = 0.2;
     public const int MinimumPerLabel = 5;
+    private const int DecodeChunk = 256;
 
     public required IReadOnlyList<string> Labels { get; init; }
     public required IReadOnlyList<LabelledImage> Train { get; init; }
@@ -93,17 +94,23 @@ public sealed class ImageSet
     {
         var results = new LabelledImage?[files.Count];
         var reasons = new string?[files.Count];
-        Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = ct }, k =>
+        // In chunks, with decoding's garbage and pooled buffers given back after each: decoded whole, 1,600 small JPEGs
+        // took the process to 2.1 GB before the first pass had begun (measured here); only the 150 KB a image stays.
+        for (var start = 0; start < files.Count; start += DecodeChunk)
         {
-            var (file, label) = files[k];
-            try
+            Parallel.For(start, Math.Min(start + DecodeChunk, files.Count), new ParallelOptions { CancellationToken = ct }, k =>
             {
-                using var image = ImageFile.Decode(file, limits);
-                results[k] = new LabelledImage(file, label, Preprocessing.ToBytes(image, resize));
-            }
-            catch (ImageRejectedException e) { reasons[k] = e.Reason; }
-            catch (IOException e) { reasons[k] = $"The file cannot be read: {e.Message}"; }
-        });
+                var (file, label) = files[k];
+                try
+                {
+                    using var image = ImageFile.Decode(file, limits);
+                    results[k] = new LabelledImage(file, label, Preprocessing.ToBytes(image, resize));
+                }
+                catch (ImageRejectedException e) { reasons[k] = e.Reason; }
+                catch (IOException e) { reasons[k] = $"The file cannot be read: {e.Message}"; }
+            });
+            if (start + DecodeChunk < files.Count) ProcessMemory.Collect();
+        }
         for (var k = 0; k < files.Count; k++)
             if (reasons[k] is { } reason) skipped.Add(new SkippedFile(files[k].File, reason));
         return results.OfType<LabelledImage>().ToList();

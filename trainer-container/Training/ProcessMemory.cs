@@ -21,6 +21,16 @@ internal static class ProcessMemory
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // not glibc (musl): nothing to do
     }
 
+    /// <summary>
+    /// A full collection without compaction, between batches: each batch's buffers are large objects, which only a
+    /// full collection frees, and without one a pass over 1,600 images rose to 3.3 GB of garbage (measured here).
+    /// </summary>
+    public static void Collect()
+    {
+        ImageFile.ReleaseRetainedBuffers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
+    }
+
     [DllImport("libc", EntryPoint = "malloc_trim")]
     private static extern int malloc_trim(nuint pad);
 }

@@ -33,7 +33,10 @@ public static partial class TrainingRun
         List<EpochRecord> history, Stopwatch clock, TrainingBudget budget, CancellationToken ct)
     {
         var random = new Random(options.Seed);
-        var mayFineTune = options.FineTune != "never" && options.FineTuneEpochs > 0 && options.FineTuneStages > 0;
+        // Auto fine-tunes only within a time budget: on a CPU its epochs cost several frozen passes each, and without a
+        // budget the run stops at the frozen model, in about the ML.NET route's time.
+        var mayFineTune = options.FineTuneEpochs > 0 && options.FineTuneStages > 0
+            && (options.FineTune == "always" || options.FineTune == "auto" && options.BudgetMinutes is not null);
         var stage = 4 - Math.Clamp(options.FineTuneStages, 1, 4);
         var backbone = model.backbone;
         backbone.eval();
@@ -46,6 +49,8 @@ public static partial class TrainingRun
         var onCpu = device.type == TorchSharp.DeviceType.CPU;
         var int8 = onCpu && options.Int8 ? Calibrate(backbone, data, random) : null;
         using var extractor = new FeatureExtractor(backbone, mayFineTune ? stage : null, onCpu, int8);
+        // Writing and loading the graphs leaves copies of the weights behind: give them back before the pass.
+        ProcessMemory.Collect();
         var onBatch = Counter("features", images, progress, clock);
         using var train = FeatureCache.Build(extractor, device, data.Train, [FeatureCache.Plain], mayFineTune, FeatureBatch, onBatch, ct);
         using var validation = FeatureCache.Build(extractor, device, data.Validation, [FeatureCache.Plain], mayFineTune, FeatureBatch,
@@ -64,8 +69,13 @@ public static partial class TrainingRun
         var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, head.Labels) { Int8 = int8 };
 
         var perLabel = (double)images / data.Labels.Count;
-        var why = mayFineTune ? WhyNotTry(options, head.CrossValidation, validation, perLabel, budget, data.Train.Count / passRate)
-            : "it is off";
+        // A fine-tuning step (forward and backward through the top stage, in float) costs about as much as a float pass of
+        // the whole backbone, nearly three int8 passes (measured on this project's CPUs).
+        var epochSeconds = data.Train.Count / passRate * (int8 is null ? 1 : 2.8);
+        var why = mayFineTune ? WhyNotTry(options, head.CrossValidation, validation, perLabel, budget, epochSeconds)
+            : options.FineTune == "auto" && options.FineTuneEpochs > 0 && options.FineTuneStages > 0
+                ? "no time budget was given (--budget minutes); without one training stops at the frozen model"
+                : "it is off";
         if (why is not null)
         {
             progress?.Report(Note("fine-tune", clock, $"not tried: {why}"));
@@ -80,7 +90,8 @@ public static partial class TrainingRun
         var sample = data.Train.ToArray();
         random.Shuffle(sample);
         var chosen = sample.Take(CalibrationImages).ToList();
-        var batches = chosen.Chunk(FeatureBatch).Select(b => FeatureCache.Pixels(b)).ToList();
+        // Batches of 8: the calibration graph outputs every quantized tensor, about 12 MB an image.
+        var batches = chosen.Chunk(8).Select(b => FeatureCache.Pixels(b)).ToList();
         try { return Int8Calibration.Measure(backbone, batches); }
         finally { batches.ForEach(b => b.Dispose()); }
     }

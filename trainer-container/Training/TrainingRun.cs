@@ -57,6 +57,7 @@ public static partial class TrainingRun
         using var model = new Classifier(BackboneWeights.Load(), data.Labels.Count, options.Dropout);
         model.to(TrainingDevice.Current);
         model.eval();
+        ProcessMemory.Collect();
         var budget = new TrainingBudget(options.BudgetMinutes, clock);
         var fit = Fit(model, data, options, progress, history, clock, budget, ct);
         var times = fit.Times;

@@ -1,8 +1,8 @@
+using Pipeline.Core.Contract;
 using Pipeline.Core.Datasets;
-using Pipeline.Core.Storage;
 using Xunit;
 
-namespace Pipeline.Tests;
+namespace Pipeline.Core.Tests;
 
 public sealed class NameTests
 {
@@ -86,9 +86,9 @@ public sealed class NameTests
     public void The_split_follows_the_content_hash_and_the_fraction()
     {
         var hashes = Enumerable.Range(0, 2000).Select(i => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))).ToList();
-        var share = hashes.Count(h => Splitter.InTest(h, 0.2)) / (double)hashes.Count;
+        var share = hashes.Count(h => UploadSorter.InTest(h, 0.2)) / (double)hashes.Count;
         Assert.InRange(share, 0.17, 0.23);
-        Assert.All(hashes, h => Assert.Equal(Splitter.InTest(h, 0.2), Splitter.InTest(h, 0.2)));
-        Assert.DoesNotContain(hashes, h => Splitter.InTest(h, 0));
+        Assert.All(hashes, h => Assert.Equal(UploadSorter.InTest(h, 0.2), UploadSorter.InTest(h, 0.2)));
+        Assert.DoesNotContain(hashes, h => UploadSorter.InTest(h, 0));
     }
 }

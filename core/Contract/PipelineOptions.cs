@@ -1,6 +1,4 @@
-using Pipeline.Core.Images;
-
-namespace Pipeline.Core.Storage;
+namespace Pipeline.Core.Contract;
 
 /// <summary>Settings of the pipeline, bound from the <c>Pipeline</c> section (<c>Pipeline__QuietPeriodSeconds</c> as an app setting).</summary>
 public sealed class PipelineOptions
@@ -13,11 +11,14 @@ public sealed class PipelineOptions
     /// <summary>Seconds without a new image before a dataset is trained by itself; 0 turns automatic training off.</summary>
     public int QuietPeriodSeconds { get; set; } = 300;
 
-    /// <summary>Use <see cref="Contract.TrainingOptions.Fast"/> when a dataset has no train.json (tests and quick local runs).</summary>
+    /// <summary>Use <see cref="TrainingOptions.Fast"/> when a dataset has no train.json (tests and quick local runs).</summary>
     public bool FastTraining { get; set; }
 
     /// <summary>How long a training message stays hidden before another replica may take it; renewed while training.</summary>
     public int JobVisibilitySeconds { get; set; } = 300;
+
+    /// <summary>How often the dispatcher looks whether a job it queued has ended (to queue the request that waited).</summary>
+    public int JobWatchSeconds { get; set; } = 10;
 
     /// <summary>Tries of one training job before it goes to the poison queue and shows failed.</summary>
     public int JobMaxAttempts { get; set; } = 3;
@@ -28,8 +29,12 @@ public sealed class PipelineOptions
     /// <summary>Images one scoring request may carry.</summary>
     public int MaxImagesPerRequest { get; set; } = 32;
 
-    public long MaxImageBytes { get; set; } = ImageLimits.Default.MaxBytes;
-    public long MaxImagePixels { get; set; } = ImageLimits.Default.MaxPixels;
+    public const long DefaultMaxImageBytes = 20 * 1024 * 1024;
+    public const long DefaultMaxImagePixels = 40_000_000;
 
-    public ImageLimits ImageLimits => ImageLimits.Default with { MaxBytes = MaxImageBytes, MaxPixels = MaxImagePixels };
+    /// <summary>Largest image file accepted, in uploads and in scoring requests.</summary>
+    public long MaxImageBytes { get; set; } = DefaultMaxImageBytes;
+
+    /// <summary>Most pixels an accepted image may have.</summary>
+    public long MaxImagePixels { get; set; } = DefaultMaxImagePixels;
 }

@@ -1,24 +1,21 @@
 using Azure;
+using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Pipeline.Core.Contract;
-using Pipeline.Core.Scoring;
-using Pipeline.Core.Storage;
 
-namespace Pipeline.Core.Training;
+namespace Pipeline.Core.Storage;
 
 /// <summary>
 /// Model versions in the models container. A version's files are all written before latest.json names it, so a
 /// reader that follows latest.json never sees a half-written version.
 /// </summary>
-public sealed class ModelVersions(PipelineStorage storage)
+public sealed class ModelStore(PipelineStorage storage)
 {
-    public static string LatestBlob(string dataset) => $"{dataset}/{StorageNames.LatestFile}";
-
     public async Task<(LatestModel? Latest, ETag? ETag)> ReadLatestAsync(string dataset, CancellationToken ct)
     {
         try
         {
-            var content = await storage.Models.GetBlobClient(LatestBlob(dataset)).DownloadContentAsync(ct);
+            var content = await storage.Models.GetBlobClient(BlobPaths.Latest(dataset)).DownloadContentAsync(ct);
             return (content.Value.Content.ToObjectFromJson<LatestModel>(Json.Options), content.Value.Details.ETag);
         }
         catch (RequestFailedException e) when (e.Status == 404) { return (null, null); }
@@ -28,11 +25,11 @@ public sealed class ModelVersions(PipelineStorage storage)
     public async Task UploadAsync(string dataset, string version, string folder, CancellationToken ct)
     {
         var files = Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
-            .OrderBy(f => Path.GetFileName(f) == Scorer.ManifestFile).ThenBy(f => f, StringComparer.Ordinal);
+            .OrderBy(f => Path.GetFileName(f) == ModelFiles.Manifest).ThenBy(f => f, StringComparer.Ordinal);
         foreach (var file in files)
         {
             var relative = Path.GetRelativePath(folder, file).Replace('\\', '/');
-            await storage.Models.GetBlobClient($"{dataset}/{version}/{relative}").UploadAsync(file, overwrite: true, ct);
+            await storage.Models.GetBlobClient(ModelFiles.Blob(dataset, version, relative)).UploadAsync(file, overwrite: true, ct);
         }
     }
 
@@ -42,18 +39,41 @@ public sealed class ModelVersions(PipelineStorage storage)
         var conditions = expected is { } tag ? new BlobRequestConditions { IfMatch = tag } : new BlobRequestConditions { IfNoneMatch = ETag.All };
         try
         {
-            await storage.Models.GetBlobClient(LatestBlob(latest.Dataset)).UploadAsync(BinaryData.FromObjectAsJson(latest, Json.Options),
+            await storage.Models.GetBlobClient(BlobPaths.Latest(latest.Dataset)).UploadAsync(BinaryData.FromObjectAsJson(latest, Json.Options),
                 new BlobUploadOptions { Conditions = conditions, HttpHeaders = new() { ContentType = "application/json" } }, ct);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412) { return false; }
     }
 
+    /// <summary>One file of a version (<see cref="ModelFiles"/>).</summary>
+    public BlobClient VersionFile(string dataset, string version, string file) => storage.Models.GetBlobClient(ModelFiles.Blob(dataset, version, file));
+
     public async Task<(byte[] Model, ModelManifest Manifest)> DownloadAsync(string dataset, string version, CancellationToken ct)
     {
-        var model = await storage.Models.GetBlobClient($"{dataset}/{version}/{Scorer.ModelFile}").DownloadContentAsync(ct);
-        var manifest = await storage.Models.GetBlobClient($"{dataset}/{version}/{Scorer.ManifestFile}").DownloadContentAsync(ct);
-        return (model.Value.Content.ToArray(), Scorer.ReadManifest(manifest.Value.Content.ToString()));
+        var model = await VersionFile(dataset, version, ModelFiles.Model).DownloadContentAsync(ct);
+        var manifest = await VersionFile(dataset, version, ModelFiles.Manifest).DownloadContentAsync(ct);
+        return (model.Value.Content.ToArray(), ModelFiles.ReadManifest(manifest.Value.Content.ToString()));
+    }
+
+    /// <summary>A version's manifest; null while the version is being written (model.json comes last) or when it is absent.</summary>
+    public async Task<ModelManifest?> ReadManifestAsync(string dataset, string version, CancellationToken ct)
+    {
+        try
+        {
+            var content = await VersionFile(dataset, version, ModelFiles.Manifest).DownloadContentAsync(ct);
+            return ModelFiles.ReadManifest(content.Value.Content.ToString());
+        }
+        catch (RequestFailedException e) when (e.Status == 404) { return null; }
+    }
+
+    /// <summary>The names of a version's files, sorted.</summary>
+    public async Task<IReadOnlyList<string>> ListFilesAsync(string dataset, string version, CancellationToken ct)
+    {
+        var prefix = ModelFiles.Blob(dataset, version, "");
+        var files = new List<string>();
+        await foreach (var blob in storage.Models.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct)) files.Add(blob.Name[prefix.Length..]);
+        return files.Order(StringComparer.Ordinal).ToList();
     }
 
     public async Task<IReadOnlyList<string>> ListVersionsAsync(string dataset, CancellationToken ct)

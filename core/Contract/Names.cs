@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Pipeline.Core.Datasets;
+namespace Pipeline.Core.Contract;
 
 /// <summary>The names users choose: a dataset travels in blob paths and URLs, a label is a folder name.</summary>
 public static class Names

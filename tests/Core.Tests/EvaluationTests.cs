@@ -1,7 +1,7 @@
 using Pipeline.Core.Scoring;
 using Xunit;
 
-namespace Pipeline.Trainer.Tests;
+namespace Pipeline.Core.Tests;
 
 public class EvaluationTests
 {

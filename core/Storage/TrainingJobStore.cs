@@ -1,25 +1,22 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Pipeline.Core.Contract;
-using Pipeline.Core.Storage;
 
-namespace Pipeline.Core.Training;
+namespace Pipeline.Core.Storage;
 
 /// <summary>
 /// Reads and changes a dataset's training.json. Every change is a read-modify-write under the blob's ETag, so the
 /// dispatcher, the trainer and a second dispatcher racing it never overwrite each other's news.
 /// </summary>
-public sealed class TrainingJobs(PipelineStorage storage)
+public sealed class TrainingJobStore(PipelineStorage storage)
 {
-    public static string StateBlob(string dataset) => $"{dataset}/{StorageNames.TrainingStateFile}";
-
     public async Task<TrainingJob?> ReadAsync(string dataset, CancellationToken ct) => (await ReadWithETagAsync(dataset, ct)).Job;
 
     private async Task<(TrainingJob? Job, ETag? ETag)> ReadWithETagAsync(string dataset, CancellationToken ct)
     {
         try
         {
-            var content = await storage.Models.GetBlobClient(StateBlob(dataset)).DownloadContentAsync(ct);
+            var content = await storage.Models.GetBlobClient(BlobPaths.TrainingState(dataset)).DownloadContentAsync(ct);
             return (content.Value.Content.ToObjectFromJson<TrainingJob>(Json.Options), content.Value.Details.ETag);
         }
         catch (RequestFailedException e) when (e.Status == 404) { return (null, null); }
@@ -39,7 +36,7 @@ public sealed class TrainingJobs(PipelineStorage storage)
             var conditions = etag is { } tag ? new BlobRequestConditions { IfMatch = tag } : new BlobRequestConditions { IfNoneMatch = ETag.All };
             try
             {
-                await storage.Models.GetBlobClient(StateBlob(dataset)).UploadAsync(BinaryData.FromObjectAsJson(next, Json.Options),
+                await storage.Models.GetBlobClient(BlobPaths.TrainingState(dataset)).UploadAsync(BinaryData.FromObjectAsJson(next, Json.Options),
                     new BlobUploadOptions { Conditions = conditions, HttpHeaders = new() { ContentType = "application/json" } }, ct);
                 return next;
             }

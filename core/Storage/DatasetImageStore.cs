@@ -1,13 +1,13 @@
 using Azure.Storage.Blobs.Models;
-using Pipeline.Core.Storage;
+using Pipeline.Core.Contract;
 
-namespace Pipeline.Core.Datasets;
+namespace Pipeline.Core.Storage;
 
 /// <summary>One accepted image: <c>&lt;split container&gt;/&lt;dataset&gt;/&lt;label&gt;/&lt;hash&gt;.&lt;ext&gt;</c>.</summary>
 public sealed record DatasetImage(Split Split, string Label, string BlobName, long Bytes, DateTimeOffset LastModified);
 
 /// <summary>Lists a dataset's accepted images in train and test.</summary>
-public sealed class DatasetImages(PipelineStorage storage)
+public sealed class DatasetImageStore(PipelineStorage storage)
 {
     public async Task<IReadOnlyList<DatasetImage>> ListAsync(string dataset, CancellationToken ct)
     {

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Pipeline.Trainer.Tests;
 
 /// <summary>Runs the trainer's command line as a user would: a child process, its exit code, standard output and error.</summary>
-public static class TrainerProcess
+public static class TrainerCommandLine
 {
     public sealed record Result(int ExitCode, string Output, string Error)
     {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -9,25 +8,25 @@ using Microsoft.Extensions.Options;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Images;
 using Pipeline.Core.Storage;
-using Pipeline.Core.Training;
 
 namespace Pipeline.Core.Datasets;
 
-public enum SplitResult { Accepted, Duplicate, Rejected, ControlAccepted }
+public enum SortResult { Accepted, Duplicate, Rejected, ControlAccepted }
 
-public sealed record SplitOutcome(string Upload, SplitResult Result, Split? Split = null, string? Destination = null, string? Reason = null);
+public sealed record SortOutcome(string Upload, SortResult Result, Split? Split = null, string? Destination = null, string? Reason = null);
 
 /// <summary>
-/// Handles one blob in uploads, however it was announced (Event Grid in Azure, polling locally): a good image is copied
+/// Sorts one blob in uploads, however it was announced (Event Grid in Azure, polling locally): a good image is copied
 /// into train or test under its content hash, a bad one gets a rejection record, a control blob asks for training.
 /// The upload is only read. Running it twice for the same blob changes nothing.
 /// </summary>
-public sealed class Splitter(PipelineStorage storage, Rejections rejections, TrainingDispatch dispatch, IOptions<PipelineOptions> options, ILogger<Splitter> logger)
+public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejections, IUploadEvents events,
+    IOptions<PipelineOptions> options, ILogger<UploadSorter> logger)
 {
     private static readonly TimeSpan SettingsCacheTime = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (double Fraction, DateTimeOffset ReadAt)> testFractions = new();
 
-    public async Task<SplitOutcome> SplitAsync(BlobClient upload, CancellationToken ct)
+    public async Task<SortOutcome> SortAsync(BlobClient upload, CancellationToken ct)
     {
         var path = UploadPath.Parse(upload.Name);
         if (!path.IsValid) return await RejectAsync(path, path.Reason!, 0, ct);
@@ -39,11 +38,11 @@ public sealed class Splitter(PipelineStorage storage, Rejections rejections, Tra
         };
     }
 
-    private async Task<SplitOutcome> ImageAsync(BlobClient upload, UploadPath path, CancellationToken ct)
+    private async Task<SortOutcome> ImageAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {
-        var limits = options.Value.ImageLimits;
+        var limits = ImageLimits.From(options.Value);
         var content = await ReadAsync(upload, limits.MaxBytes, ct);
-        if (content is null) return new(path.Name, SplitResult.Rejected, Reason: "The upload disappeared before it was read.");
+        if (content is null) return new(path.Name, SortResult.Rejected, Reason: "The upload disappeared before it was read.");
         if (content.Length > limits.MaxBytes)
             return await RejectAsync(path, $"The file is larger than the limit of {limits.MaxBytes / (1024 * 1024)} MB. Resize or recompress it.", content.Length, ct);
 
@@ -71,39 +70,39 @@ public sealed class Splitter(PipelineStorage storage, Rejections rejections, Tra
         catch (RequestFailedException e) when (e.Status is 409 or 412) { duplicate = true; }
 
         await rejections.ClearAsync(path.Dataset!, path.Name, ct);
-        if (!duplicate) await dispatch.ScheduleSettleCheckAsync(path.Dataset!, ct);
+        if (!duplicate) await events.ImageAddedAsync(path.Dataset!, ct);
         logger.LogInformation("Split {Upload} into {Split} as {Destination} (duplicate: {Duplicate})", path.Name, split, destination, duplicate);
-        return new(path.Name, duplicate ? SplitResult.Duplicate : SplitResult.Accepted, split, destination);
+        return new(path.Name, duplicate ? SortResult.Duplicate : SortResult.Accepted, split, destination);
     }
 
-    private async Task<SplitOutcome> TrainControlAsync(BlobClient upload, UploadPath path, CancellationToken ct)
+    private async Task<SortOutcome> TrainControlAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {
         var content = await ReadAsync(upload, 64 * 1024, ct);
-        if (content is null) return new(path.Name, SplitResult.Rejected, Reason: "The upload disappeared before it was read.");
+        if (content is null) return new(path.Name, SortResult.Rejected, Reason: "The upload disappeared before it was read.");
         if (content.Length > 64 * 1024) return await RejectAsync(path, "train.json is larger than 64 KB.", content.Length, ct);
-        var trainingOptions = TrainingDispatch.ParseOptions(System.Text.Encoding.UTF8.GetString(content), out var reason);
+        var trainingOptions = TrainingOptions.Parse(System.Text.Encoding.UTF8.GetString(content), out var reason);
         if (trainingOptions is null) return await RejectAsync(path, reason!, content.Length, ct);
         await rejections.ClearAsync(path.Dataset!, path.Name, ct);
-        var outcome = await dispatch.RequestAsync(path.Dataset!, trainingOptions, TrainingDispatch.TriggerControlBlob, force: false, ct);
-        logger.LogInformation("Training asked by {Upload}: {Result}", path.Name, outcome.Result);
-        return new(path.Name, SplitResult.ControlAccepted, Reason: outcome.Message);
+        var outcome = await events.TrainingAskedAsync(path.Dataset!, trainingOptions, ct);
+        logger.LogInformation("Training asked by {Upload}: {Result}", path.Name, outcome);
+        return new(path.Name, SortResult.ControlAccepted, Reason: outcome);
     }
 
-    private async Task<SplitOutcome> DatasetSettingsAsync(BlobClient upload, UploadPath path, CancellationToken ct)
+    private async Task<SortOutcome> DatasetSettingsAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {
         var content = await ReadAsync(upload, 64 * 1024, ct);
-        if (content is null) return new(path.Name, SplitResult.Rejected, Reason: "The upload disappeared before it was read.");
-        if (ParseSettings(content, out var reason) is null) return await RejectAsync(path, reason!, content.Length, ct);
+        if (content is null) return new(path.Name, SortResult.Rejected, Reason: "The upload disappeared before it was read.");
+        if (DatasetSettings.Parse(content, out var reason) is null) return await RejectAsync(path, reason!, content.Length, ct);
         testFractions.TryRemove(path.Dataset!, out _);
         await rejections.ClearAsync(path.Dataset!, path.Name, ct);
-        return new(path.Name, SplitResult.ControlAccepted);
+        return new(path.Name, SortResult.ControlAccepted);
     }
 
-    private async Task<SplitOutcome> RejectAsync(UploadPath path, string reason, long bytes, CancellationToken ct)
+    private async Task<SortOutcome> RejectAsync(UploadPath path, string reason, long bytes, CancellationToken ct)
     {
         await rejections.RecordAsync(path.Dataset, path.Name, reason, bytes, ct);
         logger.LogWarning("Rejected {Upload}: {Reason}", path.Name, reason);
-        return new(path.Name, SplitResult.Rejected, Reason: reason);
+        return new(path.Name, SortResult.Rejected, Reason: reason);
     }
 
     /// <summary>Reads at most <paramref name="limit"/> + 1 bytes, so an oversized upload is refused without loading it; null when gone.</summary>
@@ -129,25 +128,12 @@ public sealed class Splitter(PipelineStorage storage, Rejections rejections, Tra
         var fraction = options.Value.TestFraction;
         try
         {
-            var content = await storage.Uploads.GetBlobClient($"{dataset}/{StorageNames.DatasetSettingsFile}").DownloadContentAsync(ct);
-            if (ParseSettings(content.Value.Content.ToArray(), out _) is { TestFraction: { } own }) fraction = own;
+            var content = await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset)).DownloadContentAsync(ct);
+            if (DatasetSettings.Parse(content.Value.Content.ToArray(), out _) is { TestFraction: { } own }) fraction = own;
         }
         catch (RequestFailedException e) when (e.Status == 404) { }
         testFractions[dataset] = (fraction, DateTimeOffset.UtcNow);
         return fraction;
-    }
-
-    public static DatasetSettings? ParseSettings(byte[] content, out string? reason)
-    {
-        reason = null;
-        try
-        {
-            var settings = JsonSerializer.Deserialize<DatasetSettings>(content, Json.Options);
-            if (settings is null) { reason = "dataset.json is null."; return null; }
-            if (settings.TestFraction is < 0 or >= 1) { reason = "testFraction must be at least 0 and below 1."; return null; }
-            return settings;
-        }
-        catch (JsonException e) { reason = $"dataset.json is not valid JSON: {e.Message}"; return null; }
     }
 
     private static string Extension(string format) => format.ToUpperInvariant() switch
@@ -155,6 +141,3 @@ public sealed class Splitter(PipelineStorage storage, Rejections rejections, Tra
         "JPEG" => ".jpg", "PNG" => ".png", "GIF" => ".gif", "BMP" => ".bmp", "WEBP" => ".webp", _ => ".img",
     };
 }
-
-/// <summary>uploads/&lt;dataset&gt;/dataset.json: settings of one dataset.</summary>
-public sealed record DatasetSettings(double? TestFraction = null);

@@ -1,4 +1,5 @@
 using Pipeline.Core.Images;
+using Pipeline.Tests;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
@@ -9,7 +10,7 @@ using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using Xunit;
 
-namespace Pipeline.Trainer.Tests;
+namespace Pipeline.Core.Tests;
 
 public class ImageFileTests
 {
@@ -27,7 +28,7 @@ public class ImageFileTests
     [MemberData(nameof(Formats))]
     public void Decodes_every_supported_format_to_rgb(string format)
     {
-        using var source = SyntheticImages.Draw(0, new Random(3), 64);
+        using var source = GeneratedImages.Draw(0, new Random(3), 64);
         SixLabors.ImageSharp.Formats.IImageEncoder encoder = format switch
         {
             "jpeg" => new JpegEncoder(), "png" => new PngEncoder(), "gif" => new GifEncoder(), "bmp" => new BmpEncoder(), _ => new WebpEncoder { FileFormat = WebpFileFormatType.Lossless },
@@ -77,7 +78,7 @@ public class ImageFileTests
     {
         Assert.Contains("empty", Reason(new MemoryStream()));
         Assert.Contains("supported format", Reason(new MemoryStream("just some text, not pixels"u8.ToArray())));
-        using var small = SyntheticImages.Draw(1, new Random(1), 64);
+        using var small = GeneratedImages.Draw(1, new Random(1), 64);
         var bytes = Encode(small, new PngEncoder()).ToArray();
         Assert.Contains("limit", Reason(new MemoryStream(bytes), ImageLimits.Default with { MaxBytes = 100 }));
         Assert.Contains("at least", Reason(new MemoryStream(bytes), ImageLimits.Default with { MinSide = 100 }));
@@ -87,7 +88,7 @@ public class ImageFileTests
     public void Refuses_too_many_pixels_from_the_header_before_decoding()
     {
         // A 64x64 BMP whose header claims 30000x30000: decoding it would allocate gigabytes.
-        using var small = SyntheticImages.Draw(1, new Random(1), 64);
+        using var small = GeneratedImages.Draw(1, new Random(1), 64);
         var bytes = Encode(small, new BmpEncoder()).ToArray();
         BitConverter.GetBytes(30000).CopyTo(bytes, 18);
         BitConverter.GetBytes(30000).CopyTo(bytes, 22);
@@ -102,7 +103,7 @@ public class ImageFileTests
     public void Refuses_a_truncated_file(string format)
     {
         // ImageSharp itself decodes a cut-off JPEG or PNG without complaint, filling the rest with grey.
-        using var source = SyntheticImages.Draw(2, new Random(1), 128);
+        using var source = GeneratedImages.Draw(2, new Random(1), 128);
         var bytes = Encode(source, format == "png" ? new PngEncoder() : new JpegEncoder()).ToArray();
         var e = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode(bytes[..(bytes.Length * 2 / 3)], ImageLimits.Default).Dispose());
         Assert.Equal(ImageProblem.Corrupt, e.Problem);
@@ -112,7 +113,7 @@ public class ImageFileTests
     [Fact]
     public void Tells_an_unsupported_image_format_from_a_file_that_is_no_image()
     {
-        using var source = SyntheticImages.Draw(0, new Random(1), 32);
+        using var source = GeneratedImages.Draw(0, new Random(1), 32);
         var tiff = Encode(source, new SixLabors.ImageSharp.Formats.Tiff.TiffEncoder()).ToArray();
         var e = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode(tiff, ImageLimits.Default).Dispose());
         Assert.Equal(ImageProblem.UnsupportedFormat, e.Problem);

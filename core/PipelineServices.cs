@@ -1,14 +1,20 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Pipeline.Core.Contract;
 using Pipeline.Core.Datasets;
 using Pipeline.Core.Serving;
+using Pipeline.Core.Storage;
 using Pipeline.Core.Training;
 
-namespace Pipeline.Core.Storage;
+namespace Pipeline.Core;
 
+/// <summary>The composition root of core: the one place that knows every layer (docs/architecture.md).</summary>
 public static class PipelineServices
 {
-    /// <summary>Everything the function app, the local host and the trainer job share, configured from the <c>Storage</c> and <c>Pipeline</c> settings.</summary>
+    /// <summary>
+    /// Everything the function app, the local host and the trainer job share, configured from the <c>Storage</c>
+    /// and <c>Pipeline</c> settings.
+    /// </summary>
     public static IServiceCollection AddPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section));
@@ -17,12 +23,13 @@ public static class PipelineServices
             var (blobs, queues) = StorageClients.Create(configuration);
             return new PipelineStorage(blobs, queues);
         });
-        services.AddSingleton<DatasetImages>();
-        services.AddSingleton<Rejections>();
-        services.AddSingleton<TrainingJobs>();
-        services.AddSingleton<ModelVersions>();
+        services.AddSingleton<DatasetImageStore>();
+        services.AddSingleton<RejectionStore>();
+        services.AddSingleton<TrainingJobStore>();
+        services.AddSingleton<ModelStore>();
         services.AddSingleton<TrainingDispatch>();
-        services.AddSingleton<Splitter>();
+        services.AddSingleton<IUploadEvents>(sp => sp.GetRequiredService<TrainingDispatch>());
+        services.AddSingleton<UploadSorter>();
         services.AddSingleton<DatasetStatusReader>();
         services.AddSingleton<ModelCache>();
         services.AddSingleton<ScoreService>();

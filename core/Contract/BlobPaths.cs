@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Pipeline.Core.Contract;
+
+/// <summary>Where each control and state blob of a dataset lives (containers in <see cref="StorageNames"/>).</summary>
+public static class BlobPaths
+{
+    /// <summary>In uploads: the dataset's training options, which also ask for a run.</summary>
+    public static string TrainControl(string dataset) => $"{dataset}/{StorageNames.TrainControlFile}";
+
+    /// <summary>In uploads: the dataset's settings.</summary>
+    public static string DatasetSettings(string dataset) => $"{dataset}/{StorageNames.DatasetSettingsFile}";
+
+    /// <summary>In models: the dataset's current or last training job.</summary>
+    public static string TrainingState(string dataset) => $"{dataset}/{StorageNames.TrainingStateFile}";
+
+    /// <summary>In models: the promoted version.</summary>
+    public static string Latest(string dataset) => $"{dataset}/{StorageNames.LatestFile}";
+
+    /// <summary>Uploads whose dataset name is invalid have no dataset folder to go to.</summary>
+    public const string NoDataset = "_invalid";
+
+    /// <summary>
+    /// In rejected: one record per upload path, named by a hash of the path so that any name (however odd) maps to
+    /// one safe blob and a redelivered event overwrites the same record.
+    /// </summary>
+    public static string Rejection(string? dataset, string uploadPath) =>
+        $"{dataset ?? NoDataset}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uploadPath)))[..32]}.json";
+}

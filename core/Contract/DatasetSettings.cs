@@ -1,0 +1,21 @@
+using System.Text.Json;
+
+namespace Pipeline.Core.Contract;
+
+/// <summary>uploads/&lt;dataset&gt;/dataset.json: settings of one dataset.</summary>
+public sealed record DatasetSettings(double? TestFraction = null)
+{
+    /// <summary>The settings as a user wrote them; null with a reason when they are not valid.</summary>
+    public static DatasetSettings? Parse(byte[] content, out string? reason)
+    {
+        reason = null;
+        try
+        {
+            var settings = JsonSerializer.Deserialize<DatasetSettings>(content, Json.Options);
+            if (settings is null) { reason = "dataset.json is null."; return null; }
+            if (settings.TestFraction is < 0 or >= 1) { reason = "testFraction must be at least 0 and below 1."; return null; }
+            return settings;
+        }
+        catch (JsonException e) { reason = $"dataset.json is not valid JSON: {e.Message}"; return null; }
+    }
+}

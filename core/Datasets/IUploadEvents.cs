@@ -1,0 +1,15 @@
+using Pipeline.Core.Contract;
+
+namespace Pipeline.Core.Datasets;
+
+/// <summary>
+/// What sorting an upload tells the layer above it (training), so that this layer never calls up: a new image
+/// joined a dataset, or a train.json asked for a run.
+/// </summary>
+public interface IUploadEvents
+{
+    Task ImageAddedAsync(string dataset, CancellationToken ct);
+
+    /// <summary>Returns what became of the request, in words for the log.</summary>
+    Task<string> TrainingAskedAsync(string dataset, TrainingOptions options, CancellationToken ct);
+}
