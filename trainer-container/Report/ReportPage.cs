@@ -49,11 +49,13 @@ internal sealed class ReportPage(ModelManifest manifest)
     private void Curves()
     {
         html.Append("<section id=\"learning\"><h2>How training went</h2>");
+        Recipe();
         if (LossCurve is null || AccuracyCurve is null) { html.Append("<p>No epochs were recorded.</p></section>"); return; }
         html.Append($"""
-            <p>Loss and accuracy per epoch on the training images (plain for the frozen-backbone head stage, augmented for fine-tuning)
-            and the validation images. The model kept is the epoch with the lowest validation loss, circled; fine-tuning is kept only if it beats the head stage. A validation curve that
-            rises while the training curve falls means over-fitting; both flat and poor means the model cannot tell the labels apart.</p>
+            <p>Loss and accuracy per epoch on the training images and the validation images. An lbfgs head is one fit: its
+            point shows the fit on all training images and, as validation, its cross-validated figures. The model kept is
+            circled; fine-tuning is kept only if it clearly beats the frozen head. A validation curve that rises while the
+            training curve falls means over-fitting; both flat and poor means the model cannot tell the labels apart.</p>
             <div class="plots">{Img(LossCurve, "image/png", "Loss per epoch, train and validation")}{Img(AccuracyCurve, "image/png", "Accuracy per epoch, train and validation")}</div></section>
             """);
     }
@@ -139,6 +141,24 @@ internal sealed class ReportPage(ModelManifest manifest)
             + "<table><thead><tr><th>file</th><th class=\"text\">why</th><th class=\"text\">when</th></tr></thead><tbody>");
         foreach (var f in files) html.Append($"<tr><td class=\"path\" title=\"{E(f.Path)}\">{E(f.Shown)}</td><td class=\"text\">{E(f.Reason)}</td><td class=\"text\">{f.By}</td></tr>");
         html.Append("</tbody></table></section>");
+    }
+
+    /// <summary>What the recipe decided, and why: the head, fine-tuning, the mirror average, precision, the budget.</summary>
+    private void Recipe()
+    {
+        if (manifest.Recipe is not { } r) return;
+        html.Append("<table id=\"recipe\"><tbody>");
+        void Row(string name, string? value) { if (!string.IsNullOrEmpty(value)) html.Append($"<tr><th>{name}</th><td class=\"text\">{E(value)}</td></tr>"); }
+        Row("head", r.Head);
+        if (r.CrossValidatedAccuracy is { } accuracy)
+            Row("cross-validated", $"accuracy {accuracy.ToString("0.0000", Invariant)}, log loss {r.CrossValidatedLogLoss?.ToString("0.0000", Invariant)}");
+        Row("fine-tuning", r.FineTune);
+        Row("augmented views", r.AugmentedViews.ToString(Invariant));
+        Row("mirror average", $"{(r.FlipAverage ? "on" : "off")}: {r.FlipAverageReason}");
+        Row("backbone arithmetic", r.Precision);
+        Row("thresholds from", r.Thresholds);
+        Row("left out by the budget", string.Join("; ", r.LeftOut));
+        html.Append("</tbody></table>");
     }
 
     private void Run()
