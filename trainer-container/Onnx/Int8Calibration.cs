@@ -60,8 +60,7 @@ public sealed class Int8Calibration
             {
                 // The output's own buffer, not a managed copy: the points of a batch hold hundreds of megabytes.
                 var values = r.AsTensor<float>() is DenseTensor dense ? dense.Buffer.Span : r.AsTensor<float>().ToDenseTensor().Buffer.Span;
-                float min = float.MaxValue, max = float.MinValue;
-                foreach (var v in values) { min = Math.Min(min, v); max = Math.Max(max, v); }
+                var (min, max) = (System.Numerics.Tensors.TensorPrimitives.Min(values), System.Numerics.Tensors.TensorPrimitives.Max(values));
                 ranges[r.Name] = ranges.TryGetValue(r.Name, out var seen) ? (Math.Min(seen.Min, min), Math.Max(seen.Max, max)) : (min, max);
             }
         }
