@@ -2,8 +2,7 @@ using System.Text.Json;
 
 namespace Pipeline.Core.Contract;
 
-/// <summary>The one rule for training options, wherever they come from: the API, train.json, --options files and
-/// flags.</summary>
+/// <summary>The one rule for training options, wherever they come from: the API, train.json, --options files and flags.</summary>
 public sealed partial record TrainingOptions
 {
     /// <summary>
@@ -16,8 +15,7 @@ public sealed partial record TrainingOptions
             o => o.Seed, (o, v) => o with { Seed = v }, min: 0),
         TrainingOption.Choice("--resize", "resize", "keep the aspect ratio and crop the centre, or stretch",
             o => o.Resize, (o, v) => o with { Resize = v }, "crop", "squash"),
-        TrainingOption.Real("--validation", "validationFraction",
-            "share of train held out for early stopping and thresholds",
+        TrainingOption.Real("--validation", "validationFraction", "share of train held out for early stopping and thresholds",
             o => o.ValidationFraction, (o, v) => o with { ValidationFraction = v }, "fraction", below: 0.9),
         TrainingOption.Int("--head-epochs", "headEpochs", "stage 1 (frozen backbone) epochs",
             o => o.HeadEpochs, (o, v) => o with { HeadEpochs = v }, min: 1),
@@ -31,8 +29,7 @@ public sealed partial record TrainingOptions
             o => o.FineTuneEpochs, (o, v) => o with { FineTuneEpochs = v }, min: 0),
         TrainingOption.Int("--fine-tune-stages", "fineTuneStages", "backbone stages trained in stage 2, from the top",
             o => o.FineTuneStages, (o, v) => o with { FineTuneStages = v }, min: 0, max: 4),
-        TrainingOption.Real("--fine-tune-lr", "fineTuneLearningRate",
-            "stage 2 learning rate of the backbone (the head gets 10x)",
+        TrainingOption.Real("--fine-tune-lr", "fineTuneLearningRate", "stage 2 learning rate of the backbone (the head gets 10x)",
             o => o.FineTuneLearningRate, (o, v) => o with { FineTuneLearningRate = v }, "rate", positive: true),
         TrainingOption.Real("--dropout", "dropout", "dropout before the dense layer",
             o => o.Dropout, (o, v) => o with { Dropout = v }, "rate", below: 1),
@@ -44,33 +41,26 @@ public sealed partial record TrainingOptions
             o => o.BatchSize, (o, v) => o with { BatchSize = v }, min: 1),
         TrainingOption.Int("--patience", "patience", "epochs without a better validation loss before a stage stops",
             o => o.Patience, (o, v) => o with { Patience = v }, min: 1),
-        TrainingOption.SwitchOff("--no-flip-tta", "flipTestTimeAugmentation",
-            "do not average with the mirror image at test time",
+        TrainingOption.SwitchOff("--no-flip-tta", "flipTestTimeAugmentation", "do not average with the mirror image at test time",
             o => o.FlipTestTimeAugmentation, o => o with { FlipTestTimeAugmentation = false }),
         TrainingOption.SwitchOff("--no-balance", "balanceLabels", "do not weight the loss by inverse label frequency",
             o => o.BalanceLabels, o => o with { BalanceLabels = false }),
         TrainingOption.Real("--rotation", "augmentation.rotationDegrees", "random rotation",
-            o => o.Augmentation.RotationDegrees, (o,
-                v) => o with { Augmentation = o.Augmentation with { RotationDegrees = v } },
+            o => o.Augmentation.RotationDegrees, (o, v) => o with { Augmentation = o.Augmentation with { RotationDegrees = v } },
             "degrees", below: 180),
         TrainingOption.Real("--shift", "augmentation.widthShift", "random shift, width and height",
             o => o.Augmentation.WidthShift,
-            (o, v) => o with { Augmentation = o.Augmentation with { WidthShift = v,
-                HeightShift = v } }, "fraction", below: 1),
+            (o, v) => o with { Augmentation = o.Augmentation with { WidthShift = v, HeightShift = v } }, "fraction", below: 1),
         TrainingOption.Real("--height-shift", "augmentation.heightShift", "random height shift (after --shift)",
-            o => o.Augmentation.HeightShift, (o,
-                v) => o with { Augmentation = o.Augmentation with { HeightShift = v } },
+            o => o.Augmentation.HeightShift, (o, v) => o with { Augmentation = o.Augmentation with { HeightShift = v } },
             "fraction", below: 1),
         TrainingOption.Real("--shear", "augmentation.shearDegrees", "random shear",
-            o => o.Augmentation.ShearDegrees, (o,
-                v) => o with { Augmentation = o.Augmentation with { ShearDegrees = v } },
+            o => o.Augmentation.ShearDegrees, (o, v) => o with { Augmentation = o.Augmentation with { ShearDegrees = v } },
             "degrees", below: 90),
         TrainingOption.Real("--zoom", "augmentation.zoom", "random zoom, scale from 1 - zoom to 1 + zoom",
-            o => o.Augmentation.Zoom, (o,
-                v) => o with { Augmentation = o.Augmentation with { Zoom = v } }, "fraction", below: 1),
+            o => o.Augmentation.Zoom, (o, v) => o with { Augmentation = o.Augmentation with { Zoom = v } }, "fraction", below: 1),
         TrainingOption.SwitchOff("--no-hflip", "augmentation.horizontalFlip", "no horizontal flips",
-            o => o.Augmentation.HorizontalFlip, o =>
-                o with { Augmentation = o.Augmentation with { HorizontalFlip = false } }),
+            o => o.Augmentation.HorizontalFlip, o => o with { Augmentation = o.Augmentation with { HorizontalFlip = false } }),
         TrainingOption.Real("--brightness", "augmentation.brightness", "random brightness change",
             o => o.Augmentation.Brightness, (o, v) => o with { Augmentation = o.Augmentation with { Brightness = v } },
             "fraction", below: 1),
@@ -86,14 +76,12 @@ public sealed partial record TrainingOptions
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
-        if (Augmentation is null)
-            problems.Add("augmentation must be an object (or left out for the defaults), not null.");
+        if (Augmentation is null) problems.Add("augmentation must be an object (or left out for the defaults), not null.");
         else problems.AddRange(All.Select(option => option.Problem(this)).OfType<string>());
         return problems;
     }
 
-    /// <summary>Parses and validates training options as a user wrote them; null with the reasons when they are not
-    /// valid.</summary>
+    /// <summary>Parses and validates training options as a user wrote them; null with the reasons when they are not valid.</summary>
     public static TrainingOptions? Parse(string json, out string? reason)
     {
         reason = null;

@@ -23,8 +23,7 @@ public sealed partial record TrainingOptions
     public double WeightDecay { get; init; } = 0.0001;
     /// <summary>Label smoothing of the fine-tuning loss (the frozen head trains without).</summary>
     public double LabelSmoothing { get; init; } = 0.1;
-    /// <summary>Augmented views per training image cached in the frozen pass for fine-tuning (besides the plain
-    /// one).</summary>
+    /// <summary>Augmented views per training image cached in the frozen pass for fine-tuning (besides the plain one).</summary>
     public int AugmentedViews { get; init; } = 4;
 
     // Stage 2: fine-tune the top of the backbone at a lower learning rate, kept only if it beats the frozen head on

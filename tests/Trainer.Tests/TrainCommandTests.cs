@@ -17,8 +17,7 @@ public class TrainCommandTests
         File.WriteAllText(Path.Combine(data, "circles", "notes.txt"), "not an image");
         File.WriteAllBytes(Path.Combine(data, "squares", "empty.jpg"), []);
 
-        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast", "--head-epochs",
-            "15");
+        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast", "--head-epochs", "15");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var summary = run.Summary;
@@ -29,9 +28,7 @@ public class TrainCommandTests
         Assert.Equal(Path.Combine(temp["model"], "model.onnx"), summary.GetProperty("modelPath").GetString());
         Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("notes.txt") && l.Contains("supported format"));
         Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("empty.jpg") && l.Contains("empty"));
-        Assert.Contains(run.Lines,
-            l => l.Contains("head epoch 1/15") && l.Contains("validation accuracy") && l.Contains("images/s")
-            && l.Contains("left"));
+        Assert.Contains(run.Lines, l => l.Contains("head epoch 1/15") && l.Contains("validation accuracy") && l.Contains("images/s") && l.Contains("left"));
 
         var manifest = ModelFiles.ReadManifest(File.ReadAllText(Path.Combine(temp["model"], "model.json")));
         Assert.Equal(SyntheticImages.Labels.Order(StringComparer.Ordinal), manifest.Labels);
@@ -46,8 +43,7 @@ public class TrainCommandTests
         using var temp = new TempFolder();
         var train = SyntheticImages.WriteDataset(temp["train"], 10, seed: 2);
         var test = SyntheticImages.WriteDataset(temp["test"], 6, seed: 3);
-        var outcome = TrainingRun.Run(new TrainingRequest(train, test, temp["model"],
-            TrainingOptions.Fast with { HeadEpochs = 10 }), null, default);
+        var outcome = TrainingRun.Run(new TrainingRequest(train, test, temp["model"], TrainingOptions.Fast with { HeadEpochs = 10 }), null, default);
 
         // Score the test files from disk, as the HTTP endpoint would, with a fresh scorer.
         using var scorer = Scorer.Load(temp["model"]);
@@ -93,8 +89,7 @@ public class TrainCommandTests
 
         var help = TrainerCommandLine.Run("train", "--help");
         Assert.Equal(0, help.ExitCode);
-        foreach (var flag in new[] { "--data", "--test", "--out", "--fast", "--options" }) Assert.Contains(flag,
-            help.Output);
+        foreach (var flag in new[] { "--data", "--test", "--out", "--fast", "--options" }) Assert.Contains(flag, help.Output);
         // Every training option's flag, with its default, comes from the one list in core.
         Assert.True(TrainingOptions.All.Count > 20);
         foreach (var option in TrainingOptions.All)
@@ -109,16 +104,14 @@ public class TrainCommandTests
     public void Refuses_options_that_break_the_rule_of_train_json_with_exit_code_2()
     {
         using var temp = new TempFolder();
-        var flag = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--fine-tune-stages",
-            "5");
+        var flag = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--fine-tune-stages", "5");
         Assert.Equal(2, flag.ExitCode);
         Assert.Contains("fineTuneStages (--fine-tune-stages) must be a whole number from 0 to 4", flag.Error);
 
         var file = Path.Combine(temp["data"], "train.json");
         Directory.CreateDirectory(temp["data"]);
         File.WriteAllText(file, """{ "resize": "stretch" }""");
-        var fromFile = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--options",
-            file);
+        var fromFile = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--options", file);
         Assert.Equal(2, fromFile.ExitCode);
         Assert.Contains("resize (--resize) must be one of crop, squash", fromFile.Error);
         Assert.False(Directory.Exists(temp["model"]));
