@@ -6,9 +6,9 @@ using Pipeline.Core.Storage;
 
 namespace Pipeline.Cli;
 
-/// <summary>
-/// Where the pipeline is: its storage (the local Azurite by default; <c>--account &lt;name&gt;</c> with Entra ID through
-/// DefaultAzureCredential; or <c>--connection-string</c>) and its HTTP API (<c>--api &lt;url&gt;</c>, <c>--key</c> in Azure).
+/// <summary> Where the pipeline is: its storage (the local Azurite by default; <c>--account &lt;name&gt;</c> with Entra
+/// ID through DefaultAzureCredential; or <c>--connection-string</c>) and its HTTP API (<c>--api &lt;url&gt;</c>,
+/// <c>--key</c> in Azure).
 /// </summary>
 public sealed class Connection : IDisposable
 {
@@ -33,26 +33,32 @@ public sealed class Connection : IDisposable
 
     public string Api { get; }
 
-    /// <summary>From <c>--account</c>, <c>--connection-string</c>, <c>--api</c> and <c>--key</c> (or PIPELINE_STORAGE, PIPELINE_API, PIPELINE_API_KEY).</summary>
+    /// <summary>From <c>--account</c>, <c>--connection-string</c>, <c>--api</c> and <c>--key</c> (or PIPELINE_STORAGE,
+    /// PIPELINE_API, PIPELINE_API_KEY).</summary>
     public static Connection From(string? account, string? connection, string? api, string? key)
     {
         connection ??= Environment.GetEnvironmentVariable("PIPELINE_STORAGE");
         api ??= Environment.GetEnvironmentVariable("PIPELINE_API") ?? DefaultApi;
         key ??= Environment.GetEnvironmentVariable("PIPELINE_API_KEY");
-        if (account is not null && connection is not null) throw new CliException(ExitCodes.Usage, "Give --account or --connection-string, not both.");
+        if (account is not null && connection is not null) throw new CliException(ExitCodes.Usage,
+            "Give --account or --connection-string, not both.");
         if (account is not null && !System.Text.RegularExpressions.Regex.IsMatch(account, "^[a-z0-9]{3,24}$"))
-            throw new CliException(ExitCodes.Usage, $"'{account}' is not a storage account name (3-24 lower-case letters and digits).");
+            throw new CliException(ExitCodes.Usage,
+                $"'{account}' is not a storage account name (3-24 lower-case letters and digits).");
         if (!Uri.TryCreate(api, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new CliException(ExitCodes.Usage, $"--api takes the API's address, such as {DefaultApi}, not '{api}'.");
+            throw new CliException(ExitCodes.Usage,
+                $"--api takes the API's address, such as {DefaultApi}, not '{api}'.");
         return new Connection(account, connection, api, key);
     }
 
     /// <summary>How the user would name this storage in an error message.</summary>
     public string StorageName => account is not null ? $"storage account '{account}'"
-        : connectionString is not null ? "the storage of the given connection string" : "the local Azurite (127.0.0.1:10000)";
+        : connectionString is not null ? "the storage of the given connection string"
+            : "the local Azurite (127.0.0.1:10000)";
 
     public string StorageHint => account is not null
-        ? "Check the account name, that you are signed in (az login) and that you hold Storage Blob Data Contributor on it."
+        ? "Check the account name, that you are signed in (az login) and that you hold Storage Blob Data Contributor " +
+            "on it."
         : "Start the local pipeline (dotnet run --project local), or pass --account <name> for Azure.";
 
     public PipelineStorage Storage => storage.Value;
@@ -74,12 +80,16 @@ public sealed class Connection : IDisposable
         return new PipelineStorage(blobs, queues);
     }
 
-    /// <summary>Calls the API; a problem answer becomes a <see cref="CliException"/> with its detail and the matching exit code.</summary>
-    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct, params int[] expected) =>
+    /// <summary>Calls the API; a problem answer becomes a <see cref="CliException"/> with its detail and the matching
+    /// exit code.</summary>
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct,
+        params int[] expected) =>
         SendAsync(request, HttpCompletionOption.ResponseContentRead, ct, expected);
 
-    /// <summary>As <see cref="SendAsync(HttpRequestMessage, CancellationToken, int[])"/>; with ResponseHeadersRead the body streams.</summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct,
+    /// <summary>As <see cref="SendAsync(HttpRequestMessage, CancellationToken, int[])"/>; with ResponseHeadersRead the
+    /// body streams.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion,
+        CancellationToken ct,
         params int[] expected)
     {
         if (key is not null) request.Headers.Add("x-functions-key", key);
@@ -87,7 +97,9 @@ public sealed class Connection : IDisposable
         try { response = await http.Value.SendAsync(request, completion, ct); }
         catch (HttpRequestException e)
         {
-            throw new CliException(ExitCodes.Unreachable, $"Cannot reach the API at {Api}: {e.Message}. Start the local pipeline (dotnet run --project local), or pass --api <url>.");
+            throw new CliException(ExitCodes.Unreachable,
+                $"Cannot reach the API at {Api}: {e.Message}. Start the local pipeline (dotnet run --project local), " +
+                $"or pass --api <url>.");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -101,13 +113,16 @@ public sealed class Connection : IDisposable
             throw status switch
             {
                 404 => new CliException(ExitCodes.NotFound, problem),
-                401 or 403 => new CliException(ExitCodes.Unreachable, $"The API at {Api} refused the request ({status}): {problem} In Azure pass the function key with --key or PIPELINE_API_KEY."),
+                401 or 403 => new CliException(ExitCodes.Unreachable,
+                    $"The API at {Api} refused the request ({status}): {problem} In Azure pass the function key with " +
+                    $"--key or PIPELINE_API_KEY."),
                 _ => new CliException(ExitCodes.Failed, $"The API answered {status}: {problem}"),
             };
         }
     }
 
-    public async Task<JsonElement> GetJsonAsync(string path, CancellationToken ct) => await GetAsync<JsonElement>(path, ct);
+    public async Task<JsonElement> GetJsonAsync(string path, CancellationToken ct) =>
+        await GetAsync<JsonElement>(path, ct);
 
     /// <summary>GET <paramref name="path"/>, read as one of core's records.</summary>
     public async Task<T> GetAsync<T>(string path, CancellationToken ct)
@@ -120,7 +135,8 @@ public sealed class Connection : IDisposable
     /// <summary>GET <paramref name="path"/> into the file <paramref name="target"/>, streamed.</summary>
     public async Task DownloadAsync(string path, string target, CancellationToken ct)
     {
-        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, path), HttpCompletionOption.ResponseHeadersRead, ct);
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, path),
+            HttpCompletionOption.ResponseHeadersRead, ct);
         await using var file = File.Create(target);
         await response.Content.CopyToAsync(file, ct);
     }
@@ -138,18 +154,21 @@ public sealed class Connection : IDisposable
         catch (JsonException) { return string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "" : text.Trim(); }
     }
 
-    /// <summary>The promoted version of <paramref name="dataset"/>, or <paramref name="version"/> if given and present (asked of the API).</summary>
+    /// <summary>The promoted version of <paramref name="dataset"/>, or <paramref name="version"/> if given and present
+    /// (asked of the API).</summary>
     public async Task<string> VersionAsync(string dataset, string? version, CancellationToken ct)
     {
         var models = await GetAsync<ModelVersionList>($"datasets/{dataset}/models", ct);
         if (version is not null)
         {
             if (!models.Versions.Any(v => v.Version == version))
-                throw new CliException(ExitCodes.NotFound, $"Dataset '{dataset}' has no model version '{version}'. List them with: pipeline models {dataset}");
+                throw new CliException(ExitCodes.NotFound,
+                    $"Dataset '{dataset}' has no model version '{version}'. List them with: pipeline models {dataset}");
             return version;
         }
         return models.Promoted ?? throw new CliException(ExitCodes.NotFound,
-            $"Dataset '{dataset}' has no promoted model yet. Upload images (pipeline upload <folder> --dataset {dataset}) and train (pipeline train {dataset}).");
+            $"Dataset '{dataset}' has no promoted model yet. Upload images (pipeline upload <folder> " +
+                $"--dataset {dataset}) and train (pipeline train {dataset}).");
     }
 
     public void Dispose()

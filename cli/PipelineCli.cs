@@ -14,7 +14,8 @@ public static class PipelineCli
         or in Azure.
 
         Exit codes: 0 done; 1 failed (training failed, the API refused an image); 2 bad arguments or path;
-        3 storage or API unreachable, or access refused; 4 no such dataset, version, model or report; 130 stopped (Ctrl+C).
+        3 storage or API unreachable, or access refused; 4 no such dataset, version, model or report;
+        130 stopped (Ctrl+C).
         """;
 
     public static RootCommand Create(CliOptions options)
@@ -23,8 +24,9 @@ public static class PipelineCli
         options.AddTo(root);
         foreach (var command in new[]
         {
-            UploadCommand.Create(options), TrainCommand.Create(options), StatusCommand.Create(options), ModelsCommand.Create(options),
-            ScoreCommand.Create(options), ReportCommand.Create(options), DownloadCommand.Create(options),
+            UploadCommand.Create(options), TrainCommand.Create(options), StatusCommand.Create(options),
+            ModelsCommand.Create(options), ScoreCommand.Create(options), ReportCommand.Create(options),
+            DownloadCommand.Create(options),
         })
             root.Subcommands.Add(command);
         return root;
@@ -38,13 +40,17 @@ public static class PipelineCli
         {
             foreach (var error in parse.Errors) console.Error.WriteLine($"error: {error.Message}");
             var command = parse.CommandResult.Command;
-            console.Error.WriteLine($"Run '{(command is RootCommand ? "pipeline" : "pipeline " + command.Name)} --help' for the options.");
+            var name = command is RootCommand ? "pipeline" : "pipeline " + command.Name;
+            console.Error.WriteLine($"Run '{name} --help' for the options.");
             return ExitCodes.Usage;
         }
         // Ctrl+C is the caller's (Program.cs): it cancels ct, and the command says how far it got.
         var invocation = new InvocationConfiguration
         {
-            Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+            Output = console.Out,
+            Error = console.Error,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
         };
         return await parse.InvokeAsync(invocation, ct);
     }

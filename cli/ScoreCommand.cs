@@ -6,7 +6,8 @@ using System.Text.Json.Nodes;
 
 namespace Pipeline.Cli;
 
-/// <summary><c>pipeline score &lt;image|folder&gt; --dataset &lt;name&gt; [--top k] [--json]</c>: scores through the API, in batches the API accepts.</summary>
+/// <summary><c>pipeline score &lt;image|folder&gt; --dataset &lt;name&gt; [--top k] [--json]</c>: scores through the
+/// API, in batches the API accepts.</summary>
 public static class ScoreCommand
 {
     /// <summary>The API's default <c>Pipeline__MaxImagesPerRequest</c>.</summary>
@@ -14,17 +15,23 @@ public static class ScoreCommand
 
     public static Command Create(CliOptions options)
     {
-        var target = new Argument<string>("image|folder") { Description = "an image, or a folder whose images are all scored" };
+        var target = new Argument<string>("image|folder")
+        {
+            Description = "an image, or a folder whose images are " +
+            "all scored"
+        };
         var dataset = CliOptions.DatasetOption();
         var top = CliOptions.AtLeast("--top", 1, 3, "predictions per image");
-        var command = new Command("score", "Score images with the promoted model: a table, or --json") { target, dataset, top };
-        command.SetAction((parse, ct) => options.RunAsync(parse, connection => RunAsync(parse.GetValue(target)!, parse.GetValue(dataset)!,
+        var command = new Command("score", "Score images with the promoted model: a table, or --json") { target,
+            dataset, top };
+        command.SetAction((parse, ct) => options.RunAsync(parse, connection => RunAsync(parse.GetValue(target)!,
+            parse.GetValue(dataset)!,
             parse.GetValue(top), parse.GetValue(options.Json), connection, options.Console, ct), ct));
         return command;
     }
 
-    public static async Task<int> RunAsync(string target, string dataset, int top, bool json, Connection connection, CliConsole console,
-        CancellationToken ct)
+    public static async Task<int> RunAsync(string target, string dataset, int top, bool json, Connection connection,
+        CliConsole console, CancellationToken ct)
     {
 
         List<(string Name, string Path)> files;
@@ -48,7 +55,9 @@ public static class ScoreCommand
                 part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
                 form.Add(part, "images", name);
             }
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"score/{dataset}?top={top}") { Content = form };
+            using var request = new HttpRequestMessage(HttpMethod.Post,
+                $"score/{dataset}?top={top}")
+            { Content = form };
             using var response = await connection.SendAsync(request, ct);
             var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
             modelVersion = answer["modelVersion"]?.GetValue<string>();
@@ -57,7 +66,11 @@ public static class ScoreCommand
 
         if (json)
         {
-            console.Out.WriteLine(new JsonObject { ["dataset"] = dataset, ["modelVersion"] = modelVersion, ["images"] = results }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            console.Out.WriteLine(new JsonObject
+            {
+                ["dataset"] = dataset, ["modelVersion"] = modelVersion,
+                ["images"] = results
+            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return ExitCodes.Ok;
         }
         var width = Math.Max(4, files.Max(f => f.Name.Length));
@@ -67,8 +80,10 @@ public static class ScoreCommand
             var name = image!["name"]!.GetValue<string>();
             foreach (var prediction in image["predictions"]!.AsArray())
             {
-                var probability = prediction!["probability"]!.GetValue<double>().ToString("0.000", CultureInfo.InvariantCulture);
-                console.Out.WriteLine($"{name.PadRight(width)}  {prediction["label"]!.GetValue<string>(),-20}  {probability,11}");
+                var probability = prediction!["probability"]!.GetValue<double>().ToString("0.000",
+                    CultureInfo.InvariantCulture);
+                var label = prediction["label"]!.GetValue<string>();
+                console.Out.WriteLine($"{name.PadRight(width)}  {label,-20}  {probability,11}");
                 name = "";
             }
         }

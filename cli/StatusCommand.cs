@@ -7,21 +7,28 @@ using Pipeline.Core.Training;
 
 namespace Pipeline.Cli;
 
-/// <summary><c>pipeline status &lt;dataset&gt; [--watch]</c>: the dataset as the API sees it; with --watch, the training job live until it ends.</summary>
+/// <summary><c>pipeline status &lt;dataset&gt; [--watch]</c>: the dataset as the API sees it; with --watch, the
+/// training job live until it ends.</summary>
 public static class StatusCommand
 {
     public static Command Create(CliOptions options)
     {
         var dataset = CliOptions.DatasetArgument();
-        var watch = new Option<bool>("--watch") { Description = "follow the job live (waiting for one to start) until it ends" };
-        var command = new Command("status", "Images, rejected files, the training job (stage, epoch, metrics), the model") { dataset, watch };
+        var watch = new Option<bool>("--watch")
+        {
+            Description = "follow the job live (waiting for one to start) " +
+            "until it ends"
+        };
+        var command = new Command("status",
+            "Images, rejected files, the training job (stage, epoch, metrics), the model") { dataset, watch };
         command.SetAction((parse, ct) => options.RunAsync(parse, connection =>
-            RunAsync(parse.GetValue(dataset)!, parse.GetValue(watch), parse.GetValue(options.Json), connection, options.Console, ct), ct));
+            RunAsync(parse.GetValue(dataset)!, parse.GetValue(watch), parse.GetValue(options.Json), connection,
+                options.Console, ct), ct));
         return command;
     }
 
-    public static async Task<int> RunAsync(string dataset, bool watch, bool json, Connection connection, CliConsole console,
-        CancellationToken ct)
+    public static async Task<int> RunAsync(string dataset, bool watch, bool json, Connection connection,
+        CliConsole console, CancellationToken ct)
     {
         var answer = await connection.GetJsonAsync($"datasets/{dataset}", ct);
         if (json) console.Out.WriteLine(answer.GetRawText());
@@ -29,8 +36,10 @@ public static class StatusCommand
         return watch ? await WatchAsync(dataset, connection, console, ct) : ExitCodes.Ok;
     }
 
-    /// <summary>Prints each change of the training job until it is no longer queued or running (waiting for one if there is none yet); 0 when it succeeded, 1 when it failed.</summary>
-    public static async Task<int> WatchAsync(string dataset, Connection connection, CliConsole console, CancellationToken ct)
+    /// <summary>Prints each change of the training job until it is no longer queued or running (waiting for one if
+    /// there is none yet); 0 when it succeeded, 1 when it failed.</summary>
+    public static async Task<int> WatchAsync(string dataset, Connection connection, CliConsole console,
+        CancellationToken ct)
     {
         var last = "";
         while (true)
@@ -38,7 +47,8 @@ public static class StatusCommand
             var answer = await connection.GetJsonAsync($"datasets/{dataset}", ct);
             var status = answer.Deserialize<DatasetStatus>(Json.Options)!;
             var line = status.Training is null
-                ? $"No training yet: it starts once no new image arrived for the quiet period, or now with: pipeline train {dataset} (Ctrl+C stops watching)"
+                ? $"No training yet: it starts once no new image arrived for the quiet period, or now with: pipeline " +
+                    $"train {dataset} (Ctrl+C stops watching)"
                 : JobLine(status.Training);
             if (line != last) console.Out.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
             last = line;
@@ -55,10 +65,12 @@ public static class StatusCommand
     {
         var s = answer.Deserialize<DatasetStatus>(Json.Options)!;
         var o = console.Out;
-        o.WriteLine($"Dataset {s.Dataset}: {s.Labels.Count} labels, {s.TrainImages} train and {s.TestImages} test images, {s.Rejected.Count} rejected");
+        o.WriteLine($"Dataset {s.Dataset}: {s.Labels.Count} labels, {s.TrainImages} train and {s.TestImages} test " +
+            $"images, {s.Rejected.Count} rejected");
         var width = Math.Max(5, s.Labels.Keys.Select(k => k.Length).DefaultIfEmpty(0).Max());
         o.WriteLine($"  {"label".PadRight(width)}  {"train",6}  {"test",6}");
-        foreach (var (label, counts) in s.Labels) o.WriteLine($"  {label.PadRight(width)}  {counts.Train,6}  {counts.Test,6}");
+        foreach (var (label, counts) in s.Labels) o.WriteLine($"  {label.PadRight(width)}  {counts.Train,6} " +
+            $" {counts.Test,6}");
         if (s.Rejected.Count > 0)
         {
             o.WriteLine("Rejected uploads:");
@@ -69,7 +81,8 @@ public static class StatusCommand
         o.WriteLine(s.Model is { } model ? ModelLine(model, Report(answer)) : "Model: none promoted yet");
     }
 
-    private static string? Report(JsonElement answer) => answer.TryGetProperty("report", out var r) ? r.GetString() : null;
+    private static string? Report(JsonElement answer) => answer.TryGetProperty("report",
+        out var r) ? r.GetString() : null;
 
     public static string JobLine(TrainingJob? job)
     {
@@ -77,19 +90,28 @@ public static class StatusCommand
         var text = $"Training {job.JobId}: {job.State.ToString().ToLowerInvariant()}";
         if (job.State == TrainingState.Running && job.Progress is { } p)
         {
-            text += p.Message is not null && p.Epochs == 0 ? $", {p.Stage}: {p.Message}" : $", {p.Stage} {p.Epoch}/{p.Epochs}";
+            text += p.Message is not null && p.Epochs == 0 ? $", {p.Stage}: {p.Message}"
+                : $", {p.Stage} {p.Epoch}/{p.Epochs}";
             if (p.Stage is "head" or "fine-tune")
-                text += $": loss {F(p.Loss)}, accuracy {F(p.Accuracy)}, validation loss {F(p.ValidationLoss)}, validation accuracy {F(p.ValidationAccuracy)}";
+                text += $": loss {F(p.Loss)}, accuracy {F(p.Accuracy)}, validation loss {F(p.ValidationLoss)}, " +
+                    $"validation accuracy {F(p.ValidationAccuracy)}";
         }
         if (job.State == TrainingState.Succeeded && job.Metrics is { } m)
-            text += $", test accuracy {F(m.Accuracy)}, macro F1 {F(m.MacroF1)}{(job.Promoted == true ? ", promoted" : "")}";
+        {
+            var promoted = job.Promoted == true ? ", promoted" : "";
+            text += $", test accuracy {F(m.Accuracy)}, macro F1 {F(m.MacroF1)}{promoted}";
+        }
         if (job.Reason is not null) text += $" ({job.Reason})";
         return text;
     }
 
-    private static string ModelLine(LatestModel model, string? report) =>
-        $"Model: {model.Version}, promoted {model.PromotedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC, test accuracy {F(model.TestAccuracy)}" +
-        (model.Metrics is { } m ? $", macro F1 {F(m.MacroF1)}" : "") + (report is not null ? $"\nReport: {report}" : "");
+    private static string ModelLine(LatestModel model, string? report)
+    {
+        var promoted = model.PromotedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+        return $"Model: {model.Version}, promoted {promoted} UTC, test accuracy {F(model.TestAccuracy)}" +
+            (model.Metrics is { } m ? $", macro F1 {F(m.MacroF1)}" : "") +
+            (report is not null ? $"\nReport: {report}" : "");
+    }
 
     private static string F(double? value) => value?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-";
 }

@@ -12,6 +12,7 @@ namespace Pipeline.Functions;
 public sealed class SplitFunction(UploadSorter sorter)
 {
     [Function("Split")]
-    public Task RunAsync([BlobTrigger(StorageNames.Uploads + "/{name}", Source = BlobTriggerSource.EventGrid, Connection = StorageNames.Connection)] BlobClient upload,
+    public Task RunAsync([BlobTrigger(StorageNames.Uploads + "/{name}", Source = BlobTriggerSource.EventGrid,
+        Connection = StorageNames.Connection)] BlobClient upload,
         CancellationToken ct) => sorter.SortAsync(upload, ct);
 }

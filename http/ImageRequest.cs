@@ -3,11 +3,14 @@ using Pipeline.Core.Serving;
 
 namespace Pipeline.Http;
 
-/// <summary>The images of a scoring request: the body as one image, or each file of a multipart/form-data body.</summary>
+/// <summary>The images of a scoring request: the body as one image, or each file of a multipart/form-data
+/// body.</summary>
 public static class ImageRequest
 {
-    /// <summary>The images, or the 413 problem of the first one over <paramref name="limit"/> bytes (read no further).</summary>
-    public static async Task<(IReadOnlyList<ImageUpload> Images, ApiProblem? TooLarge)> ReadAsync(HttpRequest request, long limit,
+    /// <summary>The images, or the 413 problem of the first one over <paramref name="limit"/> bytes (read no
+    /// further).</summary>
+    public static async Task<(IReadOnlyList<ImageUpload> Images, ApiProblem? TooLarge)> ReadAsync(HttpRequest request,
+        long limit,
         CancellationToken ct)
     {
         var uploads = new List<ImageUpload>();
@@ -21,7 +24,8 @@ public static class ImageRequest
                 if (file.Length > limit) return ([], TooLarge(file.FileName, limit));
                 using var memory = new MemoryStream();
                 await file.CopyToAsync(memory, ct);
-                uploads.Add(new ImageUpload(string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName, memory.ToArray()));
+                uploads.Add(new ImageUpload(string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName,
+                    memory.ToArray()));
             }
             return (uploads, null);
         }
@@ -33,7 +37,8 @@ public static class ImageRequest
     }
 
     private static ApiProblem TooLarge(string name, long limit) =>
-        ApiResult.Fail(413, "Image too large", $"{name} is larger than the limit of {limit / 1048576.0:0.#} MB. Resize or recompress it.");
+        ApiResult.Fail(413, "Image too large",
+            $"{name} is larger than the limit of {limit / 1048576.0:0.#} MB. Resize or recompress it.");
 
     private static async Task<byte[]> ReadAtMostAsync(Stream body, long max, CancellationToken ct)
     {

@@ -22,40 +22,51 @@ public static class PipelineApi
     public const string ModelFile = "datasets/{dataset}/models/{version}/{file}";
     public const string Score = "score/{dataset}";
 
-    /// <summary>The OpenAPI document's name: the local host serves it at /openapi/v1.json (docs/openapi.json).</summary>
+    /// <summary>The OpenAPI document's name: the local host serves it at /openapi/v1.json
+    /// (docs/openapi.json).</summary>
     public const string DocumentName = "v1";
     public const string DocumentPath = "/openapi/{documentName}.json";
 
     private const int MaxOptionsBytes = 64 * 1024;
 
-    /// <summary>The local host's routes under /api, as the function app serves them, and the OpenAPI document.</summary>
+    /// <summary>The local host's routes under /api, as the function app serves them, and the OpenAPI
+    /// document.</summary>
     public static IEndpointRouteBuilder MapPipelineApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("Pipeline");
         api.MapGet(Datasets, (DatasetApi datasets, CancellationToken ct) => ListAsync(datasets, ct))
-            .WithName("ListDatasets").WithSummary("Every dataset with its image, label and rejection counts, training state and model");
+            .WithName("ListDatasets")
+            .WithSummary("Every dataset with its image, label and rejection counts, training state and model");
         api.MapGet(Dataset, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) =>
                 GetAsync(datasets, request, dataset, ct))
-            .WithName("GetDataset").WithSummary("A dataset's labels, splits, rejected uploads, training job and promoted model")
+            .WithName("GetDataset")
+            .WithSummary("A dataset's labels, splits, rejected uploads, training job and promoted model")
             .ProducesProblem(400).ProducesProblem(404);
         api.MapGet(Report, (string dataset, string? version, DatasetApi datasets, CancellationToken ct) =>
                 ReportAsync(datasets, dataset, version, ct))
-            .WithName("GetReport").WithSummary("The training report of the promoted (or given) version, as one HTML page")
+            .WithName("GetReport")
+            .WithSummary("The training report of the promoted (or given) version, as one HTML page")
             .Produces(200, typeof(Stream), "text/html").ProducesProblem(400).ProducesProblem(404);
-        api.MapGet(Models, (string dataset, DatasetApi datasets, CancellationToken ct) => ModelsAsync(datasets, dataset, ct))
-            .WithName("ListModels").WithSummary("Every model version of a dataset with its test metrics and files")
+        api.MapGet(Models, (string dataset, DatasetApi datasets, CancellationToken ct) =>
+                ModelsAsync(datasets, dataset, ct))
+            .WithName("ListModels")
+            .WithSummary("Every model version of a dataset with its test metrics and files")
             .ProducesProblem(400).ProducesProblem(404);
-        api.MapGet(ModelFile, (string dataset, string version, string file, DatasetApi datasets, CancellationToken ct) =>
-                ModelFileAsync(datasets, dataset, version, file, ct))
-            .WithName("GetModelFile").WithSummary("model.onnx, model.json or report.html of a version ('latest': the promoted one)")
-            .Produces(200, typeof(Stream), "application/octet-stream", "application/json", "text/html").ProducesProblem(400).ProducesProblem(404);
+        api.MapGet(ModelFile, (string dataset, string version, string file, DatasetApi datasets,
+                CancellationToken ct) => ModelFileAsync(datasets, dataset, version, file, ct))
+            .WithName("GetModelFile")
+            .WithSummary("model.onnx, model.json or report.html of a version ('latest': the promoted one)")
+            .Produces(200, typeof(Stream), "application/octet-stream", "application/json", "text/html")
+            .ProducesProblem(400).ProducesProblem(404);
         api.MapPost(Train, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) =>
                 TrainAsync(datasets, request, dataset, ct))
-            .WithName("TrainDataset").WithSummary("Ask for a training run with the given options (empty: train.json or the default)")
+            .WithName("TrainDataset")
+            .WithSummary("Ask for a training run with the given options (empty: train.json or the default)")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413);
-        api.MapPost(Score, (HttpRequest request, string dataset, string? top, ScoreService scores, CancellationToken ct) =>
-                ScoreAsync(scores, request, dataset, top, ct))
-            .WithName("Score").WithSummary("Score one image (the body) or several (multipart/form-data) with the promoted model")
+        api.MapPost(Score, (HttpRequest request, string dataset, string? top, ScoreService scores,
+                CancellationToken ct) => ScoreAsync(scores, request, dataset, top, ct))
+            .WithName("Score")
+            .WithSummary("Score one image (the body) or several (multipart/form-data) with the promoted model")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415);
         app.MapOpenApi(DocumentPath);
         return app;
@@ -64,33 +75,42 @@ public static class PipelineApi
     public static async Task<Ok<DatasetList>> ListAsync(DatasetApi datasets, CancellationToken ct) =>
         TypedResults.Ok(await datasets.ListAsync(ct));
 
-    /// <summary>The answer links the promoted version's report by this request's own address (keeping a function key's <c>code</c>).</summary>
-    public static async Task<Results<Ok<DatasetStatus>, ProblemHttpResult>> GetAsync(DatasetApi datasets, HttpRequest request,
-        string dataset, CancellationToken ct)
+    /// <summary>
+    /// The answer links the promoted version's report by this request's own address (keeping a function key's
+    /// <c>code</c>).
+    /// </summary>
+    public static async Task<Results<Ok<DatasetStatus>, ProblemHttpResult>> GetAsync(DatasetApi datasets,
+        HttpRequest request, string dataset, CancellationToken ct)
     {
-        var code = request.Query.TryGetValue("code", out var key) ? $"?code={Uri.EscapeDataString(key.ToString())}" : "";
-        var reportUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path.Value?.TrimEnd('/')}/report{code}";
+        var code = request.Query.TryGetValue("code", out var key)
+            ? $"?code={Uri.EscapeDataString(key.ToString())}"
+            : "";
+        var path = request.Path.Value?.TrimEnd('/');
+        var reportUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{path}/report{code}";
         return Answer(await datasets.GetAsync(dataset, reportUrl, ct));
     }
 
     /// <summary>GET .../report[?version=v]: the report page itself, as HTML.</summary>
-    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> ReportAsync(DatasetApi datasets, string dataset,
-        string? version, CancellationToken ct) => File(await datasets.ReportAsync(dataset, version, ct), download: false);
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> ReportAsync(DatasetApi datasets,
+        string dataset, string? version, CancellationToken ct) =>
+        File(await datasets.ReportAsync(dataset, version, ct), download: false);
 
-    public static async Task<Results<Ok<ModelVersionList>, ProblemHttpResult>> ModelsAsync(DatasetApi datasets, string dataset,
-        CancellationToken ct) => Answer(await datasets.ModelsAsync(dataset, ct));
+    public static async Task<Results<Ok<ModelVersionList>, ProblemHttpResult>> ModelsAsync(DatasetApi datasets,
+        string dataset, CancellationToken ct) => Answer(await datasets.ModelsAsync(dataset, ct));
 
-    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> ModelFileAsync(DatasetApi datasets, string dataset,
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> ModelFileAsync(DatasetApi datasets,
+        string dataset,
         string version, string file, CancellationToken ct) =>
         File(await datasets.ModelFileAsync(dataset, version, file, ct), download: true);
 
-    public static async Task<Results<Ok<TrainResponse>, Accepted<TrainResponse>, ProblemHttpResult>> TrainAsync(DatasetApi datasets,
-        HttpRequest request, string dataset, CancellationToken ct)
+    public static async Task<Results<Ok<TrainResponse>, Accepted<TrainResponse>, ProblemHttpResult>> TrainAsync(
+        DatasetApi datasets, HttpRequest request, string dataset, CancellationToken ct)
     {
         using var reader = new StreamReader(request.Body);
         var buffer = new char[MaxOptionsBytes + 1];
         var read = await reader.ReadBlockAsync(buffer, ct);
-        if (read > MaxOptionsBytes) return Problem(ApiResult.Fail(413, "Options too large", "Training options are at most 64 KB of JSON."));
+        if (read > MaxOptionsBytes) return Problem(ApiResult.Fail(413, "Options too large",
+            "Training options are at most 64 KB of JSON."));
         var result = await datasets.TrainAsync(dataset, new string(buffer, 0, read), ct);
         if (result.Problem is { } problem) return Problem(problem);
         return result.Status == StatusCodes.Status202Accepted
@@ -98,8 +118,8 @@ public static class PipelineApi
             : TypedResults.Ok(result.Value);
     }
 
-    public static async Task<Results<Ok<ScoreResponse>, Ok<ScoreManyResponse>, ProblemHttpResult>> ScoreAsync(ScoreService scores,
-        HttpRequest request, string dataset, string? top, CancellationToken ct)
+    public static async Task<Results<Ok<ScoreResponse>, Ok<ScoreManyResponse>, ProblemHttpResult>> ScoreAsync(
+        ScoreService scores, HttpRequest request, string dataset, string? top, CancellationToken ct)
     {
         int? k = null;
         if (top is not null)

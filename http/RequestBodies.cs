@@ -11,18 +11,21 @@ namespace Pipeline.Http;
 /// </summary>
 internal static class RequestBodies
 {
-    public static async Task DescribeAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    public static async Task DescribeAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context,
+        CancellationToken ct)
     {
         switch (operation.OperationId)
         {
             case "TrainDataset":
+                var options = await context.GetOrCreateSchemaAsync(typeof(TrainingOptions), cancellationToken: ct);
                 operation.RequestBody = new OpenApiRequestBody
                 {
-                    Description = "Training options as in train.json; empty for the dataset's train.json or the default.",
+                    Description = "Training options as in train.json; empty for the dataset's train.json or the " +
+                        "default.",
                     Required = false,
                     Content = new Dictionary<string, OpenApiMediaType>
                     {
-                        ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(TrainingOptions), cancellationToken: ct) },
+                        ["application/json"] = new() { Schema = options },
                     },
                 };
                 break;
@@ -33,15 +36,24 @@ internal static class RequestBodies
                     Required = true,
                     Content = new Dictionary<string, OpenApiMediaType>
                     {
-                        ["image/*"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                        ["image/*"] = new()
+                        {
+                            Schema = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.String,
+                                Format = "binary"
+                            }
+                        },
                         ["multipart/form-data"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Object } },
                     },
                 };
                 var one = await context.GetOrCreateSchemaAsync(typeof(ScoreResponse), cancellationToken: ct);
                 var many = await context.GetOrCreateSchemaAsync(typeof(ScoreManyResponse), cancellationToken: ct);
-                if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content?.TryGetValue("application/json", out var json) == true)
+                if (operation.Responses?.TryGetValue("200",
+                    out var ok) == true && ok.Content?.TryGetValue("application/json", out var json) == true)
                     json.Schema = new OpenApiSchema { OneOf = [one, many] };
-                operation.Description = "One image as the body answers its predictions; several images as multipart/form-data " +
+                operation.Description = "One image as the body answers its predictions; several images as " +
+                    "multipart/form-data " +
                     "files (at most MaxImagesPerRequest) answer one entry each.";
                 break;
         }

@@ -11,7 +11,8 @@ namespace Pipeline.Local;
 /// were, in a burst of uploads under Azurite. Every few seconds this lists uploads and splits what no trigger handled.
 /// Splitting is idempotent, so a blob handled by both costs only time. In Azure, Event Grid delivers (and redelivers).
 /// </summary>
-public sealed class UploadSweep(PipelineStorage storage, UploadSorter sorter, IConfiguration configuration, ILogger<UploadSweep> logger) : BackgroundService
+public sealed class UploadSweep(PipelineStorage storage, UploadSorter sorter, IConfiguration configuration,
+    ILogger<UploadSweep> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, Azure.ETag> handled = new();
 

@@ -25,6 +25,9 @@ public static class BlobPaths
     /// In rejected: one record per upload path, named by a hash of the path so that any name (however odd) maps to
     /// one safe blob and a redelivered event overwrites the same record.
     /// </summary>
-    public static string Rejection(string? dataset, string uploadPath) =>
-        $"{dataset ?? NoDataset}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uploadPath)))[..32]}.json";
+    public static string Rejection(string? dataset, string uploadPath)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uploadPath)));
+        return $"{dataset ?? NoDataset}/{hash[..32]}.json";
+    }
 }

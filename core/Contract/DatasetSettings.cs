@@ -13,7 +13,11 @@ public sealed record DatasetSettings(double? TestFraction = null)
         {
             var settings = JsonSerializer.Deserialize<DatasetSettings>(content, Json.Options);
             if (settings is null) { reason = "dataset.json is null."; return null; }
-            if (settings.TestFraction is < 0 or >= 1) { reason = "testFraction must be at least 0 and below 1."; return null; }
+            if (settings.TestFraction is < 0 or >= 1)
+            {
+                reason = "testFraction must be at least 0 and below 1.";
+                return null;
+            }
             return settings;
         }
         catch (JsonException e) { reason = $"dataset.json is not valid JSON: {e.Message}"; return null; }

@@ -28,8 +28,10 @@ public static class ModelFiles
 
     /// <summary>A model version's name: letters, digits and '-' (a job id such as 20261128-180512-3fa2c1).</summary>
     public static bool IsVersion(string? version) =>
-        !string.IsNullOrEmpty(version) && version.Length <= 64 && version.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+        !string.IsNullOrEmpty(version) && version.Length <= 64 && version.All(c =>
+            char.IsAsciiLetterOrDigit(c) || c == '-');
 
     public static ModelManifest ReadManifest(string json) =>
-        JsonSerializer.Deserialize<ModelManifest>(json, Json.Options) ?? throw new InvalidDataException("model.json is empty.");
+        JsonSerializer.Deserialize<ModelManifest>(json,
+            Json.Options) ?? throw new InvalidDataException("model.json is empty.");
 }

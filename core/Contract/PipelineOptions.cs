@@ -1,23 +1,29 @@
 namespace Pipeline.Core.Contract;
 
-/// <summary>Settings of the pipeline, bound from the <c>Pipeline</c> section (<c>Pipeline__QuietPeriodSeconds</c> as an app setting).</summary>
+/// <summary>Settings of the pipeline, bound from the <c>Pipeline</c> section (<c>Pipeline__QuietPeriodSeconds</c> as an
+/// app setting).</summary>
 public sealed class PipelineOptions
 {
     public const string Section = "Pipeline";
 
-    /// <summary>Share of images put in the test split when the user gave no split; a dataset's dataset.json may override it.</summary>
+    /// <summary>Share of images put in the test split when the user gave no split; a dataset's dataset.json may
+    /// override it.</summary>
     public double TestFraction { get; set; } = 0.2;
 
-    /// <summary>Seconds without a new image before a dataset is trained by itself; 0 turns automatic training off.</summary>
+    /// <summary>Seconds without a new image before a dataset is trained by itself; 0 turns automatic training
+    /// off.</summary>
     public int QuietPeriodSeconds { get; set; } = 300;
 
-    /// <summary>Use <see cref="TrainingOptions.Fast"/> when a dataset has no train.json (tests and quick local runs).</summary>
+    /// <summary>Use <see cref="TrainingOptions.Fast"/> when a dataset has no train.json (tests and quick local
+    /// runs).</summary>
     public bool FastTraining { get; set; }
 
-    /// <summary>How long a training message stays hidden before another replica may take it; renewed while training.</summary>
+    /// <summary>How long a training message stays hidden before another replica may take it; renewed while
+    /// training.</summary>
     public int JobVisibilitySeconds { get; set; } = 300;
 
-    /// <summary>How often the dispatcher looks whether a job it queued has ended (to queue the request that waited).</summary>
+    /// <summary>How often the dispatcher looks whether a job it queued has ended (to queue the request that
+    /// waited).</summary>
     public int JobWatchSeconds { get; set; } = 10;
 
     /// <summary>Tries of one training job before it goes to the poison queue and shows failed.</summary>

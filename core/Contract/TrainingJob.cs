@@ -2,10 +2,10 @@ namespace Pipeline.Core.Contract;
 
 public enum TrainingState { Queued, Running, Succeeded, Failed }
 
-/// <summary>
-/// A dataset's current or last training job, kept in <c>models/&lt;dataset&gt;/training.json</c>: the dispatcher writes it
-/// queued, the trainer running (with progress) and then succeeded or failed; the status endpoint reads it.
-/// Each field has one writer: the dispatcher what it queued (fingerprint, image counts, next), the trainer what it did.
+/// <summary> A dataset's current or last training job, kept in <c>models/&lt;dataset&gt;/training.json</c>: the
+/// dispatcher writes it queued, the trainer running (with progress) and then succeeded or failed; the status endpoint
+/// reads it. Each field has one writer: the dispatcher what it queued (fingerprint, image counts, next), the trainer
+/// what it did.
 /// </summary>
 public sealed record TrainingJob
 {
@@ -14,9 +14,11 @@ public sealed record TrainingJob
     public required string Dataset { get; init; }
     public required TrainingState State { get; init; }
     public required TrainingOptions Options { get; init; }
-    /// <summary>What asked for it: <c>settled</c> (quiet period), <c>http</c>, <c>train.json</c> or <c>next</c>.</summary>
+    /// <summary>What asked for it: <c>settled</c> (quiet period), <c>http</c>, <c>train.json</c> or
+    /// <c>next</c>.</summary>
     public required string Trigger { get; init; }
-    /// <summary>Hash of the image names (content hashes) and options: the same images and options never train twice.</summary>
+    /// <summary>Hash of the image names (content hashes) and options: the same images and options never train
+    /// twice.</summary>
     public required string Fingerprint { get; init; }
     /// <summary>Images the dispatcher queued the job for.</summary>
     public int TrainImages { get; init; }
@@ -32,7 +34,8 @@ public sealed record TrainingJob
     /// <summary>Why it failed, or why a finished version was not promoted.</summary>
     public string? Reason { get; init; }
     public Metrics? Metrics { get; init; }
-    /// <summary>A request that came while this job was queued or running; it is dispatched when this one ends.</summary>
+    /// <summary>A request that came while this job was queued or running; it is dispatched when this one
+    /// ends.</summary>
     public TrainingRequestRecord? Next { get; init; }
 
     [System.Text.Json.Serialization.JsonIgnore]
@@ -49,4 +52,5 @@ public sealed record JobProgress(string Stage, int Epoch, int Epochs, double Los
     double? ValidationLoss, double? ValidationAccuracy, string? Message, DateTimeOffset At);
 
 /// <summary>latest.json: the promoted version of a dataset.</summary>
-public sealed record LatestModel(string Dataset, string Version, string JobId, DateTimeOffset PromotedAt, double TestAccuracy, Metrics? Metrics);
+public sealed record LatestModel(string Dataset, string Version, string JobId, DateTimeOffset PromotedAt,
+    double TestAccuracy, Metrics? Metrics);

@@ -2,10 +2,9 @@ using System.Globalization;
 
 namespace Pipeline.Core.Contract;
 
-/// <summary>
-/// One training option as a user sets it: its command-line flag, its JSON name, its help, its value's type, how to read
-/// and set it on <see cref="TrainingOptions"/>, and its rule. <see cref="TrainingOptions.All"/> lists them; the trainer's
-/// flags and help, and <see cref="TrainingOptions.Validate"/>, are made from that list.
+/// <summary> One training option as a user sets it: its command-line flag, its JSON name, its help, its value's type,
+/// how to read and set it on <see cref="TrainingOptions"/>, and its rule. <see cref="TrainingOptions.All"/> lists them;
+/// the trainer's flags and help, and <see cref="TrainingOptions.Validate"/>, are made from that list.
 /// </summary>
 public sealed record TrainingOption(
     string Flag,
@@ -31,7 +30,8 @@ public sealed record TrainingOption(
         var v => v.ToString() ?? "",
     };
 
-    /// <summary>Null when <paramref name="options"/> holds a valid value for this option, else what is wrong and what is allowed.</summary>
+    /// <summary>Null when <paramref name="options"/> holds a valid value for this option, else what is wrong and what
+    /// is allowed.</summary>
     public string? Problem(TrainingOptions options) =>
         Check(Read(options)) is { } rule ? $"{Json} ({Flag}) {rule}, not {Shown(Read(options))}." : null;
 
@@ -46,9 +46,11 @@ public sealed record TrainingOption(
         Func<TrainingOptions, int, TrainingOptions> set, int min, int max = int.MaxValue, string valueName = "n") =>
         new(flag, json, valueName, help, typeof(int), o => get(o), (o, v) => set(o, (int)v),
             v => (int)v >= min && (int)v <= max ? null
-                : max == int.MaxValue ? $"must be a whole number of at least {min}" : $"must be a whole number from {min} to {max}");
+                : max == int.MaxValue ? $"must be a whole number of at least {min}"
+                    : $"must be a whole number from {min} to {max}");
 
-    /// <summary>A number in [<paramref name="min"/>, <paramref name="below"/>), or above 0 when <paramref name="positive"/>.</summary>
+    /// <summary>A number in [<paramref name="min"/>, <paramref name="below"/>), or above 0 when
+    /// <paramref name="positive"/>.</summary>
     public static TrainingOption Real(string flag, string json, string help, Func<TrainingOptions, double> get,
         Func<TrainingOptions, double, TrainingOptions> set, string valueName, double below = double.PositiveInfinity,
         bool positive = false) =>
@@ -58,7 +60,8 @@ public sealed record TrainingOption(
             var low = positive ? x > 0 : x >= 0;
             if (low && x < below && double.IsFinite(x)) return null;
             var from = positive ? "above 0" : "at least 0";
-            return double.IsPositiveInfinity(below) ? $"must be {from}" : $"must be {from} and below {below.ToString(CultureInfo.InvariantCulture)}";
+            return double.IsPositiveInfinity(below) ? $"must be {from}"
+                : $"must be {from} and below {below.ToString(CultureInfo.InvariantCulture)}";
         });
 
     /// <summary>A number that may be left unset (null): <paramref name="unset"/> says what unset means.</summary>

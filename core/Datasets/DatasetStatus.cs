@@ -3,9 +3,12 @@ using Pipeline.Core.Storage;
 
 namespace Pipeline.Core.Datasets;
 
-/// <summary>What GET /api/datasets/{dataset} answers; <see cref="Report"/> links the promoted version's report.</summary>
-public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, SplitCounts> Labels, int TrainImages, int TestImages,
-    IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model, string? Report = null);
+/// <summary>
+/// What GET /api/datasets/{dataset} answers; <see cref="Report"/> links the promoted version's report.
+/// </summary>
+public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, SplitCounts> Labels, int TrainImages,
+    int TestImages, IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model,
+    string? Report = null);
 
 public sealed record SplitCounts(int Train, int Test);
 
@@ -15,7 +18,8 @@ public sealed record DatasetList(IReadOnlyList<DatasetSummary> Datasets);
 /// <summary>One line of GET /api/datasets.</summary>
 public sealed record DatasetSummary(string Dataset, int Images, int Labels, int Rejected, string? Training, string? ModelVersion, double? TestAccuracy);
 
-public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore rejections, TrainingJobStore jobs, ModelStore models)
+public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore rejections, TrainingJobStore jobs,
+    ModelStore models)
 {
     public async Task<DatasetStatus?> ReadAsync(string dataset, CancellationToken ct)
     {

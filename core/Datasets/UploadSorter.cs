@@ -13,7 +13,8 @@ namespace Pipeline.Core.Datasets;
 
 public enum SortResult { Accepted, Duplicate, Rejected, ControlAccepted }
 
-public sealed record SortOutcome(string Upload, SortResult Result, Split? Split = null, string? Destination = null, string? Reason = null);
+public sealed record SortOutcome(string Upload, SortResult Result, Split? Split = null, string? Destination = null,
+    string? Reason = null);
 
 /// <summary>
 /// Sorts one blob in uploads, however it was announced (Event Grid in Azure, polling locally): a good image is copied
@@ -42,7 +43,7 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
     {
         var limits = ImageLimits.From(options.Value);
         var content = await ReadAsync(upload, limits.MaxBytes, ct);
-        if (content is null) return new(path.Name, SortResult.Rejected, Reason: "The upload disappeared before it was read.");
+        if (content is null) return Gone(path);
         if (content.Length > limits.MaxBytes)
             return await RejectAsync(path, $"The file is larger than the limit of {limits.MaxBytes / (1024 * 1024)} MB. Resize or recompress it.", content.Length, ct);
 
@@ -78,7 +79,7 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
     private async Task<SortOutcome> TrainControlAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {
         var content = await ReadAsync(upload, 64 * 1024, ct);
-        if (content is null) return new(path.Name, SortResult.Rejected, Reason: "The upload disappeared before it was read.");
+        if (content is null) return Gone(path);
         if (content.Length > 64 * 1024) return await RejectAsync(path, "train.json is larger than 64 KB.", content.Length, ct);
         var trainingOptions = TrainingOptions.Parse(System.Text.Encoding.UTF8.GetString(content), out var reason);
         if (trainingOptions is null) return await RejectAsync(path, reason!, content.Length, ct);
@@ -91,12 +92,16 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
     private async Task<SortOutcome> DatasetSettingsAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {
         var content = await ReadAsync(upload, 64 * 1024, ct);
-        if (content is null) return new(path.Name, SortResult.Rejected, Reason: "The upload disappeared before it was read.");
-        if (DatasetSettings.Parse(content, out var reason) is null) return await RejectAsync(path, reason!, content.Length, ct);
+        if (content is null) return Gone(path);
+        if (DatasetSettings.Parse(content, out var reason) is null)
+            return await RejectAsync(path, reason!, content.Length, ct);
         testFractions.TryRemove(path.Dataset!, out _);
         await rejections.ClearAsync(path.Dataset!, path.Name, ct);
         return new(path.Name, SortResult.ControlAccepted);
     }
+
+    private static SortOutcome Gone(UploadPath path) =>
+        new(path.Name, SortResult.Rejected, Reason: "The upload disappeared before it was read.");
 
     private async Task<SortOutcome> RejectAsync(UploadPath path, string reason, long bytes, CancellationToken ct)
     {
@@ -128,8 +133,10 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         var fraction = options.Value.TestFraction;
         try
         {
-            var content = await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset)).DownloadContentAsync(ct);
-            if (DatasetSettings.Parse(content.Value.Content.ToArray(), out _) is { TestFraction: { } own }) fraction = own;
+            var settings = storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset));
+            var content = await settings.DownloadContentAsync(ct);
+            if (DatasetSettings.Parse(content.Value.Content.ToArray(), out _) is { TestFraction: { } own })
+                fraction = own;
         }
         catch (RequestFailedException e) when (e.Status == 404) { }
         testFractions[dataset] = (fraction, DateTimeOffset.UtcNow);
@@ -138,6 +145,11 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
 
     private static string Extension(string format) => format.ToUpperInvariant() switch
     {
-        "JPEG" => ".jpg", "PNG" => ".png", "GIF" => ".gif", "BMP" => ".bmp", "WEBP" => ".webp", _ => ".img",
+        "JPEG" => ".jpg",
+        "PNG" => ".png",
+        "GIF" => ".gif",
+        "BMP" => ".bmp",
+        "WEBP" => ".webp",
+        _ => ".img",
     };
 }

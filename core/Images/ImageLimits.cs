@@ -2,7 +2,8 @@ using Pipeline.Core.Contract;
 
 namespace Pipeline.Core.Images;
 
-/// <summary>What an image may be before the pipeline decodes it. Checked on the header, so a crafted file is refused before its pixels are.</summary>
+/// <summary>What an image may be before the pipeline decodes it. Checked on the header, so a crafted file is refused
+/// before its pixels are.</summary>
 public sealed record ImageLimits
 {
     public long MaxBytes { get; init; } = PipelineOptions.DefaultMaxImageBytes;
@@ -17,7 +18,8 @@ public sealed record ImageLimits
         Default with { MaxBytes = options.MaxImageBytes, MaxPixels = options.MaxImagePixels };
 }
 
-/// <summary>What is wrong with a refused image; the HTTP endpoint maps it to a status (413 too large, 415 not an image, else 400).</summary>
+/// <summary>What is wrong with a refused image; the HTTP endpoint maps it to a status (413 too large, 415 not an image,
+/// else 400).</summary>
 public enum ImageProblem
 {
     Empty,
@@ -29,7 +31,8 @@ public enum ImageProblem
 }
 
 /// <summary>An image the pipeline will not use, with a reason a person can act on.</summary>
-public sealed class ImageRejectedException(ImageProblem problem, string reason, Exception? inner = null) : Exception(reason, inner)
+public sealed class ImageRejectedException(ImageProblem problem, string reason,
+    Exception? inner = null) : Exception(reason, inner)
 {
     public ImageProblem Problem => problem;
     public string Reason => Message;

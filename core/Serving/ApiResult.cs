@@ -1,6 +1,7 @@
 namespace Pipeline.Core.Serving;
 
-/// <summary>A problem (RFC 9457) that says what was wrong and what to do; the HTTP edge writes it as ProblemDetails.</summary>
+/// <summary>A problem (RFC 9457) that says what was wrong and what to do; the HTTP edge writes it as
+/// ProblemDetails.</summary>
 public sealed record ApiProblem(int Status, string Title, string Detail);
 
 /// <summary>

@@ -20,11 +20,13 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         if (await status.ReadAsync(dataset, ct) is not { } found) return UnknownDataset(dataset);
-        if (reportUrl is null || found.Model is null || !await ReportExistsAsync(dataset, found.Model.Version, ct)) return found;
+        if (reportUrl is null || found.Model is null) return found;
+        if (!await ReportExistsAsync(dataset, found.Model.Version, ct)) return found;
         return found with { Report = reportUrl };
     }
 
-    /// <summary>The report of <paramref name="version"/>, or of the promoted version: one self-contained HTML page.</summary>
+    /// <summary>The report of <paramref name="version"/>, or of the promoted version: one self-contained HTML
+    /// page.</summary>
     public async Task<ApiResult<ApiFile>> ReportAsync(string dataset, string? version, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
@@ -33,7 +35,8 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
             var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
             if (latest is null)
                 return ApiResult.Fail(404, "No model yet",
-                    $"Dataset '{dataset}' has no promoted model, so no report. Train it first (POST /api/datasets/{dataset}/train).");
+                    $"Dataset '{dataset}' has no promoted model, so no report. Train it first (POST " +
+                        $"/api/datasets/{dataset}/train).");
             version = latest.Version;
         }
         else if (!ModelFiles.IsVersion(version)) return InvalidVersion();
@@ -52,46 +55,59 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         {
             // Still being written, or a crashed upload: not a version yet.
             if (await versions.ReadManifestAsync(dataset, version, ct) is not { } manifest) continue;
-            var files = (await versions.ListFilesAsync(dataset, version, ct)).Where(ModelFiles.Downloadable.Contains).ToList();
-            list.Add(new ModelVersionSummary(version, latest?.Version == version, manifest.CreatedAt, manifest.Labels, manifest.Device,
+            var files = (await versions.ListFilesAsync(dataset, version, ct))
+                .Where(ModelFiles.Downloadable.Contains).ToList();
+            list.Add(new ModelVersionSummary(version, latest?.Version == version, manifest.CreatedAt, manifest.Labels,
+                manifest.Device,
                 manifest.Metrics, files));
         }
         if (list.Count == 0 && await status.ReadAsync(dataset, ct) is null) return UnknownDataset(dataset);
         return new ModelVersionList(dataset, latest?.Version, list);
     }
 
-    /// <summary>One file of a version (<see cref="ModelFiles.Downloadable"/>); <c>latest</c> names the promoted version.</summary>
-    public async Task<ApiResult<ApiFile>> ModelFileAsync(string dataset, string version, string file, CancellationToken ct)
+    /// <summary>One file of a version (<see cref="ModelFiles.Downloadable"/>); <c>latest</c> names the promoted
+    /// version.</summary>
+    public async Task<ApiResult<ApiFile>> ModelFileAsync(string dataset, string version, string file,
+        CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         if (!ModelFiles.Downloadable.Contains(file))
-            return ApiResult.Fail(404, "No such file", $"A model version has the files {string.Join(", ", ModelFiles.Downloadable)}, not '{file}'.");
+        {
+            var files = string.Join(", ", ModelFiles.Downloadable);
+            return ApiResult.Fail(404, "No such file", $"A model version has the files {files}, not '{file}'.");
+        }
         if (version == "latest")
         {
             var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
             if (latest is null)
-                return ApiResult.Fail(404, "No model yet", $"Dataset '{dataset}' has no promoted model yet. Train it first (POST /api/datasets/{dataset}/train).");
+                return ApiResult.Fail(404, "No model yet",
+                    $"Dataset '{dataset}' has no promoted model yet. Train it first (POST " +
+                    $"/api/datasets/{dataset}/train).");
             version = latest.Version;
         }
         else if (!ModelFiles.IsVersion(version)) return InvalidVersion();
         if (await OpenAsync(dataset, version, file, ct) is { } found) return found;
-        return ApiResult.Fail(404, "No such version", $"Dataset '{dataset}' has no file '{file}' of version '{version}'. " +
+        return ApiResult.Fail(404, "No such version",
+            $"Dataset '{dataset}' has no file '{file}' of version '{version}'. " +
             $"GET /api/datasets/{dataset}/models lists the versions.");
     }
 
-    /// <summary>Body: training options as JSON (empty for the dataset's train.json or the default). 202 when queued, 200 when nothing new.</summary>
+    /// <summary>Body: training options as JSON (empty for the dataset's train.json or the default). 202 when queued,
+    /// 200 when nothing new.</summary>
     public async Task<ApiResult<TrainResponse>> TrainAsync(string dataset, string body, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         TrainingOptions? options;
         if (string.IsNullOrWhiteSpace(body)) options = await dispatch.DatasetOptionsAsync(dataset, ct);
-        else if ((options = TrainingOptions.Parse(body, out var reason)) is null) return ApiResult.Fail(400, "Invalid training options", reason!);
+        else if ((options = TrainingOptions.Parse(body, out var reason)) is null) return ApiResult.Fail(400,
+            "Invalid training options", reason!);
 
         var outcome = await dispatch.RequestAsync(dataset, options, TrainingDispatch.TriggerHttp, force: true, ct);
         var answer = new TrainResponse(dataset, outcome.Result.ToString(), outcome.Message, outcome.Job);
         return outcome.Result switch
         {
-            DispatchResult.NoImages => ApiResult.Fail(404, "No images", $"{outcome.Message} Upload images to uploads/{dataset}/<label>/ first."),
+            DispatchResult.NoImages => ApiResult.Fail(404, "No images",
+                $"{outcome.Message} Upload images to uploads/{dataset}/<label>/ first."),
             DispatchResult.Queued or DispatchResult.QueuedNext => ApiResult.Ok(answer, 202),
             _ => answer,
         };
@@ -101,7 +117,8 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
     {
         try
         {
-            var download = await versions.VersionFile(dataset, version, file).DownloadStreamingAsync(cancellationToken: ct);
+            var blob = versions.VersionFile(dataset, version, file);
+            var download = await blob.DownloadStreamingAsync(cancellationToken: ct);
             return new ApiFile(download.Value.Content, ContentType(file), file);
         }
         catch (RequestFailedException e) when (e.Status == 404) { return null; }
@@ -118,7 +135,8 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         (await versions.VersionFile(dataset, version, ModelFiles.Report).ExistsAsync(ct)).Value;
 
     private static ApiProblem UnknownDataset(string dataset) =>
-        ApiResult.Fail(404, "Unknown dataset", $"There is no dataset '{dataset}'. Upload images to uploads/{dataset}/<label>/ first.");
+        ApiResult.Fail(404, "Unknown dataset",
+            $"There is no dataset '{dataset}'. Upload images to uploads/{dataset}/<label>/ first.");
 
     private static ApiProblem InvalidVersion() =>
         ApiResult.Fail(400, "Invalid version", "A version is a name such as 20261128-180512-3fa2c1.");

@@ -27,7 +27,8 @@ public static class ImageBody
                 ImageProblem.TooSmall => (400, "Image too small"),
                 _ => (400, "Corrupt image"),
             };
-            var hint = e.Problem == ImageProblem.NotAnImage ? " Send the image file's bytes (Content-Type image/*), or several as multipart/form-data." : "";
+            var hint = e.Problem == ImageProblem.NotAnImage
+                ? " Send the image file's bytes (Content-Type image/*), or several as multipart/form-data." : "";
             return (null, ApiResult.Fail(status, title, $"'{upload.Name}': {e.Reason}{hint}"));
         }
     }

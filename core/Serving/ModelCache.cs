@@ -12,7 +12,8 @@ namespace Pipeline.Core.Serving;
 /// lease on the model it started with; a replaced model is disposed only when its last lease ends, so no request in
 /// flight fails because of a promotion.
 /// </summary>
-public sealed class ModelCache(ModelStore versions, IOptions<PipelineOptions> options, ILogger<ModelCache> logger) : IDisposable
+public sealed class ModelCache(ModelStore versions, IOptions<PipelineOptions> options,
+    ILogger<ModelCache> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Entry> entries = new();
 
@@ -20,7 +21,8 @@ public sealed class ModelCache(ModelStore versions, IOptions<PipelineOptions> op
     public async Task<ModelLease?> AcquireAsync(string dataset, CancellationToken ct)
     {
         var entry = entries.GetOrAdd(dataset, _ => new Entry());
-        if (entry.Current is null || DateTimeOffset.UtcNow - entry.CheckedAt > TimeSpan.FromSeconds(options.Value.ModelRefreshSeconds))
+        if (entry.Current is null
+            || DateTimeOffset.UtcNow - entry.CheckedAt > TimeSpan.FromSeconds(options.Value.ModelRefreshSeconds))
             await RefreshAsync(dataset, entry, ct);
         return entry.Lease();
     }
@@ -30,7 +32,8 @@ public sealed class ModelCache(ModelStore versions, IOptions<PipelineOptions> op
         await entry.Loading.WaitAsync(ct);
         try
         {
-            if (entry.Current is not null && DateTimeOffset.UtcNow - entry.CheckedAt <= TimeSpan.FromSeconds(options.Value.ModelRefreshSeconds)) return;
+            var refresh = TimeSpan.FromSeconds(options.Value.ModelRefreshSeconds);
+            if (entry.Current is not null && DateTimeOffset.UtcNow - entry.CheckedAt <= refresh) return;
             var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
             entry.CheckedAt = DateTimeOffset.UtcNow;
             if (latest is null || latest.Version == entry.Current?.Version) return;

@@ -6,5 +6,6 @@ namespace Pipeline.Core.Serving;
 public sealed record ModelVersionList(string Dataset, string? Promoted, IReadOnlyList<ModelVersionSummary> Versions);
 
 /// <summary>One model version: its test metrics and the files GET .../models/{version}/{file} serves.</summary>
-public sealed record ModelVersionSummary(string Version, bool Promoted, DateTimeOffset CreatedAt, IReadOnlyList<string> Labels,
+public sealed record ModelVersionSummary(string Version, bool Promoted, DateTimeOffset CreatedAt,
+    IReadOnlyList<string> Labels,
     string Device, Metrics Metrics, IReadOnlyList<string> Files);

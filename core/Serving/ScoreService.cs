@@ -21,19 +21,25 @@ public sealed class ScoreService(ModelCache models, DatasetImageStore images, IO
     public long MaxImageBytes => options.Value.MaxImageBytes;
 
     /// <summary>Every image scored by the promoted model, or the problem of the first image that cannot be.</summary>
-    public async Task<ApiResult<ScoreManyResponse>> ScoreAsync(string dataset, IReadOnlyList<ImageUpload> uploads, int? top, CancellationToken ct)
+    public async Task<ApiResult<ScoreManyResponse>> ScoreAsync(string dataset, IReadOnlyList<ImageUpload> uploads,
+        int? top, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         if (top is < 1) return ApiResult.Fail(400, "Invalid top", "top must be at least 1.");
-        if (uploads.Count == 0) return ApiResult.Fail(400, "No image", "Send an image as the body, or images as multipart/form-data files.");
+        if (uploads.Count == 0) return ApiResult.Fail(400, "No image",
+            "Send an image as the body, or images as multipart/form-data files.");
         if (uploads.Count > options.Value.MaxImagesPerRequest)
-            return ApiResult.Fail(413, "Too many images", $"{uploads.Count} images in one request; at most {options.Value.MaxImagesPerRequest}. Split the request.");
+            return ApiResult.Fail(413, "Too many images",
+                $"{uploads.Count} images in one request; at most {options.Value.MaxImagesPerRequest}. " +
+                "Split the request.");
 
         using var lease = await models.AcquireAsync(dataset, ct);
         if (lease is null)
             return await images.ExistsAsync(dataset, ct)
-                ? ApiResult.Fail(404, "No model yet", $"Dataset '{dataset}' has no promoted model yet. GET /api/datasets/{dataset} shows its training.")
-                : ApiResult.Fail(404, "Unknown dataset", $"There is no dataset '{dataset}'. Upload images to uploads/{dataset}/<label>/ first.");
+                ? ApiResult.Fail(404, "No model yet",
+                    $"Dataset '{dataset}' has no promoted model yet. GET /api/datasets/{dataset} shows its training.")
+                : ApiResult.Fail(404, "Unknown dataset",
+                    $"There is no dataset '{dataset}'. Upload images to uploads/{dataset}/<label>/ first.");
 
         var decoded = new List<Image<Rgb24>>();
         try
@@ -45,7 +51,8 @@ public sealed class ScoreService(ModelCache models, DatasetImageStore images, IO
                 decoded.Add(image!);
             }
             var predictions = lease.Scorer.Score(decoded, top);
-            return new ScoreManyResponse(dataset, lease.Version, uploads.Select((u, i) => new ImageScore(u.Name, predictions[i])).ToList());
+            return new ScoreManyResponse(dataset, lease.Version, uploads.Select((u, i) => new ImageScore(u.Name,
+                predictions[i])).ToList());
         }
         finally { foreach (var image in decoded) image.Dispose(); }
     }

@@ -22,7 +22,9 @@ public sealed class PipelineStorage(BlobServiceClient blobs, QueueServiceClient 
     /// <summary>Creates what is missing. In Azure, Bicep creates them; locally and in tests this does.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)
     {
-        foreach (var name in StorageNames.Containers) await Blobs.GetBlobContainerClient(name).CreateIfNotExistsAsync(cancellationToken: ct);
-        foreach (var queue in new[] { TrainingQueue, TrainingPoisonQueue, SettleQueue }) await queue.CreateIfNotExistsAsync(cancellationToken: ct);
+        foreach (var name in StorageNames.Containers)
+            await Blobs.GetBlobContainerClient(name).CreateIfNotExistsAsync(cancellationToken: ct);
+        foreach (var queue in new[] { TrainingQueue, TrainingPoisonQueue,
+            SettleQueue }) await queue.CreateIfNotExistsAsync(cancellationToken: ct);
     }
 }

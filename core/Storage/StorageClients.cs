@@ -14,7 +14,8 @@ namespace Pipeline.Core.Storage;
 /// </summary>
 public static class StorageClients
 {
-    /// <param name="retry">Changes the clients' retries (the command line gives up sooner than the services do).</param>
+    /// <param name="retry">Changes the clients' retries (the command line gives up sooner than the services
+    /// do).</param>
     public static (BlobServiceClient Blobs, QueueServiceClient Queues) Create(IConfiguration configuration,
         string name = StorageNames.Connection, Action<RetryOptions>? retry = null)
     {
@@ -27,24 +28,29 @@ public static class StorageClients
         if (string.IsNullOrWhiteSpace(blobUri) || string.IsNullOrWhiteSpace(queueUri))
             throw new InvalidOperationException(
                 $"Storage is not configured: set '{name}' to a connection string, or '{name}__blobServiceUri' and " +
-                $"'{name}__queueServiceUri' (with '{name}__credential=managedidentity' and '{name}__clientId' in Azure).");
-        return FromEndpoints(new Uri(blobUri), new Uri(queueUri), Credential(section["credential"], section["clientId"]), retry);
+                $"'{name}__queueServiceUri' (with '{name}__credential=managedidentity' and '{name}__clientId' in " +
+                    $"Azure).");
+        return FromEndpoints(new Uri(blobUri), new Uri(queueUri), Credential(section["credential"],
+            section["clientId"]), retry);
     }
 
     public static (BlobServiceClient Blobs, QueueServiceClient Queues) FromConnectionString(string connectionString,
         Action<RetryOptions>? retry = null)
     {
         var (blobOptions, queueOptions) = Options(retry);
-        return (new BlobServiceClient(connectionString, blobOptions), new QueueServiceClient(connectionString, queueOptions));
+        return (new BlobServiceClient(connectionString, blobOptions), new QueueServiceClient(connectionString,
+            queueOptions));
     }
 
-    /// <summary>The account's endpoints with Entra ID; <paramref name="credential"/> defaults to DefaultAzureCredential.</summary>
+    /// <summary>The account's endpoints with Entra ID; <paramref name="credential"/> defaults to
+    /// DefaultAzureCredential.</summary>
     public static (BlobServiceClient Blobs, QueueServiceClient Queues) FromEndpoints(Uri blobUri, Uri queueUri,
         TokenCredential? credential = null, Action<RetryOptions>? retry = null)
     {
         var (blobOptions, queueOptions) = Options(retry);
         credential ??= new DefaultAzureCredential();
-        return (new BlobServiceClient(blobUri, credential, blobOptions), new QueueServiceClient(queueUri, credential, queueOptions));
+        return (new BlobServiceClient(blobUri, credential, blobOptions), new QueueServiceClient(queueUri, credential,
+            queueOptions));
     }
 
     private static (BlobClientOptions, QueueClientOptions) Options(Action<RetryOptions>? retry)
@@ -59,6 +65,11 @@ public static class StorageClients
 
     private static TokenCredential Credential(string? kind, string? clientId) =>
         string.Equals(kind, "managedidentity", StringComparison.OrdinalIgnoreCase)
-            ? new ManagedIdentityCredential(string.IsNullOrWhiteSpace(clientId) ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(clientId))
-            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = string.IsNullOrWhiteSpace(clientId) ? null : clientId });
+            ? new ManagedIdentityCredential(string.IsNullOrWhiteSpace(clientId)
+                ? ManagedIdentityId.SystemAssigned
+                : ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new DefaultAzureCredential(new DefaultAzureCredentialOptions
+            {
+                ManagedIdentityClientId = string.IsNullOrWhiteSpace(clientId) ? null : clientId,
+            });
 }

@@ -10,7 +10,10 @@ namespace Pipeline.Core.Storage;
 /// </summary>
 public sealed class TrainingJobStore(PipelineStorage storage)
 {
-    public async Task<TrainingJob?> ReadAsync(string dataset, CancellationToken ct) => (await ReadWithETagAsync(dataset, ct)).Job;
+    private const string JsonType = "application/json";
+
+    public async Task<TrainingJob?> ReadAsync(string dataset, CancellationToken ct) =>
+        (await ReadWithETagAsync(dataset, ct)).Job;
 
     private async Task<(TrainingJob? Job, ETag? ETag)> ReadWithETagAsync(string dataset, CancellationToken ct)
     {
@@ -26,18 +29,22 @@ public sealed class TrainingJobStore(PipelineStorage storage)
     /// Applies <paramref name="change"/> to the current job until it is written without a conflict. Returning null
     /// from <paramref name="change"/> leaves the blob as it is. Returns what was written (or null).
     /// </summary>
-    public async Task<TrainingJob?> UpdateAsync(string dataset, Func<TrainingJob?, TrainingJob?> change, CancellationToken ct)
+    public async Task<TrainingJob?> UpdateAsync(string dataset, Func<TrainingJob?, TrainingJob?> change,
+        CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             var (current, etag) = await ReadWithETagAsync(dataset, ct);
             var next = change(current);
             if (next is null) return null;
-            var conditions = etag is { } tag ? new BlobRequestConditions { IfMatch = tag } : new BlobRequestConditions { IfNoneMatch = ETag.All };
+            var conditions = etag is { } tag ? new BlobRequestConditions { IfMatch = tag }
+                : new BlobRequestConditions { IfNoneMatch = ETag.All };
             try
             {
-                await storage.Models.GetBlobClient(BlobPaths.TrainingState(dataset)).UploadAsync(BinaryData.FromObjectAsJson(next, Json.Options),
-                    new BlobUploadOptions { Conditions = conditions, HttpHeaders = new() { ContentType = "application/json" } }, ct);
+                var options = new BlobUploadOptions
+                { Conditions = conditions, HttpHeaders = new() { ContentType = JsonType } };
+                await storage.Models.GetBlobClient(BlobPaths.TrainingState(dataset))
+                    .UploadAsync(BinaryData.FromObjectAsJson(next, Json.Options), options, ct);
                 return next;
             }
             catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < 50)

@@ -9,21 +9,22 @@ namespace Pipeline.Core.Training;
 public enum DispatchResult { Queued, AlreadyQueued, QueuedNext, UpToDate, NoImages, NotSettled, UnknownDataset }
 
 /// <summary>A request to train <see cref="Dataset"/>'s current images (named by <see cref="Fingerprint"/>).</summary>
-public sealed record DispatchRequest(string Dataset, TrainingOptions Options, string Trigger, bool Force, string Fingerprint,
+public sealed record DispatchRequest(string Dataset, TrainingOptions Options, string Trigger, bool Force,
+    string Fingerprint,
     int TrainImages, int TestImages);
 
-/// <summary>What to answer (<see cref="Job"/> is the job the answer is about) and what to write to training.json.</summary>
+/// <summary>What to answer (<see cref="Job"/> is the job the answer is about) and what to write to
+/// training.json.</summary>
 public sealed record DispatchDecision(DispatchResult Result, TrainingJob? Job, TrainingJob? Write, string Message);
 
-/// <summary>
-/// When a dataset trains, as pure functions of training.json and the request; <see cref="TrainingDispatch"/> applies them
-/// under training.json's ETag, so a dispatcher that lost a race decides again on what the winner wrote.
+/// <summary> When a dataset trains, as pure functions of training.json and the request; <see cref="TrainingDispatch"/>
+/// applies them under training.json's ETag, so a dispatcher that lost a race decides again on what the winner wrote.
 /// </summary>
 public static class DispatchRules
 {
-    /// <summary>
-    /// Queue a job for images and options not trained yet; remember the request as the next one while a job is queued or
-    /// running; nothing for images and options queued, running or trained already, unless a forced request finds them failed.
+    /// <summary> Queue a job for images and options not trained yet; remember the request as the next one while a job
+    /// is queued or running; nothing for images and options queued, running or trained already, unless a forced request
+    /// finds them failed.
     /// </summary>
     public static DispatchDecision Decide(TrainingJob? current, DispatchRequest request, DateTimeOffset now)
     {
@@ -31,16 +32,20 @@ public static class DispatchRules
         {
             var state = current.State.ToString().ToLowerInvariant();
             if (Covers(current, request.Fingerprint))
-                return new(DispatchResult.AlreadyQueued, current, null, $"Job {current.JobId} is already {state} for these images.");
+                return new(DispatchResult.AlreadyQueued, current, null,
+                    $"Job {current.JobId} is already {state} for these images.");
             if (current.Next?.Options == request.Options)
                 return new(DispatchResult.AlreadyQueued, current, null,
                     $"Job {current.JobId} is {state}; a run with these options is already due after it.");
             var waiting = current with { Next = new TrainingRequestRecord(request.Options, request.Trigger, now) };
-            return new(DispatchResult.QueuedNext, current, waiting, $"Job {current.JobId} is {state}; the new images train when it ends.");
+            return new(DispatchResult.QueuedNext, current, waiting,
+                $"Job {current.JobId} is {state}; the new images train when it ends.");
         }
-        if (current is not null && Covers(current, request.Fingerprint) && !(request.Force && current.State == TrainingState.Failed))
+        if (current is not null && Covers(current,
+            request.Fingerprint) && !(request.Force && current.State == TrainingState.Failed))
             return new(DispatchResult.UpToDate, current, null,
-                $"Job {current.JobId} already trained on these images with these options ({current.State.ToString().ToLowerInvariant()}).");
+                $"Job {current.JobId} already trained on these images with these options " +
+                    $"({current.State.ToString().ToLowerInvariant()}).");
 
         var created = new TrainingJob
         {
@@ -57,18 +62,19 @@ public static class DispatchRules
         return new(DispatchResult.Queued, created, created, $"Queued job {created.JobId}.");
     }
 
-    /// <summary>The request that waited for a job that has ended, and training.json without it; null when none waits.</summary>
+    /// <summary>The request that waited for a job that has ended, and training.json without it; null when none
+    /// waits.</summary>
     public static (TrainingRequestRecord Next, TrainingJob Write)? TakeNext(TrainingJob? current) =>
         current is { IsActive: false, Next: { } next } ? (next, current with { Next = null }) : null;
 
-    /// <summary>
-    /// Whether no image has arrived for the quiet period. A later image has its own check coming; a small tolerance covers
-    /// clock skew between the storage and this host.
+    /// <summary> Whether no image has arrived for the quiet period. A later image has its own check coming; a small
+    /// tolerance covers clock skew between the storage and this host.
     /// </summary>
     public static bool Settled(DateTimeOffset newestImage, DateTimeOffset now, TimeSpan quietPeriod) =>
         now - newestImage >= quietPeriod - TimeSpan.FromSeconds(2);
 
-    /// <summary>Names a set of images and options: the image names are content hashes, so equal means the same training.</summary>
+    /// <summary>Names a set of images and options: the image names are content hashes, so equal means the same
+    /// training.</summary>
     public static string Fingerprint(IEnumerable<DatasetImage> images, TrainingOptions options)
     {
         var text = new StringBuilder(JsonSerializer.Serialize(options, Json.Options));

@@ -10,10 +10,9 @@ namespace Pipeline.Core.Training;
 
 public sealed record DispatchOutcome(DispatchResult Result, TrainingJob? Job, string Message);
 
-/// <summary>
-/// Dispatches training: applies <see cref="DispatchRules"/> to training.json under its ETag and queues what they decide.
-/// The only writer of a job's queue message and of what it was queued for; it watches each job it queued and, when the
-/// job has ended, dispatches the request that waited for it.
+/// <summary> Dispatches training: applies <see cref="DispatchRules"/> to training.json under its ETag and queues what
+/// they decide. The only writer of a job's queue message and of what it was queued for; it watches each job it queued
+/// and, when the job has ended, dispatches the request that waited for it.
 /// </summary>
 public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore images, TrainingJobStore jobs,
     IOptions<PipelineOptions> options, ILogger<TrainingDispatch> logger) : IUploadEvents
@@ -27,10 +26,12 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
 
     Task IUploadEvents.ImageAddedAsync(string dataset, CancellationToken ct) => ScheduleSettleCheckAsync(dataset, ct);
 
-    async Task<string> IUploadEvents.TrainingAskedAsync(string dataset, TrainingOptions trainingOptions, CancellationToken ct) =>
+    async Task<string> IUploadEvents.TrainingAskedAsync(string dataset, TrainingOptions trainingOptions,
+        CancellationToken ct) =>
         (await RequestAsync(dataset, trainingOptions, TriggerControlBlob, force: false, ct)).Message;
 
-    /// <summary>Queues a delayed settle check for a dataset that just got an image; nothing when automatic training is off.</summary>
+    /// <summary>Queues a delayed settle check for a dataset that just got an image; nothing when automatic training is
+    /// off.</summary>
     public async Task ScheduleSettleCheckAsync(string dataset, CancellationToken ct)
     {
         if (Settings.QuietPeriodSeconds <= 0) return;
@@ -58,8 +59,10 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
         if (current.Count == 0) return new(DispatchResult.NoImages, null, "No images.");
         var newest = current.Max(i => i.LastModified);
         if (!DispatchRules.Settled(newest, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(Settings.QuietPeriodSeconds)))
-            return new(DispatchResult.NotSettled, null, $"The newest image arrived at {newest:O}; waiting for the quiet period.");
-        return await RequestAsync(check.Dataset, await DatasetOptionsAsync(check.Dataset, ct), TriggerSettled, force: false, current, ct);
+            return new(DispatchResult.NotSettled, null,
+                $"The newest image arrived at {newest:O}; waiting for the quiet period.");
+        return await RequestAsync(check.Dataset, await DatasetOptionsAsync(check.Dataset, ct), TriggerSettled,
+            force: false, current, ct);
     }
 
     private async Task<DispatchOutcome> WatchAsync(string dataset, string jobId, CancellationToken ct)
@@ -71,14 +74,17 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
             await WatchLaterAsync(dataset, jobId, ct);
             return new(DispatchResult.AlreadyQueued, job, $"Job {jobId} is {job.State.ToString().ToLowerInvariant()}.");
         }
-        return await DispatchNextAsync(dataset, ct) ?? new(DispatchResult.UpToDate, job, $"Job {jobId} ended; nothing waited for it.");
+        return await DispatchNextAsync(dataset, ct) ?? new(DispatchResult.UpToDate, job,
+            $"Job {jobId} ended; nothing waited for it.");
     }
 
     private Task WatchLaterAsync(string dataset, string jobId, CancellationToken ct) =>
-        SendCheckAsync(new SettleCheck(dataset, jobId), TimeSpan.FromSeconds(Math.Max(1, Settings.JobWatchSeconds)), ct);
+        SendCheckAsync(new SettleCheck(dataset, jobId),
+            TimeSpan.FromSeconds(Math.Max(1, Settings.JobWatchSeconds)), ct);
 
     private async Task SendCheckAsync(SettleCheck check, TimeSpan delay, CancellationToken ct) =>
-        await storage.SettleQueue.SendMessageAsync(JsonSerializer.Serialize(check, Json.Options), visibilityTimeout: delay, cancellationToken: ct);
+        await storage.SettleQueue.SendMessageAsync(JsonSerializer.Serialize(check, Json.Options),
+            visibilityTimeout: delay, cancellationToken: ct);
 
     /// <summary>Options from the dataset's train.json, else the configured default.</summary>
     public async Task<TrainingOptions> DatasetOptionsAsync(string dataset, CancellationToken ct)
@@ -95,26 +101,33 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
 
     public TrainingOptions DefaultOptions => Settings.FastTraining ? TrainingOptions.Fast : new TrainingOptions();
 
-    public async Task<DispatchOutcome> RequestAsync(string dataset, TrainingOptions options, string trigger, bool force, CancellationToken ct) =>
+    public async Task<DispatchOutcome> RequestAsync(string dataset, TrainingOptions options, string trigger, bool force,
+        CancellationToken ct) =>
         await RequestAsync(dataset, options, trigger, force, await images.ListAsync(dataset, ct), ct);
 
-    private async Task<DispatchOutcome> RequestAsync(string dataset, TrainingOptions trainingOptions, string trigger, bool force,
-        IReadOnlyList<DatasetImage> current, CancellationToken ct)
+    private async Task<DispatchOutcome> RequestAsync(string dataset, TrainingOptions trainingOptions, string trigger,
+        bool force, IReadOnlyList<DatasetImage> current, CancellationToken ct)
     {
-        if (current.Count == 0) return new(DispatchResult.NoImages, null, $"Dataset '{dataset}' has no accepted images yet.");
-        var request = new DispatchRequest(dataset, trainingOptions, trigger, force, DispatchRules.Fingerprint(current, trainingOptions),
+        if (current.Count == 0) return new(DispatchResult.NoImages, null,
+            $"Dataset '{dataset}' has no accepted images yet.");
+        var request = new DispatchRequest(dataset, trainingOptions, trigger, force, DispatchRules.Fingerprint(current,
+            trainingOptions),
             current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test));
         DispatchDecision decision = default!;
-        var written = await jobs.UpdateAsync(dataset, job => (decision = DispatchRules.Decide(job, request, DateTimeOffset.UtcNow)).Write, ct);
+        var written = await jobs.UpdateAsync(dataset, job => (decision = DispatchRules.Decide(job, request,
+            DateTimeOffset.UtcNow)).Write, ct);
 
         if (decision.Result == DispatchResult.Queued && written is not null)
         {
             // training.json is written first: the conditional write decides which of two racing dispatchers queues.
-            await storage.TrainingQueue.SendMessageAsync(JsonSerializer.Serialize(new TrainingJobMessage(dataset, written.JobId), Json.Options), ct);
+            await storage.TrainingQueue.SendMessageAsync(JsonSerializer.Serialize(new TrainingJobMessage(dataset,
+                written.JobId), Json.Options), ct);
             await WatchLaterAsync(dataset, written.JobId, ct);
-            logger.LogInformation("Queued training job {JobId} for {Dataset} ({Trigger}, {Images} images)", written.JobId, dataset, trigger, current.Count);
+            logger.LogInformation("Queued training job {JobId} for {Dataset} ({Trigger}, {Images} images)",
+                written.JobId, dataset, trigger, current.Count);
         }
-        else logger.LogInformation("Training request for {Dataset} ({Trigger}): {Result}", dataset, trigger, decision.Result);
+        else logger.LogInformation("Training request for {Dataset} ({Trigger}): {Result}", dataset, trigger,
+            decision.Result);
         return new(decision.Result, decision.Job, decision.Message);
     }
 

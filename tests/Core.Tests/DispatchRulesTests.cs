@@ -10,11 +10,14 @@ public sealed class DispatchRulesTests
     private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly TrainingOptions Options = new();
 
-    private static DatasetImage Image(Split split, string name) => new(split, "rose", $"flowers/rose/{name}.jpg", 10, Now);
+    private static DatasetImage Image(Split split, string name) => new(split, "rose", $"flowers/rose/{name}.jpg", 10,
+        Now);
 
-    private static readonly DatasetImage[] Three = [Image(Split.Train, "a"), Image(Split.Train, "b"), Image(Split.Test, "c")];
+    private static readonly DatasetImage[] Three = [Image(Split.Train, "a"), Image(Split.Train, "b"), Image(Split.Test,
+        "c")];
 
-    private static DispatchRequest Request(IEnumerable<DatasetImage> images, TrainingOptions? options = null, bool force = false)
+    private static DispatchRequest Request(IEnumerable<DatasetImage> images, TrainingOptions? options = null,
+        bool force = false)
     {
         var list = images.ToList();
         options ??= Options;
@@ -64,7 +67,8 @@ public sealed class DispatchRulesTests
     {
         var more = Request([.. Three, Image(Split.Train, "d")]);
         var waiting = DispatchRules.Decide(Job(Request(Three), TrainingState.Running), more, Now).Write!;
-        var again = DispatchRules.Decide(waiting, Request([.. Three, Image(Split.Train, "d"), Image(Split.Test, "e")]), Now);
+        var again = DispatchRules.Decide(waiting, Request([.. Three, Image(Split.Train, "d"), Image(Split.Test, "e")]),
+            Now);
         Assert.Equal(DispatchResult.AlreadyQueued, again.Result);
         Assert.Null(again.Write);
     }
@@ -73,7 +77,11 @@ public sealed class DispatchRulesTests
     public void Images_the_trainer_found_and_trained_count_as_trained()
     {
         var more = Request([.. Three, Image(Split.Train, "d")]);
-        var running = Job(Request(Three), TrainingState.Running) with { Trained = new TrainedImages(more.Fingerprint, 3, 1) };
+        var running = Job(Request(Three), TrainingState.Running) with
+        {
+            Trained = new TrainedImages(more.Fingerprint, 3,
+            1)
+        };
         Assert.Equal(DispatchResult.AlreadyQueued, DispatchRules.Decide(running, more, Now).Result);
         var done = running with { State = TrainingState.Succeeded };
         Assert.Equal(DispatchResult.UpToDate, DispatchRules.Decide(done, more, Now).Result);
@@ -84,7 +92,8 @@ public sealed class DispatchRulesTests
     [InlineData(TrainingState.Succeeded, true, DispatchResult.UpToDate)]
     [InlineData(TrainingState.Failed, false, DispatchResult.UpToDate)]
     [InlineData(TrainingState.Failed, true, DispatchResult.Queued)]
-    public void Trained_images_train_again_only_when_forced_after_a_failure(TrainingState state, bool force, DispatchResult expected)
+    public void Trained_images_train_again_only_when_forced_after_a_failure(TrainingState state, bool force,
+        DispatchResult expected)
     {
         var decision = DispatchRules.Decide(Job(Request(Three), state), Request(Three, force: force), Now);
         Assert.Equal(expected, decision.Result);
@@ -114,7 +123,8 @@ public sealed class DispatchRulesTests
     [Fact]
     public void The_request_that_waited_is_taken_only_after_the_job_ended()
     {
-        var waiting = DispatchRules.Decide(Job(Request(Three), TrainingState.Running), Request([.. Three, Image(Split.Test, "d")]), Now).Write!;
+        var waiting = DispatchRules.Decide(Job(Request(Three), TrainingState.Running), Request([.. Three,
+            Image(Split.Test, "d")]), Now).Write!;
         Assert.Null(DispatchRules.TakeNext(waiting));
         var taken = DispatchRules.TakeNext(waiting with { State = TrainingState.Succeeded });
         Assert.NotNull(taken);

@@ -14,7 +14,8 @@ namespace Pipeline.Core.Tests;
 
 public class ImageFileTests
 {
-    private static MemoryStream Encode<TPixel>(Image<TPixel> image, SixLabors.ImageSharp.Formats.IImageEncoder encoder) where TPixel : unmanaged, IPixel<TPixel>
+    private static MemoryStream Encode<TPixel>(Image<TPixel> image,
+        SixLabors.ImageSharp.Formats.IImageEncoder encoder) where TPixel : unmanaged, IPixel<TPixel>
     {
         var stream = new MemoryStream();
         image.Save(stream, encoder);
@@ -31,7 +32,11 @@ public class ImageFileTests
         using var source = GeneratedImages.Draw(0, new Random(3), 64);
         SixLabors.ImageSharp.Formats.IImageEncoder encoder = format switch
         {
-            "jpeg" => new JpegEncoder(), "png" => new PngEncoder(), "gif" => new GifEncoder(), "bmp" => new BmpEncoder(), _ => new WebpEncoder { FileFormat = WebpFileFormatType.Lossless },
+            "jpeg" => new JpegEncoder(),
+            "png" => new PngEncoder(),
+            "gif" => new GifEncoder(),
+            "bmp" => new BmpEncoder(),
+            _ => new WebpEncoder { FileFormat = WebpFileFormatType.Lossless },
         };
         using var stream = Encode(source, encoder);
         using var image = ImageFile.Decode(stream, ImageLimits.Default);
@@ -105,7 +110,8 @@ public class ImageFileTests
         // ImageSharp itself decodes a cut-off JPEG or PNG without complaint, filling the rest with grey.
         using var source = GeneratedImages.Draw(2, new Random(1), 128);
         var bytes = Encode(source, format == "png" ? new PngEncoder() : new JpegEncoder()).ToArray();
-        var e = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode(bytes[..(bytes.Length * 2 / 3)], ImageLimits.Default).Dispose());
+        var e = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode(bytes[..(bytes.Length * 2 / 3)],
+            ImageLimits.Default).Dispose());
         Assert.Equal(ImageProblem.Corrupt, e.Problem);
         Assert.Contains("truncated", e.Reason);
     }
@@ -118,7 +124,8 @@ public class ImageFileTests
         var e = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode(tiff, ImageLimits.Default).Dispose());
         Assert.Equal(ImageProblem.UnsupportedFormat, e.Problem);
         Assert.Contains("TIFF", e.Reason);
-        var text = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode("hello"u8.ToArray(), ImageLimits.Default).Dispose());
+        var text = Assert.Throws<ImageRejectedException>(() => ImageFile.Decode("hello"u8.ToArray(),
+            ImageLimits.Default).Dispose());
         Assert.Equal(ImageProblem.NotAnImage, text.Problem);
     }
 
@@ -131,7 +138,8 @@ public class ImageFileTests
     }
 
     private static string Reason(Stream stream, ImageLimits? limits = null) =>
-        Assert.Throws<ImageRejectedException>(() => ImageFile.Decode(stream, limits ?? ImageLimits.Default).Dispose()).Reason;
+        Assert.Throws<ImageRejectedException>(() => ImageFile.Decode(stream,
+            limits ?? ImageLimits.Default).Dispose()).Reason;
 
     private sealed class EndlessStream : Stream
     {

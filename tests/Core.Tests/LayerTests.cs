@@ -30,9 +30,12 @@ public sealed class LayerTests
         foreach (var file in Directory.EnumerateFiles(core, "*.cs", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(core, file);
-            if (relative.StartsWith("obj", StringComparison.Ordinal) || relative.StartsWith("bin", StringComparison.Ordinal)) continue;
-            var folder = Path.GetDirectoryName(relative) is { Length: > 0 } d ? "Pipeline.Core." + d.Replace('/', '.') : "Pipeline.Core";
-            if (!File.ReadAllText(file).Contains($"namespace {folder};", StringComparison.Ordinal)) misplaced.Add($"core/{relative}");
+            if (relative.StartsWith("obj", StringComparison.Ordinal) || relative.StartsWith("bin",
+                StringComparison.Ordinal)) continue;
+            var folder = Path.GetDirectoryName(relative) is { Length: > 0 } d ? "Pipeline.Core." + d.Replace('/',
+                '.') : "Pipeline.Core";
+            if (!File.ReadAllText(file).Contains($"namespace {folder};",
+                StringComparison.Ordinal)) misplaced.Add($"core/{relative}");
         }
         Assert.True(misplaced.Count == 0, "Namespace differs from folder: " + string.Join(", ", misplaced));
     }
@@ -69,7 +72,8 @@ public sealed class LayerTests
 
     [Fact]
     public void Using_a_lower_layer_is_allowed() =>
-        Assert.Empty(Layers.Violations("A.cs", "using Pipeline.Core.Contract;\nusing Pipeline.Core.Storage;\nnamespace Pipeline.Core.Training;"));
+        Assert.Empty(Layers.Violations("A.cs",
+            "using Pipeline.Core.Contract;\nusing Pipeline.Core.Storage;\nnamespace Pipeline.Core.Training;"));
 
     private static string FindRoot()
     {

@@ -23,7 +23,8 @@ public static partial class Layers
 
     /// <summary>Above core: the HTTP edge, then the hosts, none of which uses another.</summary>
     public static readonly string Http = "Pipeline.Http";
-    public static readonly string[] Hosts = ["Pipeline.Functions", "Pipeline.Local", "Pipeline.Trainer", "Pipeline.Cli"];
+    public static readonly string[] Hosts = ["Pipeline.Functions", "Pipeline.Local", "Pipeline.Trainer",
+        "Pipeline.Cli"];
 
     /// <summary>Layer rank of a namespace: its longest known prefix. Hosts share one rank; -1 when unknown.</summary>
     public static int Rank(string ns)
@@ -47,7 +48,8 @@ public static partial class Layers
         var rank = Rank(ns);
         if (rank < 0)
         {
-            yield return $"{file}: namespace {ns} has no place in the layers (tests/Core.Tests/Layers.cs, docs/architecture.md).";
+            yield return $"{file}: namespace {ns} has no place in the layers (tests/Core.Tests/Layers.cs, " +
+                $"docs/architecture.md).";
             yield break;
         }
         foreach (var used in Used(source, ns).Distinct())
@@ -69,7 +71,8 @@ public static partial class Layers
         _ = ns;
     }
 
-    /// <summary>Drops a trailing type name (an upper-case segment after a known namespace) from a qualified name.</summary>
+    /// <summary>Drops a trailing type name (an upper-case segment after a known namespace) from a qualified
+    /// name.</summary>
     private static string Trim(string qualified)
     {
         var parts = qualified.Split('.');

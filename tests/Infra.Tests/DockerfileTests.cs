@@ -27,9 +27,11 @@ public sealed class DockerfileTests
     public void Entry_point_command_is_one_the_trainer_has()
     {
         var command = EntryPoint()[2];
-        var sources = new[] { "trainer-container/Program.cs", "trainer-container/Commands.cs" }
-            .Where(f => File.Exists(Repository.PathOf(f))).Select(Repository.Read);
-        Assert.True(sources.Any(s => s.Contains($"\"{command}\"")), $"The trainer has no \"{command}\" command in Program.cs or Commands.cs.");
+        // The trainer's commands are System.CommandLine Commands, each defined once in trainer-container/.
+        var sources = Directory.EnumerateFiles(Repository.PathOf("trainer-container"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/")).Select(File.ReadAllText);
+        Assert.True(sources.Any(s => s.Contains($"new Command(\"{command}\"")),
+            $"The trainer defines no \"{command}\" command (new Command(\"{command}\", ...)) in trainer-container/.");
     }
 
     [Fact]

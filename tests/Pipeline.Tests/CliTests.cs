@@ -185,7 +185,8 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
         using var images = new TempFolder();
         images.Write("circles/a.jpg", GeneratedImages.Dataset(1, 1, seed: 3).First().Content);
         // Only upload writes to storage; every other command goes through the API.
-        var storage = await RunRawAsync(["upload", images.Path, "--dataset", "anything", "--connection-string", noStorage]);
+        var storage = await RunRawAsync(["upload", images.Path, "--dataset", "anything", "--connection-string",
+            noStorage]);
         Assert.Equal(ExitCodes.Unreachable, storage.Code);
         Assert.Contains("Cannot reach the storage", storage.Err);
 

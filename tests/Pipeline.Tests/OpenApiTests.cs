@@ -26,11 +26,16 @@ public sealed class OpenApiTests(PipelineFixture pipeline)
 
         var paths = served["paths"]!.AsObject().Select(p => p.Key).ToList();
         Assert.Equal(
-            ["/api/datasets", "/api/datasets/{dataset}", "/api/datasets/{dataset}/report", "/api/datasets/{dataset}/models",
-             "/api/datasets/{dataset}/models/{version}/{file}", "/api/datasets/{dataset}/train", "/api/score/{dataset}"],
+            [
+                "/api/datasets", "/api/datasets/{dataset}", "/api/datasets/{dataset}/report",
+                "/api/datasets/{dataset}/models", "/api/datasets/{dataset}/models/{version}/{file}",
+                "/api/datasets/{dataset}/train", "/api/score/{dataset}",
+            ],
             paths);
-        Assert.True(File.Exists(CheckedIn), "docs/openapi.json is missing: write it with UPDATE_OPENAPI=1 (see this test's summary).");
+        Assert.True(File.Exists(CheckedIn),
+            "docs/openapi.json is missing: write it with UPDATE_OPENAPI=1 (see this test's summary).");
         Assert.True(await File.ReadAllTextAsync(CheckedIn) == text,
-            "docs/openapi.json differs from what the local host serves: write it again with UPDATE_OPENAPI=1 (see this test's summary).");
+            "docs/openapi.json differs from what the local host serves: write it again with UPDATE_OPENAPI=1 (see " +
+                "this test's summary).");
     }
 }

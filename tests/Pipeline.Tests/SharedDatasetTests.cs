@@ -23,7 +23,11 @@ public sealed class SharedDatasetTests(PipelineFixture pipeline)
         await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (file, ct) =>
             await pipeline.Upload($"{dataset}/{Path.GetRelativePath(folder, file).Replace('\\', '/')}").UploadAsync(file, overwrite: true, ct));
         await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages + s.Rejected.Count == files.Length, "every photo to be split", 600);
-        var status = await pipeline.WaitForAsync(dataset, s => s.Model is not null && s.Training is { IsActive: false, Next: null, Trained: { } t } && t.TrainImages + t.TestImages == s.TrainImages + s.TestImages,
+        var status = await pipeline.WaitForAsync(dataset, s => s.Model is not null && s.Training is
+        {
+            IsActive: false,
+            Next: null, Trained: { } t
+        } && t.TrainImages + t.TestImages == s.TrainImages + s.TestImages,
             "a promoted model of every photo", 1200);
         Assert.Equal(TrainingState.Succeeded, status.Training!.State);
 

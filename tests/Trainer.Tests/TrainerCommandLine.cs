@@ -3,12 +3,14 @@ using System.Text.Json;
 
 namespace Pipeline.Trainer.Tests;
 
-/// <summary>Runs the trainer's command line as a user would: a child process, its exit code, standard output and error.</summary>
+/// <summary>Runs the trainer's command line as a user would: a child process, its exit code, standard output and
+/// error.</summary>
 public static class TrainerCommandLine
 {
     public sealed record Result(int ExitCode, string Output, string Error)
     {
-        public string[] Lines => Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        public string[] Lines => Output.Split('\n',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         public JsonElement Summary => JsonDocument.Parse(Lines[^1]).RootElement;
     }
 

@@ -46,11 +46,27 @@ public sealed class TrainingOptionFlags
                 : new Option<double>(entry.Flag) { Description = help, HelpName = entry.ValueName };
         }
         if (entry.Type == typeof(int))
-            return new Option<int>(entry.Flag) { Description = entry.Help, HelpName = entry.ValueName, DefaultValueFactory = _ => (int)defaults };
+            return new Option<int>(entry.Flag)
+            {
+                Description = entry.Help, HelpName = entry.ValueName,
+                DefaultValueFactory = _ => (int)defaults
+            };
         if (entry.Type == typeof(double))
-            return new Option<double>(entry.Flag) { Description = entry.Help, HelpName = entry.ValueName, DefaultValueFactory = _ => (double)defaults };
-        if (entry.Type == typeof(bool)) return new Option<bool>(entry.Flag) { Description = entry.Help, Arity = ArgumentArity.Zero };
-        var text = new Option<string>(entry.Flag) { Description = entry.Help, HelpName = entry.ValueName, DefaultValueFactory = _ => (string)defaults };
+            return new Option<double>(entry.Flag)
+            {
+                Description = entry.Help, HelpName = entry.ValueName,
+                DefaultValueFactory = _ => (double)defaults
+            };
+        if (entry.Type == typeof(bool)) return new Option<bool>(entry.Flag)
+        {
+            Description = entry.Help,
+            Arity = ArgumentArity.Zero
+        };
+        var text = new Option<string>(entry.Flag)
+        {
+            Description = entry.Help, HelpName = entry.ValueName,
+            DefaultValueFactory = _ => (string)defaults
+        };
         text.CompletionSources.Add(entry.ValueName.Split('|'));
         return text;
     }

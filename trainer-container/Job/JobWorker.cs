@@ -15,8 +15,8 @@ namespace Pipeline.Trainer.Job;
 /// retried, and after <see cref="PipelineOptions.JobMaxAttempts"/> tries it goes to the poison queue and the job fails.
 /// It writes only what it did into training.json (state, progress, trained images, outcome) and never queues a job.
 /// </summary>
-public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images, TrainingJobStore jobs, ModelStore versions,
-    RejectionStore rejections, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
+public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images, TrainingJobStore jobs,
+    ModelStore versions, RejectionStore rejections, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
 {
     /// <summary>Takes and runs one job; false when the queue was empty.</summary>
     public async Task<bool> TakeOneAsync(CancellationToken ct)
@@ -72,7 +72,11 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             var current = await images.ListAsync(job.Dataset, ct);
             await jobs.UpdateAsync(job.Dataset, j => j?.JobId != job.JobId ? null : j with
             {
-                State = TrainingState.Running, Attempts = attempt, StartedAt = DateTimeOffset.UtcNow, Progress = null, Reason = null,
+                State = TrainingState.Running,
+                Attempts = attempt,
+                StartedAt = DateTimeOffset.UtcNow,
+                Progress = null,
+                Reason = null,
                 // What this run trains on is what the dataset holds now, which may be more than when it was queued.
                 Trained = new TrainedImages(DispatchRules.Fingerprint(current, j.Options),
                     current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test)),
@@ -127,6 +131,10 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
     private async Task FinishAsync(TrainingJob job, TrainingState state, string? reason, bool? promoted, Metrics? metrics, CancellationToken ct) =>
         await jobs.UpdateAsync(job.Dataset, j => j?.JobId != job.JobId ? null : j with
         {
-            State = state, Reason = reason, Promoted = promoted, Metrics = metrics ?? j.Metrics, FinishedAt = DateTimeOffset.UtcNow,
+            State = state,
+            Reason = reason,
+            Promoted = promoted,
+            Metrics = metrics ?? j.Metrics,
+            FinishedAt = DateTimeOffset.UtcNow,
         }, ct);
 }

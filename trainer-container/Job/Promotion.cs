@@ -15,7 +15,8 @@ public sealed record PromotionDecision(bool Promoted, string Reason);
 /// </summary>
 public static class Promotion
 {
-    public static async Task<PromotionDecision> DecideAndPromoteAsync(ModelStore versions, TrainingJob job, ModelManifest manifest, string testFolder, CancellationToken ct)
+    public static async Task<PromotionDecision> DecideAndPromoteAsync(ModelStore versions, TrainingJob job,
+        ModelManifest manifest, string testFolder, CancellationToken ct)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
@@ -42,7 +43,8 @@ public static class Promotion
         return new(false, "latest.json kept changing while this version was being promoted; it was not promoted.");
     }
 
-    private static string ModelPath(string testFolder) => Path.Combine(Path.GetDirectoryName(testFolder)!, "out", ModelFiles.Model);
+    private static string ModelPath(string testFolder) =>
+        Path.Combine(Path.GetDirectoryName(testFolder)!, "out", ModelFiles.Model);
 
     private static List<(Image<Rgb24> Image, string Label)> LoadTest(string testFolder)
     {
