@@ -15,12 +15,6 @@ public sealed record Prediction(string Label, double Probability);
 /// </summary>
 public sealed class Scorer : IDisposable
 {
-    // Kept for trainer-container/Training and Onnx, which read the names here; their home is ModelFiles.
-    public const string ModelFile = ModelFiles.Model;
-    public const string ManifestFile = ModelFiles.Manifest;
-    public const string InputName = ModelFiles.InputName;
-    public const string OutputName = ModelFiles.OutputName;
-
     private readonly InferenceSession session;
 
     public ModelManifest Manifest { get; }

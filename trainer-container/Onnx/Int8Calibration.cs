@@ -1,3 +1,4 @@
+using Pipeline.Core.Contract;
 using Microsoft.ML.OnnxRuntime;
 using Pipeline.Core.Scoring;
 using Pipeline.Trainer.Model;
@@ -55,7 +56,7 @@ public sealed class Int8Calibration
         {
             using var cpu = batch.cpu().contiguous();
             var input = new DenseTensor(cpu.data<float>().ToArray(), batch.shape.Select(d => (int)d).ToArray());
-            using var results = session.Run([NamedOnnxValue.CreateFromTensor(Scorer.InputName, input)]);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor(ModelFiles.InputName, input)]);
             foreach (var r in results)
             {
                 // The output's own buffer, not a managed copy: the points of a batch hold hundreds of megabytes.

@@ -1,3 +1,4 @@
+using Pipeline.Core.Contract;
 using System.Runtime.InteropServices;
 using Pipeline.Core.Images;
 using Pipeline.Core.Scoring;
@@ -23,7 +24,7 @@ public static class OnnxExport
     {
         var g = new GraphWriter();
         var backbone = model.backbone;
-        var x = Scorer.InputName;
+        var x = ModelFiles.InputName;
         if (flipAverage)
         {
             g.Initializer("flip_index", [Preprocessing.Size], Enumerable.Range(0, Preprocessing.Size).Select(i => (long)(Preprocessing.Size - 1 - i)).ToArray());
@@ -40,10 +41,10 @@ public static class OnnxExport
             g.Node("Softmax", ["logits"], ["both_probabilities"], a => a.Int("axis", 1));
             g.Initializer("pair_shape", [3], [2L, -1, model.Labels]);
             g.Node("Reshape", ["both_probabilities", "pair_shape"], ["pairs"]);
-            g.Node("ReduceMean", ["pairs"], [Scorer.OutputName], a => a.Ints("axes", 0).Int("keepdims", 0));
+            g.Node("ReduceMean", ["pairs"], [ModelFiles.OutputName], a => a.Ints("axes", 0).Int("keepdims", 0));
         }
-        else g.Node("Softmax", ["logits"], [Scorer.OutputName], a => a.Int("axis", 1));
-        return g.Model([(Scorer.OutputName, model.Labels)]);
+        else g.Node("Softmax", ["logits"], [ModelFiles.OutputName], a => a.Int("axis", 1));
+        return g.Model([(ModelFiles.OutputName, model.Labels)]);
     }
 
     public const string FeaturesOutput = "features";
@@ -56,7 +57,7 @@ public static class OnnxExport
     public static byte[] FeatureExtractor(ResNetBackbone backbone, int? activationStage, Int8Calibration? int8 = null)
     {
         var g = new GraphWriter();
-        var pooled = Backbone(g, backbone, Scorer.InputName, activationStage, out var tap, int8);
+        var pooled = Backbone(g, backbone, ModelFiles.InputName, activationStage, out var tap, int8);
         g.Node("Identity", [pooled], [FeaturesOutput]);
         List<(string, long)> outputs = [(FeaturesOutput, Classifier.Inputs)];
         if (tap is not null)
@@ -74,7 +75,7 @@ public static class OnnxExport
     public static byte[] CalibrationGraph(ResNetBackbone backbone)
     {
         var g = new GraphWriter();
-        Backbone(g, backbone, Scorer.InputName, null, out _);
+        Backbone(g, backbone, ModelFiles.InputName, null, out _);
         return g.Model(Int8Calibration.Points(backbone).Select(p => (p, -1L)));
     }
 
@@ -230,7 +231,7 @@ public static class OnnxExport
         /// <param name="outputs">Name and size of the last dimension of each output; -1 leaves the shape open.</param>
         public byte[] Model(IEnumerable<(string Name, long Size)> outputs)
         {
-            graph.Message(11, ValueInfo(Scorer.InputName, new ProtoWriter().String(2, "batch"), Dim(3), Dim(Preprocessing.Size), Dim(Preprocessing.Size)));
+            graph.Message(11, ValueInfo(ModelFiles.InputName, new ProtoWriter().String(2, "batch"), Dim(3), Dim(Preprocessing.Size), Dim(Preprocessing.Size)));
             foreach (var (name, size) in outputs)
                 graph.Message(12, size < 0 ? UnshapedValueInfo(name) : ValueInfo(name, new ProtoWriter().String(2, "batch"), Dim(size)));
             return new ProtoWriter()

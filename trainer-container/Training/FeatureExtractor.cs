@@ -1,3 +1,4 @@
+using Pipeline.Core.Contract;
 using Microsoft.ML.OnnxRuntime;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using Tensor = TorchSharp.torch.Tensor;
@@ -50,7 +51,7 @@ public sealed class FeatureExtractor : IDisposable
         }
         using var cpu = pixels.cpu().contiguous();
         var input = new DenseTensor(cpu.data<float>().ToArray(), pixels.shape.Select(d => (int)d).ToArray());
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(Scorer.InputName, input)]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(ModelFiles.InputName, input)]);
         Tensor? activations = null;
         Tensor? pooled = null;
         foreach (var r in results)

@@ -36,7 +36,7 @@ public sealed class DatasetRefusedException(string reason) : Exception(reason);
 /// <summary>A whole training run: read and split the images, train both stages, export, evaluate on the test split, write the version.</summary>
 public static partial class TrainingRun
 {
-    public const string CheckpointFile = "checkpoint.dat";
+    public const string CheckpointFile = ModelFiles.Checkpoint;
 
     public static Task<TrainingOutcome> RunAsync(TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct) =>
         Task.Factory.StartNew(() => Run(request, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -64,7 +64,7 @@ public static partial class TrainingRun
 
         Directory.CreateDirectory(request.OutFolder);
         var modelBytes = OnnxExport.ToBytes(model, fit.Recipe.FlipAverage, fit.Int8, fit.Int8Stages);
-        File.WriteAllBytes(Path.Combine(request.OutFolder, Scorer.ModelFile), modelBytes);
+        File.WriteAllBytes(Path.Combine(request.OutFolder, ModelFiles.Model), modelBytes);
         model.to(CPU).save(Path.Combine(request.OutFolder, CheckpointFile));
 
         // Evaluate with the exported model and the scorer the HTTP endpoint uses: what is reported is what is served.
@@ -106,7 +106,7 @@ public static partial class TrainingRun
             Timings = new Timings(loadSeconds, times.FeatureSeconds, times.HeadSeconds, times.FineTuneSeconds, evaluateSeconds,
                 clock.Elapsed.TotalSeconds, times.FeatureImagesPerSecond, times.FineTuneImagesPerSecond),
         };
-        File.WriteAllText(Path.Combine(request.OutFolder, Scorer.ManifestFile), JsonSerializer.Serialize(manifest, Json.Options));
+        File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Manifest), JsonSerializer.Serialize(manifest, Json.Options));
         return new TrainingOutcome(manifest, request.OutFolder)
         {
             TestPredictions = data.Test.Select((t, i) => new TestPrediction(t.Path, t.Label, testProbabilities[i], t.Pixels)).ToList(),
