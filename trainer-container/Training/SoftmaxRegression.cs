@@ -109,7 +109,7 @@ public static class SoftmaxRegression
         using var scope = NewDisposeScope();
         var (w, b) = Split(tensor(theta), classes, x.shape[1]);
         var logp = nn.functional.log_softmax(x.matmul(w.t()) + b, 1);
-        var loss = -(logp * oneHot).sum(1).mul(rowWeights).sum().item<double>() + 0.5 * strength * w.square().sum().item<double>();
+        var loss = -(logp * oneHot).sum(1).mul(rowWeights).sum().item<double>() + 0.5 * strength * w.mul(w).sum().item<double>();
         var g = (logp.exp() - oneHot) * rowWeights.unsqueeze(1);
         cat([(g.t().matmul(x) + strength * w).flatten(), g.sum(0, false)]).data<double>().CopyTo(gradient, 0);
         return loss;
