@@ -97,22 +97,27 @@ public static class SoftmaxRegression
     }
 
     private static (Tensor Mean, Tensor Std) Standardiser(Tensor x) =>
-        (x.mean([0], keepdim: true), x.std(0, keepdim: true).clamp_min(1e-6));
+        (x.mean([0], keepdim: true), maximum(x.std(0, keepdim: true), tensor(1e-6)));
 
     private static (Tensor W, Tensor B) Split(Tensor theta, int classes, long features) =>
         (theta.narrow(0, 0, classes * features).view(classes, features), theta.narrow(0, classes * features, classes));
 
     /// <summary>Weighted mean cross-entropy plus strength / 2 * |W|^2 (the bias is not penalised), and its gradient.</summary>
+    /// <remarks>
+    /// No scalar crosses into libtorch here (the strength is a tensor, values are read from memory): thousands of calls
+    /// with temporary scalars failed now and then inside libtorch ("Unknown scalar type"), twice on flowers-small.
+    /// </remarks>
     private static double LossAndGradient(Tensor x, Tensor oneHot, Tensor rowWeights, double[] theta, double[] gradient,
-        int classes, double strength)
+        int classes, Tensor strength)
     {
         using var scope = NewDisposeScope();
         var (w, b) = Split(tensor(theta), classes, x.shape[1]);
         var logp = nn.functional.log_softmax(x.matmul(w.t()) + b, 1);
-        var loss = -(logp * oneHot).sum(1).mul(rowWeights).sum().item<double>() + 0.5 * strength * w.mul(w).sum().item<double>();
+        var dataLoss = (logp * oneHot).sum(1).mul(rowWeights).sum().data<double>()[0];
+        var penalty = w.mul(w).sum().mul(strength).data<double>()[0];
         var g = (logp.exp() - oneHot) * rowWeights.unsqueeze(1);
-        cat([(g.t().matmul(x) + strength * w).flatten(), g.sum(0, false)]).data<double>().CopyTo(gradient, 0);
-        return loss;
+        cat([(g.t().matmul(x) + w.mul(strength)).flatten(), g.sum(0, false)]).data<double>().CopyTo(gradient, 0);
+        return -dataLoss + 0.5 * penalty;
     }
 
     /// <summary>
@@ -124,12 +129,13 @@ public static class SoftmaxRegression
         using var scope = NewDisposeScope();
         using var _ = new OneThread();
         var oneHot = nn.functional.one_hot(tensor(labels), classes).to(ScalarType.Float64);
+        var penalty = tensor(strength);
         var rowWeights = tensor(labels.Select(l => labelWeights[l]).ToArray());
         rowWeights /= rowWeights.sum();
         var size = classes * (int)x.shape[1] + classes;
         var theta = start?.data<double>().ToArray() ?? new double[size];
         var g = new double[size];
-        var loss = LossAndGradient(x, oneHot, rowWeights, theta, g, classes, strength);
+        var loss = LossAndGradient(x, oneHot, rowWeights, theta, g, classes, penalty);
         var s = new List<double[]>();
         var y = new List<double[]>();
         var next = new double[size];
@@ -152,7 +158,7 @@ public static class SoftmaxRegression
             while (true)
             {
                 for (var i = 0; i < size; i++) next[i] = theta[i] + step * direction[i];
-                nextLoss = LossAndGradient(x, oneHot, rowWeights, next, nextG, classes, strength);
+                nextLoss = LossAndGradient(x, oneHot, rowWeights, next, nextG, classes, penalty);
                 if (nextLoss <= loss + 1e-4 * step * slope || step < 1e-10) break;
                 step *= 0.5;
             }
