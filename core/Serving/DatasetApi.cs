@@ -41,16 +41,17 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
             version = latest.Version;
         }
         else if (version.Contains('/') || version.Contains("..")) return ApiResult.Fail(400, "Invalid version", "A version is a name such as 20261128-180512-3fa2c1.");
+        else if (!await versions.ExistsAsync(dataset, version, ct)) return NoReport(dataset, version);
         try
         {
             var content = await storage.Models.GetBlobClient($"{dataset}/{version}/{ReportFile}").DownloadContentAsync(ct);
             return ApiResult.Ok(new ApiFile(content.Value.Content, "text/html; charset=utf-8"));
         }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return ApiResult.Fail(404, "No report", $"Dataset '{dataset}' has no report for version '{version}': the version does not exist or was trained before reports were written.");
-        }
+        catch (RequestFailedException e) when (e.Status == 404) { return NoReport(dataset, version); }
     }
+
+    private static ApiResult NoReport(string dataset, string version) => ApiResult.Fail(404, "No report",
+        $"Dataset '{dataset}' has no report for version '{version}': the version does not exist (or is still being written) or was trained before reports were written.");
 
     private async Task<bool> ReportExistsAsync(string dataset, string version, CancellationToken ct) =>
         (await storage.Models.GetBlobClient($"{dataset}/{version}/{ReportFile}").ExistsAsync(ct)).Value;
