@@ -66,7 +66,7 @@ public static class StatusCommand
     public static string JobLine(TrainingJob? job)
     {
         if (job is null) return "Training: none yet";
-        var text = $"Training {job.JobId}: {job.State.ToString().ToLowerInvariant()}";
+        var text = $"Training {job.JobId}: {job.Status}";
         if (job.State == TrainingState.Running && job.Progress is { } p)
         {
             text += p.Message is not null && p.Epochs == 0 ? $", {p.Stage}: {p.Message}" : $", {p.Stage} {p.Epoch}/{p.Epochs}";
@@ -76,6 +76,7 @@ public static class StatusCommand
         if (job.State == TrainingState.Succeeded && job.Metrics is { } m)
             text += $", test accuracy {F(m.Accuracy)}, macro F1 {F(m.MacroF1)}{(job.Promoted == true ? ", promoted" : "")}";
         if (job.Reason is not null) text += $" ({job.Reason})";
+        foreach (var failed in job.FailedAttempts) text += $"\n  attempt {failed.Attempt} failed: {failed.Reason}";
         return text;
     }
 

@@ -21,7 +21,10 @@ public static class LocalHost
 
         // Expected 404s (no latest.json yet, no rejection to clear) are not warnings.
         builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
+        builder.Logging.AddSimpleConsole(o => o.TimestampFormat = "HH:mm:ss ");
         builder.Services.Configure<LocalOptions>(builder.Configuration.GetSection("Local"));
+        // Stopping ends within 15 s: the trainer gets LocalOptions.TrainerStopSeconds of it to hand its job back.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(12));
         var port = builder.Configuration.GetValue("Local:Port", 7071);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Services.AddProblemDetails();

@@ -4,6 +4,9 @@ using Pipeline.Trainer.Cli;
 // trainer job [--watch]   takes training jobs from the queue (the Container Apps Job's entry point)
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+// SIGTERM is how a service manager, Container Apps and the local host stop a process: stop at the next batch, not at once.
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+    signal => { signal.Cancel = true; cancel.Cancel(); });
 
 const string usage = """
     Usage: trainer <command> [options]

@@ -34,7 +34,7 @@ public sealed class DatasetStatusReader(DatasetImages images, Rejections rejecti
             var job = await jobs.ReadAsync(dataset, ct);
             var (latest, _) = await models.ReadLatestAsync(dataset, ct);
             summaries.Add(new DatasetSummary(dataset, current.Count, current.Select(i => i.Label).Distinct().Count(),
-                (await rejections.ListAsync(dataset, ct)).Count, job?.State.ToString().ToLowerInvariant(), latest?.Version, latest?.TestAccuracy));
+                (await rejections.ListAsync(dataset, ct)).Count, job?.Status, latest?.Version, latest?.TestAccuracy));
         }
         return summaries;
     }

@@ -20,6 +20,7 @@ public static class PipelineServices
         services.AddSingleton<DatasetImages>();
         services.AddSingleton<Rejections>();
         services.AddSingleton<TrainingJobs>();
+        services.AddSingleton<JobAttempts>();
         services.AddSingleton<ModelVersions>();
         services.AddSingleton<TrainingDispatch>();
         services.AddSingleton<Splitter>();

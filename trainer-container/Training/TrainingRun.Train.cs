@@ -54,7 +54,7 @@ public static partial class TrainingRun
         var headParameters = model.head.parameters().ToList();
         var headOptimizer = Optimizer(options.HeadOptimizer, headParameters, options.HeadLearningRate, options.WeightDecay);
         var head = new Stage("head", options.HeadEpochs, options.Patience, headParameters, [(headOptimizer, options.HeadLearningRate)], progress, history, clock);
-        head.Run(() => HeadEpoch(model, train, headLoss, headOptimizer, options.BatchSize, random),
+        head.Run(() => HeadEpoch(model, train, headLoss, headOptimizer, options.BatchSize, random, ct),
             () => Validate(model, validation, v => v), ct);
 
         if (!fineTune)
@@ -69,39 +69,40 @@ public static partial class TrainingRun
             [(topOptimizer, options.FineTuneLearningRate), (fineHeadOptimizer, options.FineTuneLearningRate * 10)], progress, history, clock);
         (double, double) ValidateTop() => Validate(model, validation, a => backbone.Top(a.to(ScalarType.Float32), stage), activations: true);
         // Fine-tuning must beat the frozen head on validation loss, or the frozen head is kept (on hymenoptera it rarely does).
-        fine.Run(() => FineTuneEpoch(model, train, stage, loss, [topOptimizer, fineHeadOptimizer], options.BatchSize, random),
+        fine.Run(() => FineTuneEpoch(model, train, stage, loss, [topOptimizer, fineHeadOptimizer], options.BatchSize, random, ct),
             ValidateTop, ct, validation.Images > 0 ? ValidateTop().Item1 : null);
         return new StageTimes(featureSeconds, total / Math.Max(featureSeconds, 1e-9), head.Seconds, fine.Seconds, fine.ImagesPerSecond);
     }
 
     /// <summary>One epoch of the head on the plain images' cached features (view 0).</summary>
     private static (double, double, int) HeadEpoch(Classifier model, FeatureCache train, SmoothedLoss loss,
-        optim.Optimizer optimizer, int batchSize, Random random)
+        optim.Optimizer optimizer, int batchSize, Random random, CancellationToken ct)
     {
         var rows = Enumerable.Range(0, train.Images).ToArray();
         random.Shuffle(rows);
-        return Epoch(model, train, rows, batchSize, loss, [optimizer], index => train.Features.index_select(0, index));
+        return Epoch(model, train, rows, batchSize, loss, [optimizer], index => train.Features.index_select(0, index), ct);
     }
 
     /// <summary>One epoch of the top stages: every training image once, in one of its cached views drawn at random.</summary>
     private static (double, double, int) FineTuneEpoch(Classifier model, FeatureCache train, int stage, SmoothedLoss loss,
-        optim.Optimizer[] optimizers, int batchSize, Random random)
+        optim.Optimizer[] optimizers, int batchSize, Random random, CancellationToken ct)
     {
         var rows = Enumerable.Range(0, train.Images).Select(i => i + train.Images * random.Next(train.Views)).ToArray();
         random.Shuffle(rows);
         return Epoch(model, train, rows, batchSize, loss, optimizers,
-            index => model.backbone.Top(train.Activations!.index_select(0, index).to(ScalarType.Float32), stage));
+            index => model.backbone.Top(train.Activations!.index_select(0, index).to(ScalarType.Float32), stage), ct);
     }
 
     /// <summary>Batches over the cache's <paramref name="rows"/>: features of a batch, head, loss, a step; mean loss and accuracy.</summary>
     private static (double, double, int) Epoch(Classifier model, FeatureCache train, int[] rows, int batchSize, SmoothedLoss loss,
-        optim.Optimizer[] optimizers, Func<Tensor, Tensor> features)
+        optim.Optimizer[] optimizers, Func<Tensor, Tensor> features, CancellationToken ct)
     {
         var device = train.Features.device;
         model.dropout.train();
         double total = 0, correct = 0;
         for (var start = 0; start < rows.Length; start += batchSize)
         {
+            ct.ThrowIfCancellationRequested(); // a stop request (SIGTERM) ends training at the next batch
             using var scope = NewDisposeScope();
             var batch = rows[start..Math.Min(start + batchSize, rows.Length)];
             var labels = tensor(batch.Select(r => train.Labels[r]).ToArray(), device: device);
