@@ -1,12 +1,10 @@
-using Microsoft.Azure.WebJobs;
-using Microsoft.Azure.WebJobs.Host;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
 using Pipeline.Functions.Http;
 
 namespace Pipeline.Local;
 
-/// <summary>The one-machine pipeline: polling triggers, the HTTP API on 127.0.0.1 and the trainer's job loop, on Azurite.</summary>
+/// <summary>The one-machine pipeline: polling listeners, the HTTP API on 127.0.0.1 and the trainer's job loop, on Azurite.</summary>
 public static class LocalHost
 {
     public static WebApplication Build(string[] args, string storageConnection, IDictionary<string, string?>? settings = null)
@@ -15,7 +13,6 @@ public static class LocalHost
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             [StorageNames.Connection] = storageConnection,
-            ["AzureWebJobsStorage"] = storageConnection, // the WebJobs SDK keeps its blob receipts and locks there
         });
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
 
@@ -31,20 +28,10 @@ public static class LocalHost
         builder.Services.AddPipeline(builder.Configuration);
         builder.Services.AddSingleton<TrainerProcess>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerProcess>());
+        // Stopped in reverse order: the listeners stop before the trainer, which stops before Azurite (Program.cs).
         builder.Services.AddSingleton<UploadSweep>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UploadSweep>());
-        builder.Services.AddSingleton<ITypeLocator>(new TriggerTypes());
-        builder.Host.ConfigureWebJobs(webJobs =>
-        {
-            webJobs.AddAzureStorageCoreServices();
-            webJobs.AddAzureStorageBlobs();
-            webJobs.AddAzureStorageQueues(queues =>
-            {
-                // Idle queues are polled at most every 2 s, not the default minute: settle checks come due on time.
-                queues.MaxPollingInterval = TimeSpan.FromSeconds(2);
-                queues.VisibilityTimeout = TimeSpan.FromSeconds(5);
-            });
-        });
+        builder.Services.AddHostedService<SettleListener>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -59,10 +46,4 @@ public static class LocalHost
         await app.Services.GetRequiredService<PipelineStorage>().EnsureCreatedAsync(ct);
         await app.StartAsync(ct);
     }
-}
-
-/// <summary>Only <see cref="LocalTriggers"/> holds triggers; the SDK need not scan every loaded assembly for them.</summary>
-internal sealed class TriggerTypes : ITypeLocator
-{
-    public IReadOnlyList<Type> GetTypes() => [typeof(LocalTriggers)];
 }

@@ -8,12 +8,29 @@ using Pipeline.Core.Training;
 namespace Pipeline.Core.Serving;
 
 /// <summary>GET /api/datasets, GET /api/datasets/{dataset}, GET /api/datasets/{dataset}/report and POST /api/datasets/{dataset}/train.</summary>
-public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelVersions versions, PipelineStorage storage)
+public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelVersions versions, PipelineStorage storage,
+    StorageHealth health)
 {
     /// <summary>The trainer's report beside each version's model (trainer-container/Report/ReportWriter.cs writes it).</summary>
     public const string ReportFile = "report.html";
 
-    public async Task<ApiResult> ListAsync(CancellationToken ct) => ApiResult.Ok(new { datasets = await status.ListAsync(ct) });
+    /// <summary>
+    /// Every dataset, and <c>problems</c>: what the host's listeners found wrong with storage (a listing that fails,
+    /// unreadable uploads). Storage that cannot be reached is a 503 that says since when, answered at once.
+    /// </summary>
+    public async Task<ApiResult> ListAsync(CancellationToken ct)
+    {
+        // The listeners have found storage gone: answer now rather than after the SDK's retries.
+        if (health.UnreachableSince is not null) return Unreachable(string.Join("; ", health.Describe()));
+        try { return ApiResult.Ok(new { datasets = await status.ListAsync(ct), problems = health.Describe() }); }
+        catch (Exception e) when (StorageHealth.IsUnreachable(e))
+        {
+            return Unreachable($"storage unreachable: {e.Message.Split('\n', 2)[0]}");
+        }
+    }
+
+    private static ApiResult Unreachable(string why) => ApiResult.Fail(503, "Storage unreachable",
+        $"{why}. The pipeline retries by itself; start the storage emulator (or check the account) and ask again.");
 
     public Task<ApiResult> GetAsync(string dataset, CancellationToken ct) => GetAsync(dataset, null, ct);
 

@@ -12,6 +12,7 @@ public static class PipelineServices
     public static IServiceCollection AddPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section));
+        services.AddSingleton<StorageHealth>();
         services.AddSingleton(_ =>
         {
             var (blobs, queues) = StorageClients.Create(configuration);
