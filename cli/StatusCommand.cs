@@ -57,6 +57,7 @@ public static class StatusCommand
             foreach (var r in s.Rejected.Take(20)) o.WriteLine($"  {r.Path}: {r.Reason}");
             if (s.Rejected.Count > 20) o.WriteLine($"  ... and {s.Rejected.Count - 20} more");
         }
+        if (s.CannotTrain is not null) o.WriteLine(s.CannotTrain);
         o.WriteLine(JobLine(s.Training));
         o.WriteLine(s.Model is { } model ? ModelLine(model, Report(answer)) : "Model: none promoted yet");
     }

@@ -4,8 +4,9 @@ using Pipeline.Core.Training;
 namespace Pipeline.Core.Datasets;
 
 /// <summary>What GET /api/datasets/{dataset} answers.</summary>
+/// <param name="CannotTrain">Why the dataset cannot be trained as it is (too few labels or images), or null.</param>
 public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, SplitCounts> Labels, int TrainImages, int TestImages,
-    IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model);
+    IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model, string? CannotTrain = null);
 
 public sealed record SplitCounts(int Train, int Test);
 
@@ -22,7 +23,7 @@ public sealed class DatasetStatusReader(DatasetImages images, Rejections rejecti
             g => new SplitCounts(g.Count(i => i.Split == Split.Train), g.Count(i => i.Split == Split.Test)));
         var (latest, _) = await models.ReadLatestAsync(dataset, ct);
         return new DatasetStatus(dataset, labels, current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test),
-            await rejections.ListAsync(dataset, ct), await jobs.ReadAsync(dataset, ct), latest);
+            await rejections.ListAsync(dataset, ct), await jobs.ReadAsync(dataset, ct), latest, Trainability.Check(dataset, current));
     }
 
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken ct)

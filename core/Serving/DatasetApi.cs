@@ -85,6 +85,7 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         return outcome.Result switch
         {
             DispatchResult.NoImages => ApiResult.Fail(404, "No images", $"{outcome.Message} Upload images to uploads/{dataset}/<label>/ first."),
+            DispatchResult.NotTrainable => ApiResult.Fail(409, "Dataset cannot be trained", outcome.Message),
             DispatchResult.Queued or DispatchResult.QueuedNext => ApiResult.Ok(new TrainResponse(dataset, outcome.Result.ToString(), outcome.Message, outcome.Job), 202),
             _ => ApiResult.Ok(new TrainResponse(dataset, outcome.Result.ToString(), outcome.Message, outcome.Job)),
         };

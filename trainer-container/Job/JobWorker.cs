@@ -138,7 +138,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImages images, Tra
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    var reason = e is DatasetRefusedException ? e.Message : $"Training failed: {e.Message}";
+                    // The temporary folder means nothing to the user; the dataset does.
+                    var reason = (e is DatasetRefusedException ? e.Message : $"Training failed: {e.Message}").Replace(folder, $"dataset '{job.Dataset}'");
                     logger.LogError(e, "Job {JobId} of {Dataset} failed: {Reason}", job.JobId, job.Dataset, reason);
                     await FinishAsync(job, TrainingState.Failed, reason, null, null, ct);
                     return;
