@@ -26,6 +26,7 @@ public static class LocalHost
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Services.AddProblemDetails();
         builder.Services.AddPipeline(builder.Configuration);
+        builder.Services.AddScoreLimits(builder.Configuration);
         builder.Services.AddSingleton<TrainerProcess>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerProcess>());
         // Stopped in reverse order: the listeners stop before the trainer, which stops before Azurite (Program.cs).
@@ -36,6 +37,7 @@ public static class LocalHost
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapPipelineApi();
         return app;
     }

@@ -69,7 +69,7 @@ public static class PipelineApi
         {
             IFormCollection form;
             try { form = await request.ReadFormAsync(ct); }
-            catch (InvalidDataException e) { return ApiResult.Fail(413, "Request too large", e.Message).ToHttp(); }
+            catch (Exception e) when (BodyProblem(e) is { } problem) { return problem.ToHttp(); }
             foreach (var file in form.Files)
             {
                 if (file.Length > limit) return TooLarge(file.FileName, limit);
@@ -81,12 +81,30 @@ public static class PipelineApi
         else
         {
             if (request.ContentLength > limit) return TooLarge("The body", limit);
-            var body = await ReadAtMostAsync(request.Body, limit + 1, ct);
+            byte[] body;
+            try { body = await ReadAtMostAsync(request.Body, limit + 1, ct); }
+            catch (Exception e) when (BodyProblem(e) is { } problem) { return problem.ToHttp(); }
             if (body.Length > limit) return TooLarge("The body", limit);
             uploads.Add(new ImageUpload("body", body));
         }
         return (await scores.ScoreAsync(dataset, uploads, top, many, ct)).ToHttp();
     }
+
+    /// <summary>A request body that could not be read, as the 4xx it is: cut short, stalled, too large, or not multipart.</summary>
+    private static ApiResult? BodyProblem(Exception e) => e switch
+    {
+        BadHttpRequestException { StatusCode: 408 } => ApiResult.Fail(408, "Request body too slow",
+            "The body stopped arriving before it was complete. Send it again, whole."),
+        BadHttpRequestException { StatusCode: 413 } => ApiResult.Fail(413, "Request too large",
+            "The request is larger than the server takes. Send fewer or smaller images per request."),
+        BadHttpRequestException bad => ApiResult.Fail(bad.StatusCode, "Bad request", bad.Message),
+        InvalidDataException { Message: var m } when m.Contains("limit", StringComparison.OrdinalIgnoreCase) => ApiResult.Fail(413, "Request too large", m),
+        InvalidDataException bad => ApiResult.Fail(400, "Malformed multipart body",
+            $"{bad.Message} Send multipart/form-data with a boundary and one part per image, each named by a plain file name."),
+        IOException => ApiResult.Fail(400, "Body cut short",
+            "The body ended before the multipart closing boundary. Send the whole request again."),
+        _ => null,
+    };
 
     private static IResult TooLarge(string name, long limit) =>
         ApiResult.Fail(413, "Image too large", $"{name} is larger than the limit of {limit / 1048576.0:0.#} MB. Resize or recompress it.").ToHttp();
