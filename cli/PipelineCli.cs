@@ -15,6 +15,7 @@ public static class PipelineCli
           train <dataset> [--fast] [--options <file.json>] [--watch]
                                                ask for a training run (options as in train.json); --watch follows it
           status <dataset> [--watch]           images, rejected files, the training job (stage, epoch, metrics), the model
+          status                               every dataset, storage problems, uploads under an invalid dataset name
           models <dataset>                     model versions with their test metrics; * marks the promoted one
           score <image|folder> --dataset <name> [--top <k>]
                                                score images with the promoted model: a table, or --json

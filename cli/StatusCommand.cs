@@ -11,6 +11,7 @@ public static class StatusCommand
 {
     public static async Task<int> RunAsync(Arguments args, Connection connection, CliConsole console, CancellationToken ct)
     {
+        if (args.Positional(0) is null) return await OverviewAsync(args, connection, console, ct);
         var dataset = TrainCommand.Dataset(args.Required(0, "<dataset>"));
         var watch = args.Flag("--watch");
         var json = args.Flag("--json");
@@ -41,6 +42,29 @@ public static class StatusCommand
             }
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
         }
+    }
+
+    /// <summary><c>pipeline status</c>: every dataset, storage problems, and uploads whose dataset name is invalid.</summary>
+    private static async Task<int> OverviewAsync(Arguments args, Connection connection, CliConsole console, CancellationToken ct)
+    {
+        var json = args.Flag("--json");
+        args.Done(0);
+        var answer = await connection.GetJsonAsync("datasets", ct);
+        if (json) { console.Out.WriteLine(answer.GetRawText()); return ExitCodes.Ok; }
+        var o = console.Out;
+        var datasets = answer.GetProperty("datasets").Deserialize<List<DatasetSummary>>(Json.Options)!;
+        o.WriteLine(datasets.Count == 0 ? "No datasets yet." : $"{datasets.Count} dataset(s):");
+        foreach (var d in datasets)
+            o.WriteLine($"  {d.Dataset}: {d.Images} images, {d.Labels} labels, {d.Rejected} rejected, training {d.Training ?? "none"}" +
+                (d.ModelVersion is null ? "" : $", model {d.ModelVersion} (test accuracy {F(d.TestAccuracy)})"));
+        if (answer.TryGetProperty("problems", out var problems))
+            foreach (var problem in problems.EnumerateArray()) o.WriteLine($"Problem: {problem.GetString()}");
+        if (answer.TryGetProperty("rejectedWithoutDataset", out var invalid) && invalid.GetArrayLength() > 0)
+        {
+            o.WriteLine("Uploads under an invalid dataset name (rejected):");
+            foreach (var r in invalid.Deserialize<List<RejectedUpload>>(Json.Options)!.Take(20)) o.WriteLine($"  {r.Path}: {r.Reason}");
+        }
+        return ExitCodes.Ok;
     }
 
     private static void Print(JsonElement answer, CliConsole console)

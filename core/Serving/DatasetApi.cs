@@ -9,20 +9,28 @@ namespace Pipeline.Core.Serving;
 
 /// <summary>GET /api/datasets, GET /api/datasets/{dataset}, GET /api/datasets/{dataset}/report and POST /api/datasets/{dataset}/train.</summary>
 public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelVersions versions, PipelineStorage storage,
-    StorageHealth health)
+    StorageHealth health, Rejections rejections)
 {
     /// <summary>The trainer's report beside each version's model (trainer-container/Report/ReportWriter.cs writes it).</summary>
     public const string ReportFile = "report.html";
 
     /// <summary>
-    /// Every dataset, and <c>problems</c>: what the host's listeners found wrong with storage (a listing that fails,
-    /// unreadable uploads). Storage that cannot be reached is a 503 that says since when, answered at once.
+    /// Every dataset; <c>problems</c>: what the host's listeners found wrong with storage (a listing that fails,
+    /// unreadable uploads); <c>rejectedWithoutDataset</c>: uploads whose dataset name is invalid, with the reason.
+    /// Storage that cannot be reached is a 503 that says since when, answered at once.
     /// </summary>
     public async Task<ApiResult> ListAsync(CancellationToken ct)
     {
         // The listeners have found storage gone: answer now rather than after the SDK's retries.
         if (health.UnreachableSince is not null) return Unreachable(string.Join("; ", health.Describe()));
-        try { return ApiResult.Ok(new { datasets = await status.ListAsync(ct), problems = health.Describe() }); }
+        try
+        {
+            return ApiResult.Ok(new
+            {
+                datasets = await status.ListAsync(ct), problems = health.Describe(),
+                rejectedWithoutDataset = await rejections.ListAsync(Rejections.NoDataset, ct),
+            });
+        }
         catch (Exception e) when (StorageHealth.IsUnreachable(e))
         {
             return Unreachable($"storage unreachable: {e.Message.Split('\n', 2)[0]}");
