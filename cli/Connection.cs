@@ -133,7 +133,8 @@ public sealed class Connection : IDisposable
     /// <summary>The promoted version of <paramref name="dataset"/>, or <paramref name="version"/> if given and present.</summary>
     public async Task<string> VersionAsync(string dataset, string? version, CancellationToken ct)
     {
-        var versions = new ModelVersions(Storage, Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelVersions>.Instance);
+        var versions = new ModelVersions(Storage,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelVersions>.Instance);
         if (version is not null)
         {
             if (!(await versions.ListVersionsAsync(dataset, ct)).Contains(version))

@@ -34,7 +34,8 @@ public static class ModelsCommand
 
     public static async Task<IReadOnlyList<VersionRow>> ListAsync(string dataset, Connection connection, CancellationToken ct)
     {
-        var versions = new ModelVersions(connection.Storage, Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelVersions>.Instance);
+        var versions = new ModelVersions(connection.Storage,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelVersions>.Instance);
         var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
         var rows = new List<VersionRow>();
         foreach (var version in (await versions.ListVersionsAsync(dataset, ct)).Order(StringComparer.Ordinal))

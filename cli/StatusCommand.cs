@@ -44,8 +44,11 @@ public static class StatusCommand
         }
     }
 
-    /// <summary><c>pipeline status</c>: every dataset, storage problems, and uploads whose dataset name is invalid.</summary>
-    private static async Task<int> OverviewAsync(Arguments args, Connection connection, CliConsole console, CancellationToken ct)
+    /// <summary>
+    /// <c>pipeline status</c>: every dataset, storage problems, and uploads whose dataset name is invalid.
+    /// </summary>
+    private static async Task<int> OverviewAsync(Arguments args, Connection connection, CliConsole console,
+        CancellationToken ct)
     {
         var json = args.Flag("--json");
         args.Done(0);
@@ -55,14 +58,16 @@ public static class StatusCommand
         var datasets = answer.GetProperty("datasets").Deserialize<List<DatasetSummary>>(Json.Options)!;
         o.WriteLine(datasets.Count == 0 ? "No datasets yet." : $"{datasets.Count} dataset(s):");
         foreach (var d in datasets)
-            o.WriteLine($"  {d.Dataset}: {d.Images} images, {d.Labels} labels, {d.Rejected} rejected, training {d.Training ?? "none"}" +
+            o.WriteLine($"  {d.Dataset}: {d.Images} images, {d.Labels} labels, {d.Rejected} rejected, training " +
+                $"{d.Training ?? "none"}" +
                 (d.ModelVersion is null ? "" : $", model {d.ModelVersion} (test accuracy {F(d.TestAccuracy)})"));
         if (answer.TryGetProperty("problems", out var problems))
             foreach (var problem in problems.EnumerateArray()) o.WriteLine($"Problem: {problem.GetString()}");
         if (answer.TryGetProperty("rejectedWithoutDataset", out var invalid) && invalid.GetArrayLength() > 0)
         {
             o.WriteLine("Uploads under an invalid dataset name (rejected):");
-            foreach (var r in invalid.Deserialize<List<RejectedUpload>>(Json.Options)!.Take(20)) o.WriteLine($"  {r.Path}: {r.Reason}");
+            foreach (var r in invalid.Deserialize<List<RejectedUpload>>(Json.Options)!.Take(20))
+                o.WriteLine($"  {r.Path}: {r.Reason}");
         }
         return ExitCodes.Ok;
     }

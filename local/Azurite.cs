@@ -35,13 +35,17 @@ public sealed class Azurite : IAsyncDisposable
 
     public static string ConnectionStringFor(int blobPort, int queuePort, int tablePort) =>
         $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
+        $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
+        $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;" +
+        $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
 
     /// <summary>
-    /// The Azurite on <paramref name="blobPort"/> (queue and table on the next two ports) if one answers there, else a new
+    /// The Azurite on <paramref name="blobPort"/> (queue and table on the next two ports) if one answers there, else a
+    /// new
     /// one with its data in <paramref name="dataFolder"/>.
     /// </summary>
-    public static async Task<Azurite> EnsureRunningAsync(string repoRoot, string dataFolder, Action<string> log, CancellationToken ct,
+    public static async Task<Azurite> EnsureRunningAsync(string repoRoot, string dataFolder, Action<string> log,
+        CancellationToken ct,
         int blobPort = DefaultBlobPort)
     {
         if (await AnswersAsync(blobPort, ct) && await AnswersAsync(blobPort + 1, ct))

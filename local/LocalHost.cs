@@ -4,7 +4,9 @@ using Pipeline.Functions.Http;
 
 namespace Pipeline.Local;
 
-/// <summary>The one-machine pipeline: polling listeners, the HTTP API on 127.0.0.1 and the trainer's job loop, on Azurite.</summary>
+/// <summary>
+/// The one-machine pipeline: polling listeners, the HTTP API on 127.0.0.1 and the trainer's job loop, on Azurite.
+/// </summary>
 public static class LocalHost
 {
     public static WebApplication Build(string[] args, string storageConnection, IDictionary<string, string?>? settings = null)

@@ -5,7 +5,8 @@ using var stopping = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopping.Cancel(); };
 var root = RepoRoot.Find();
 var local = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build().GetSection("Local");
-await using var azurite = await Azurite.EnsureRunningAsync(root, local["AzuriteData"] ?? Path.Combine(root, ".azurite", "data"), Console.WriteLine,
+await using var azurite = await Azurite.EnsureRunningAsync(root, local["AzuriteData"] ?? Path.Combine(root, ".azurite",
+    "data"), Console.WriteLine,
     stopping.Token, local.GetValue("AzuriteBlobPort", Azurite.DefaultBlobPort));
 var app = LocalHost.Build(args, azurite.ConnectionString);
 await LocalHost.StartAsync(app, stopping.Token);

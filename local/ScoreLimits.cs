@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace Pipeline.Local;
 
 /// <summary>
-/// Scoring runs at most <see cref="LocalOptions.ScoreConcurrency"/> requests at a time with a short queue; beyond that it
+/// Scoring runs at most <see cref="LocalOptions.ScoreConcurrency"/> requests at a time with a short queue; beyond that
+/// it
 /// answers 503 with Retry-After at once, so a burst sheds load instead of queueing every caller for seconds.
 /// </summary>
 public static class ScoreLimits
@@ -19,7 +20,8 @@ public static class ScoreLimits
                 context.Request.Path.StartsWithSegments("/api/score")
                     ? RateLimitPartition.GetConcurrencyLimiter("score", _ => new ConcurrencyLimiterOptions
                     {
-                        PermitLimit = concurrency, QueueLimit = queue, QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                        PermitLimit = concurrency, QueueLimit = queue,
+                            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                     })
                     : RateLimitPartition.GetNoLimiter("other"));
             limiter.OnRejected = async (rejected, ct) =>
@@ -28,7 +30,8 @@ public static class ScoreLimits
                 response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 response.Headers.RetryAfter = "1";
                 await Results.Problem(statusCode: 503, title: "Too busy",
-                        detail: $"{concurrency} scoring requests are running and {queue} are waiting; try again in a second (Retry-After).")
+                        detail: $"{concurrency} scoring requests are running and {queue} are waiting; try again in " +
+                            $"a second (Retry-After).")
                     .ExecuteAsync(rejected.HttpContext);
             };
         });

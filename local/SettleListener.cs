@@ -9,7 +9,8 @@ namespace Pipeline.Local;
 /// A check that fails comes back after its visibility timeout; storage that cannot be reached is reported and retried
 /// with backoff, never ending the host.
 /// </summary>
-public sealed class SettleListener(PipelineStorage storage, TrainingDispatch dispatch, StorageHealth health, ILogger<SettleListener> logger)
+public sealed class SettleListener(PipelineStorage storage, TrainingDispatch dispatch, StorageHealth health,
+    ILogger<SettleListener> logger)
     : BackgroundService
 {
     public const string Queue = "settle checks";
@@ -23,7 +24,8 @@ public sealed class SettleListener(PipelineStorage storage, TrainingDispatch dis
         {
             try
             {
-                var messages = (await storage.SettleQueue.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(30), stoppingToken)).Value;
+                var messages = (await storage.SettleQueue.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(30),
+                    stoppingToken)).Value;
                 health.Succeeded(Queue);
                 wait = Poll;
                 foreach (var message in messages)
@@ -31,7 +33,8 @@ public sealed class SettleListener(PipelineStorage storage, TrainingDispatch dis
                     try { await dispatch.SettleAsync(message.Body.ToString(), stoppingToken); }
                     catch (Exception e) when (e is RequestFailedException && message.DequeueCount < MaxDeliveries)
                     {
-                        logger.LogWarning(e, "Settle check {MessageId} failed; it comes back in 30 s", message.MessageId);
+                        logger.LogWarning(e, "Settle check {MessageId} failed; it comes back in 30 s",
+                            message.MessageId);
                         continue;
                     }
                     await storage.SettleQueue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken);
@@ -39,9 +42,11 @@ public sealed class SettleListener(PipelineStorage storage, TrainingDispatch dis
                 if (messages.Length > 0) continue;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (RequestFailedException e) when (e.ErrorCode is "ContainerNotFound" or "QueueNotFound" && !stoppingToken.IsCancellationRequested)
+            catch (RequestFailedException e) when (e.ErrorCode is "ContainerNotFound" or "QueueNotFound"
+                && !stoppingToken.IsCancellationRequested)
             {
-                // Storage came back empty (an emulator whose data was lost): the host makes its containers and queues again.
+                // Storage came back empty (an emulator whose data was lost): the host makes its containers and queues
+                // again.
                 health.Failed(Queue, e);
                 logger.LogWarning("{What} is missing in storage; creating the containers and queues again", Queue);
                 try { await storage.EnsureCreatedAsync(stoppingToken); }
@@ -51,7 +56,8 @@ public sealed class SettleListener(PipelineStorage storage, TrainingDispatch dis
             {
                 health.Failed(Queue, e);
                 wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxBackoff.Ticks));
-                logger.LogWarning("Settle checks cannot be read ({Problem}); trying again in {Seconds} s", string.Join("; ", health.Describe()), wait.TotalSeconds);
+                logger.LogWarning("Settle checks cannot be read ({Problem}); trying again in {Seconds} s",
+                    string.Join("; ", health.Describe()), wait.TotalSeconds);
             }
             await Task.Delay(wait, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
         }

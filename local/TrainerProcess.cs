@@ -25,12 +25,14 @@ public sealed class LocalOptions
 public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguration configuration, JobAttempts attempts,
     IHostApplicationLifetime lifetime, ILogger<TrainerProcess> logger) : BackgroundService
 {
-    private readonly string leaseFile = Path.Combine(Path.GetTempPath(), $"pipeline-trainer-{Environment.ProcessId}-{Guid.NewGuid():N}.lease");
+    private readonly string leaseFile = Path.Combine(Path.GetTempPath(),
+        $"pipeline-trainer-{Environment.ProcessId}-{Guid.NewGuid():N}.lease");
 
     public Process? Current { get; private set; }
     public int Starts { get; private set; }
 
-    private bool Stopping(CancellationToken stoppingToken) => stoppingToken.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested;
+    private bool Stopping(CancellationToken stoppingToken) => stoppingToken.IsCancellationRequested
+        || lifetime.ApplicationStopping.IsCancellationRequested;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -44,7 +46,8 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
         while (!Stopping(stoppingToken))
         {
             var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { trainer, "job", "--watch", "--lease-file", leaseFile }) start.ArgumentList.Add(arg);
+            foreach (var arg in new[] { trainer, "job", "--watch", "--lease-file",
+                leaseFile }) start.ArgumentList.Add(arg);
             // The child reads the same settings as this host, through the environment.
             foreach (var (key, value) in configuration.AsEnumerable())
                 if (value is not null && (key == StorageNames.Connection || key.StartsWith("Pipeline:", StringComparison.Ordinal)))
@@ -66,7 +69,9 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
             }
             if (Stopping(stoppingToken))
             {
+                // A Ctrl+C in the terminal reaches the child too; if it died holding a job, the host hands it back.
                 logger.LogInformation("The trainer exited with code {Code} while the host stops", child.ExitCode);
+                await ReleaseAsync(null, CancellationToken.None);
                 break;
             }
             logger.LogWarning("The trainer exited with code {Code}; starting it again", child.ExitCode);
@@ -85,7 +90,8 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
         try { await child.WaitForExitAsync(timeout.Token); }
         catch (OperationCanceledException)
         {
-            logger.LogWarning("The trainer did not stop within {Seconds} s; killing it", options.Value.TrainerStopSeconds);
+            logger.LogWarning("The trainer did not stop within {Seconds} s; killing it",
+                options.Value.TrainerStopSeconds);
             child.Kill(entireProcessTree: true);
             await child.WaitForExitAsync(CancellationToken.None);
             // Still loading, say (not every step can stop at once): the host hands the job back for it.
@@ -95,24 +101,34 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
         logger.LogInformation("The trainer stopped with code {Code}", child.ExitCode);
     }
 
-    /// <summary>A job the dead child held: a failed attempt (or, with no exit code, one handed back), its message visible again now.</summary>
+    /// <summary>
+    /// A job the dead child held: a failed attempt (or, with no exit code, one handed back), its message visible again
+    /// now.
+    /// </summary>
     private async Task ReleaseAsync(int? exitCode, CancellationToken ct)
     {
         if (JobLease.Read(leaseFile) is not { } lease) return;
         var reason = exitCode is { } code
-            ? $"The trainer process ended with {ExitText(code)} during attempt {lease.Attempt} of training '{lease.Dataset}'."
+            ? $"The trainer process ended with {ExitText(code)} during attempt {lease.Attempt} of training " +
+                $"'{lease.Dataset}'."
             : null;
         try { await attempts.ReleaseAsync(lease, reason, ct); }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException
+            or OperationCanceledException)
         {
-            logger.LogWarning(e, "Could not queue job {JobId} of {Dataset} again; it is retried after its visibility timeout", lease.JobId, lease.Dataset);
+            logger.LogWarning(e,
+                "Could not queue job {JobId} of {Dataset} again; it is retried after its visibility timeout",
+                lease.JobId, lease.Dataset);
         }
         JobLease.Delete(leaseFile);
     }
 
-    private static string ExitText(int code) => code > 128 && !OperatingSystem.IsWindows()
-        ? $"exit code {code} (signal {code - 128}{(code - 128 == 9 ? ", killed" : code - 128 == 6 ? ", aborted" : code - 128 == 11 ? ", segmentation fault" : "")})"
-        : $"exit code {code}";
+    private static string ExitText(int code)
+    {
+        if (code <= 128 || OperatingSystem.IsWindows()) return $"exit code {code}";
+        var name = (code - 128) switch { 9 => ", killed", 6 => ", aborted", 11 => ", segmentation fault", _ => "" };
+        return $"exit code {code} (signal {code - 128}{name})";
+    }
 
     private const int SigTerm = 15;
 

@@ -7,7 +7,8 @@ using Pipeline.Core.Storage;
 namespace Pipeline.Local;
 
 /// <summary>
-/// The local host's upload trigger, standing in for Event Grid (which Azurite lacks): every few seconds it lists uploads
+/// The local host's upload trigger, standing in for Event Grid (which Azurite lacks): every few seconds it lists
+/// uploads
 /// and splits each blob once per version (its ETag), by the name the listing gave. A listing that fails (storage
 /// unreachable, or Azurite's 500 for a name holding a control character) is logged, retried with backoff and reported
 /// in GET /api/datasets; it never ends the host, and splitting resumes by itself once storage answers again.
@@ -36,9 +37,11 @@ public sealed class UploadSweep(PipelineStorage storage, Splitter splitter, Reje
                 wait = every;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (RequestFailedException e) when (e.ErrorCode is "ContainerNotFound" or "QueueNotFound" && !stoppingToken.IsCancellationRequested)
+            catch (RequestFailedException e) when (e.ErrorCode is "ContainerNotFound" or "QueueNotFound"
+                && !stoppingToken.IsCancellationRequested)
             {
-                // Storage came back empty (an emulator whose data was lost): the host makes its containers and queues again.
+                // Storage came back empty (an emulator whose data was lost): the host makes its containers and queues
+                // again.
                 health.Failed(Listing, e);
                 logger.LogWarning("{What} is missing in storage; creating the containers and queues again", Listing);
                 try { await storage.EnsureCreatedAsync(stoppingToken); }
@@ -63,11 +66,13 @@ public sealed class UploadSweep(PipelineStorage storage, Splitter splitter, Reje
         await foreach (var blob in storage.Uploads.GetBlobsAsync(BlobTraits.None, BlobStates.None, null, ct))
         {
             listed.Add(blob.Name);
-            if (blob.Properties.ETag is { } etag && !(handled.TryGetValue(blob.Name, out var done) && done == etag)) pending.Add((blob.Name, etag));
+            if (blob.Properties.ETag is { } etag && !(handled.TryGetValue(blob.Name, out var done)
+                && done == etag)) pending.Add((blob.Name, etag));
         }
         foreach (var gone in handled.Keys.Where(n => !listed.Contains(n)).ToList()) handled.TryRemove(gone, out _);
 
-        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (upload, token) =>
+        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 4,
+            CancellationToken = ct }, async (upload, token) =>
         {
             try
             {
@@ -82,20 +87,26 @@ public sealed class UploadSweep(PipelineStorage storage, Splitter splitter, Reje
         });
     }
 
-    /// <summary>An upload that fails to split is tried again on the next passes, then recorded as rejected with the error.</summary>
+    /// <summary>
+    /// An upload that fails to split is tried again on the next passes, then recorded as rejected with the error.
+    /// </summary>
     private async Task GiveUpAfterTriesAsync(string name, ETag etag, Exception e, CancellationToken ct)
     {
         var tries = failures.AddOrUpdate(name, 1, (_, n) => n + 1);
-        logger.LogWarning(e, "Could not split {Upload} (try {Try} of {Tries})", Names.Shown(name), tries, TriesPerUpload);
+        logger.LogWarning(e, "Could not split {Upload} (try {Try} of {Tries})", Names.Shown(name), tries,
+            TriesPerUpload);
         if (tries < TriesPerUpload) return;
         var path = UploadPath.Parse(name);
         try
         {
-            await rejections.RecordAsync(path.Dataset, name, $"The upload could not be read: {e.Message.Split('\n', 2)[0]}", 0, ct);
+            await rejections.RecordAsync(path.Dataset, name,
+                $"The upload could not be read: {e.Message.Split('\n', 2)[0]}", 0, ct);
         }
-        catch (Exception recordFailed) when (recordFailed is RequestFailedException or ArgumentException or UriFormatException)
+        catch (Exception recordFailed) when (recordFailed is RequestFailedException or ArgumentException
+            or UriFormatException)
         {
-            logger.LogError(recordFailed, "Upload {Upload} can be neither split nor recorded as rejected", Names.Shown(name));
+            logger.LogError(recordFailed, "Upload {Upload} can be neither split nor recorded as rejected",
+                Names.Shown(name));
             health.Unreadable(path.Dataset, name);
         }
         handled[name] = etag;

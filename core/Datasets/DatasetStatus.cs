@@ -23,7 +23,8 @@ public sealed class DatasetStatusReader(DatasetImages images, Rejections rejecti
             g => new SplitCounts(g.Count(i => i.Split == Split.Train), g.Count(i => i.Split == Split.Test)));
         var (latest, _) = await models.ReadLatestAsync(dataset, ct);
         return new DatasetStatus(dataset, labels, current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test),
-            await rejections.ListAsync(dataset, ct), await jobs.ReadAsync(dataset, ct), latest, Trainability.Check(dataset, current));
+            await rejections.ListAsync(dataset, ct), await jobs.ReadAsync(dataset, ct), latest,
+                Trainability.Check(dataset, current));
     }
 
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken ct)

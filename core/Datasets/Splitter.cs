@@ -27,10 +27,12 @@ public sealed class Splitter(PipelineStorage storage, Rejections rejections, Tra
     private static readonly TimeSpan SettingsCacheTime = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (double Fraction, DateTimeOffset ReadAt)> testFractions = new();
 
-    public Task<SplitOutcome> SplitAsync(BlobClient upload, CancellationToken ct) => SplitAsync(upload.Name, upload, ct);
+    public Task<SplitOutcome> SplitAsync(BlobClient upload, CancellationToken ct) => SplitAsync(upload.Name, upload,
+        ct);
 
     /// <summary>
-    /// The upload named <paramref name="name"/> as a listing gave it. A client is made only for a name that is valid: the
+    /// The upload named <paramref name="name"/> as a listing gave it. A client is made only for a name that is valid:
+    /// the
     /// SDK's URL would resolve a '.' or '..' segment to another blob, so such a name is refused by its name alone.
     /// </summary>
     public Task<SplitOutcome> SplitAsync(string name, CancellationToken ct) => SplitAsync(name, null, ct);

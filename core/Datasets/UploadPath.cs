@@ -21,13 +21,15 @@ public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, s
         var segments = name.Split('/');
         if (name.Length > MaxNameLength)
             return new(name, Names.CheckDataset(segments[0]) is null ? segments[0] : null, UploadKind.Image,
-                Reason: $"The path is {name.Length} characters; Azure Storage takes at most {MaxNameLength}. Use shorter folder and file names.");
+                Reason: $"The path is {name.Length} characters; Azure Storage takes at most {MaxNameLength}. Use " +
+                    $"shorter folder and file names.");
         var dataset = segments[0];
         if (Names.CheckDataset(dataset) is { } datasetProblem) return new(name, null, UploadKind.Image, Reason: datasetProblem);
         if (segments.Any(s => s.Length == 0 || s is "." or ".."))
             return new(name, dataset, UploadKind.Image, Reason: name.EndsWith('/')
                 ? "The path ends with '/': it names a folder, not a file."
-                : "The path has an empty, '.' or '..' segment (a URL would resolve it to another path): name folders and files plainly.");
+                : "The path has an empty, '.' or '..' segment (a URL would resolve it to another path): name " +
+                    "folders and files plainly.");
 
         switch (segments.Length)
         {

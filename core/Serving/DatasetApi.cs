@@ -8,7 +8,8 @@ using Pipeline.Core.Training;
 namespace Pipeline.Core.Serving;
 
 /// <summary>GET /api/datasets, GET /api/datasets/{dataset}, GET /api/datasets/{dataset}/report and POST /api/datasets/{dataset}/train.</summary>
-public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelVersions versions, PipelineStorage storage,
+public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelVersions versions,
+    PipelineStorage storage,
     StorageHealth health, Rejections rejections)
 {
     /// <summary>The trainer's report beside each version's model (trainer-container/Report/ReportWriter.cs writes it).</summary>
@@ -76,7 +77,8 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
     }
 
     private static ApiResult NoReport(string dataset, string version) => ApiResult.Fail(404, "No report",
-        $"Dataset '{dataset}' has no report for version '{version}': the version does not exist (or is still being written) or was trained before reports were written.");
+        $"Dataset '{dataset}' has no report for version '{version}': the version does not exist (or is still being " +
+            $"written) or was trained before reports were written.");
 
     private async Task<bool> ReportExistsAsync(string dataset, string version, CancellationToken ct) =>
         (await storage.Models.GetBlobClient($"{dataset}/{version}/{ReportFile}").ExistsAsync(ct)).Value;

@@ -14,7 +14,9 @@ public sealed class StorageHealth
     private readonly ConcurrentDictionary<string, Problem> problems = new();
     private readonly ConcurrentDictionary<string, string> unreadable = new();
 
-    /// <summary>A connection that failed (refused, reset, DNS, the SDK's retries exhausted on those) rather than an answer.</summary>
+    /// <summary>
+    /// A connection that failed (refused, reset, DNS, the SDK's retries exhausted on those) rather than an answer.
+    /// </summary>
     public static bool IsUnreachable(Exception e) => e switch
     {
         HttpRequestException or System.Net.Sockets.SocketException or IOException => true,
@@ -23,7 +25,10 @@ public sealed class StorageHealth
         _ => e.InnerException is { } inner && IsUnreachable(inner),
     };
 
-    /// <summary><paramref name="what"/> (e.g. "uploads") failed with <paramref name="e"/>; the time of the first failure is kept.</summary>
+    /// <summary>
+    /// <paramref name="what"/> (e.g. "uploads") failed with <paramref name="e"/>; the time of the first failure is
+    /// kept.
+    /// </summary>
     public void Failed(string what, Exception e)
     {
         var unreachable = IsUnreachable(e);
@@ -31,12 +36,14 @@ public sealed class StorageHealth
         {
             RequestFailedException { Status: > 0 } r => $"{r.Status} {r.ErrorCode}: {FirstLine(r.Message)}",
             // Azurite answers a listing with 500 and no body when a blob name holds a control character such as 0x01.
-            System.Xml.XmlException x => $"the answer to the listing cannot be read ({x.Message}); a blob name holding a control " +
+            System.Xml.XmlException x
+                => $"the answer to the listing cannot be read ({x.Message}); a blob name holding a control " +
                 "character (such as 0x01) makes Azurite answer so: delete that blob",
             _ => FirstLine(Innermost(e).Message),
         };
         problems.AddOrUpdate(what, _ => new Problem(DateTimeOffset.UtcNow, message, unreachable),
-            (_, old) => old with { Message = message, Unreachable = unreachable, Since = old.Unreachable == unreachable ? old.Since : DateTimeOffset.UtcNow });
+            (_, old) => old with { Message = message, Unreachable = unreachable,
+                Since = old.Unreachable == unreachable ? old.Since : DateTimeOffset.UtcNow });
     }
 
     public void Succeeded(string what) => problems.TryRemove(what, out _);
@@ -45,7 +52,8 @@ public sealed class StorageHealth
     public void Unreadable(string? dataset, string upload) => unreadable[upload] = dataset ?? "";
 
     /// <summary>The first time storage could not be reached, while it still cannot.</summary>
-    public DateTimeOffset? UnreachableSince => problems.Values.Where(p => p.Unreachable).Select(p => (DateTimeOffset?)p.Since).Min();
+    public DateTimeOffset? UnreachableSince =>
+        problems.Values.Where(p => p.Unreachable).Select(p => (DateTimeOffset?)p.Since).Min();
 
     /// <summary>Sentences for GET /api/datasets, e.g. "uploads cannot be listed since ...: 500 ...".</summary>
     public IReadOnlyList<string> Describe()
@@ -59,7 +67,8 @@ public sealed class StorageHealth
         return lines;
     }
 
-    private static Exception Innermost(Exception e) => e is AggregateException { InnerExceptions.Count: > 0 } a ? Innermost(a.InnerExceptions[^1])
+    private static Exception Innermost(Exception e)
+        => e is AggregateException { InnerExceptions.Count: > 0 } a ? Innermost(a.InnerExceptions[^1])
         : e.InnerException is { } inner && e is not RequestFailedException ? Innermost(inner) : e;
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();

@@ -27,7 +27,8 @@ public sealed class ModelVersions(PipelineStorage storage, ILogger<ModelVersions
     }
 
     /// <summary>
-    /// Uploads every file of <paramref name="folder"/> to <c>&lt;dataset&gt;/&lt;version&gt;/</c>, model.json last, which makes the
+    /// Uploads every file of <paramref name="folder"/> to <c>&lt;dataset&gt;/&lt;version&gt;/</c>, model.json last,
+    /// which makes the
     /// version visible; first clears staging that a crashed attempt left (this version's own files included).
     /// </summary>
     public async Task UploadAsync(string dataset, string version, string folder, CancellationToken ct)
@@ -62,11 +63,16 @@ public sealed class ModelVersions(PipelineStorage storage, ILogger<ModelVersions
         return (model.Value.Content.ToArray(), Scorer.ReadManifest(manifest.Value.Content.ToString()));
     }
 
-    /// <summary>The dataset's versions that have their manifest, oldest first; a folder still being written is not one.</summary>
+    /// <summary>
+    /// The dataset's versions that have their manifest, oldest first; a folder still being written is not one.
+    /// </summary>
     public async Task<IReadOnlyList<string>> ListVersionsAsync(string dataset, CancellationToken ct) =>
-        (await ListFoldersAsync(dataset, ct)).Where(f => f.Value.HasManifest).Select(f => f.Key).Order(StringComparer.Ordinal).ToList();
+        (await ListFoldersAsync(dataset, ct)).Where(f => f.Value.HasManifest).Select(f => f.Key)
+            .Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>True when <paramref name="version"/> of <paramref name="dataset"/> is whole (its manifest exists).</summary>
+    /// <summary>
+    /// True when <paramref name="version"/> of <paramref name="dataset"/> is whole (its manifest exists).
+    /// </summary>
     public async Task<bool> ExistsAsync(string dataset, string version, CancellationToken ct) =>
         (await storage.Models.GetBlobClient(ManifestBlob(dataset, version)).ExistsAsync(ct)).Value;
 
@@ -80,7 +86,8 @@ public sealed class ModelVersions(PipelineStorage storage, ILogger<ModelVersions
         foreach (var (folder, content) in await ListFoldersAsync(dataset, ct))
         {
             if (folder != version && content.HasManifest) continue;
-            logger.LogInformation("Clearing {Files} files of {Dataset} version {Version} left by an earlier attempt", content.Blobs.Count, dataset, folder);
+            logger.LogInformation("Clearing {Files} files of {Dataset} version {Version} left by an earlier attempt",
+                content.Blobs.Count, dataset, folder);
             var manifest = ManifestBlob(dataset, folder);
             foreach (var blob in content.Blobs.OrderBy(b => b != manifest))
                 await storage.Models.GetBlobClient(blob).DeleteIfExistsAsync(cancellationToken: ct);
@@ -91,7 +98,10 @@ public sealed class ModelVersions(PipelineStorage storage, ILogger<ModelVersions
 
     private sealed record VersionFolder(List<string> Blobs, bool HasManifest);
 
-    /// <summary>Every <c>&lt;dataset&gt;/&lt;folder&gt;/...</c> blob, by folder; latest.json and training.json are files, not folders.</summary>
+    /// <summary>
+    /// Every <c>&lt;dataset&gt;/&lt;folder&gt;/...</c> blob, by folder; latest.json and training.json are files, not
+    /// folders.
+    /// </summary>
     private async Task<Dictionary<string, VersionFolder>> ListFoldersAsync(string dataset, CancellationToken ct)
     {
         var folders = new Dictionary<string, VersionFolder>(StringComparer.Ordinal);
@@ -101,7 +111,8 @@ public sealed class ModelVersions(PipelineStorage storage, ILogger<ModelVersions
             var slash = rest.IndexOf('/');
             if (slash <= 0) continue;
             var version = rest[..slash];
-            var folder = folders.TryGetValue(version, out var found) ? found : folders[version] = new VersionFolder([], false);
+            var folder = folders.TryGetValue(version, out var found) ? found : folders[version] = new VersionFolder([],
+                false);
             folder.Blobs.Add(blob.Name);
             if (blob.Name == ManifestBlob(dataset, version)) folders[version] = folder with { HasManifest = true };
         }

@@ -17,15 +17,22 @@ public static class Trainability
     public static string? Check(string dataset, IReadOnlyCollection<DatasetImage> images)
     {
         // The trainer learns the labels that have training images; a label only in test is skipped.
-        var labels = images.Where(i => i.Split == Split.Train).Select(i => i.Label).Distinct().Order(StringComparer.Ordinal).ToList();
+        var labels = images.Where(i => i.Split == Split.Train).Select(i => i.Label).Distinct()
+            .Order(StringComparer.Ordinal).ToList();
         if (labels.Count < MinimumLabels)
-            return $"Dataset '{dataset}' cannot be trained yet: it has {labels.Count} label{(labels.Count == 1 ? "" : "s")} with training images" +
-                $"{(labels.Count > 0 ? $" ('{string.Join("', '", labels)}')" : "")}; at least {MinimumLabels} are needed. " +
+        {
+            var named = labels.Count > 0 ? $" ('{string.Join("', '", labels)}')" : "";
+            var plural = labels.Count == 1 ? "" : "s";
+            return $"Dataset '{dataset}' cannot be trained yet: it has {labels.Count} label{plural} with training " +
+                $"images{named}; at least {MinimumLabels} are needed. " +
                 $"Upload each label's images to uploads/{dataset}/<label>/.";
-        var tooFew = labels.Select(l => (Label: l, Count: images.Count(i => i.Label == l))).Where(x => x.Count < MinimumImagesPerLabel).ToList();
+        }
+        var tooFew = labels.Select(l => (Label: l, Count: images.Count(i => i.Label == l)))
+            .Where(x => x.Count < MinimumImagesPerLabel).ToList();
         if (tooFew.Count > 0)
-            return $"Dataset '{dataset}' cannot be trained yet: each label needs at least {MinimumImagesPerLabel} images; too few in " +
-                string.Join(", ", tooFew.Select(x => $"'{x.Label}' ({x.Count})")) + $". Upload more to uploads/{dataset}/<label>/.";
+            return $"Dataset '{dataset}' cannot be trained yet: each label needs at least {MinimumImagesPerLabel} " +
+                $"images; too few in {string.Join(", ", tooFew.Select(x => $"'{x.Label}' ({x.Count})"))}. " +
+                $"Upload more to uploads/{dataset}/<label>/.";
         return null;
     }
 }

@@ -10,7 +10,8 @@ using Pipeline.Core.Storage;
 
 namespace Pipeline.Core.Training;
 
-public enum DispatchResult { Queued, AlreadyQueued, QueuedNext, UpToDate, NoImages, NotSettled, UnknownDataset, NotTrainable }
+public enum DispatchResult { Queued, AlreadyQueued, QueuedNext, UpToDate, NoImages, NotSettled, UnknownDataset,
+    NotTrainable }
 
 public sealed record DispatchOutcome(DispatchResult Result, TrainingJob? Job, string Message);
 
@@ -98,7 +99,8 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImages imag
         if (current.Count == 0) return new(DispatchResult.NoImages, null, $"Dataset '{dataset}' has no accepted images yet.");
         if (Trainability.Check(dataset, current) is { } cannot)
         {
-            logger.LogInformation("Training request for {Dataset} ({Trigger}) not queued: {Reason}", dataset, trigger, cannot);
+            logger.LogInformation("Training request for {Dataset} ({Trigger}) not queued: {Reason}", dataset, trigger,
+                cannot);
             return new(DispatchResult.NotTrainable, null, cannot);
         }
         var fingerprint = Fingerprint(current, trainingOptions);

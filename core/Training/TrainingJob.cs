@@ -32,12 +32,18 @@ public sealed record TrainingJob
     public Metrics? Metrics { get; init; }
     /// <summary>A request that came while this job was queued or running; it is dispatched when this one ends.</summary>
     public TrainingRequestRecord? Next { get; init; }
-    /// <summary>Attempts that ended without an answer (the trainer crashed, was killed or lost its replica), oldest first.</summary>
+    /// <summary>
+    /// Attempts that ended without an answer (the trainer crashed, was killed or lost its replica), oldest first.
+    /// </summary>
     public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
-    /// <summary>How often a trainer stopped on request (SIGTERM) and handed the job back; those are not attempts.</summary>
+    /// <summary>
+    /// How often a trainer stopped on request (SIGTERM) and handed the job back; those are not attempts.
+    /// </summary>
     public int HandBacks { get; init; }
 
-    /// <summary>The state as a user reads it: <c>queued (retrying after a crash)</c> once an attempt has failed.</summary>
+    /// <summary>
+    /// The state as a user reads it: <c>queued (retrying after a crash)</c> once an attempt has failed.
+    /// </summary>
     public string Status => State switch
     {
         TrainingState.Queued when FailedAttempts.Count > 0 => "queued (retrying after a crash)",

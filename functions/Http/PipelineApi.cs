@@ -90,7 +90,9 @@ public static class PipelineApi
         return (await scores.ScoreAsync(dataset, uploads, top, many, ct)).ToHttp();
     }
 
-    /// <summary>A request body that could not be read, as the 4xx it is: cut short, stalled, too large, or not multipart.</summary>
+    /// <summary>
+    /// A request body that could not be read, as the 4xx it is: cut short, stalled, too large, or not multipart.
+    /// </summary>
     private static ApiResult? BodyProblem(Exception e) => e switch
     {
         BadHttpRequestException { StatusCode: 408 } => ApiResult.Fail(408, "Request body too slow",
@@ -98,9 +100,11 @@ public static class PipelineApi
         BadHttpRequestException { StatusCode: 413 } => ApiResult.Fail(413, "Request too large",
             "The request is larger than the server takes. Send fewer or smaller images per request."),
         BadHttpRequestException bad => ApiResult.Fail(bad.StatusCode, "Bad request", bad.Message),
-        InvalidDataException { Message: var m } when m.Contains("limit", StringComparison.OrdinalIgnoreCase) => ApiResult.Fail(413, "Request too large", m),
+        InvalidDataException { Message: var m } when m.Contains("limit", StringComparison.OrdinalIgnoreCase)
+            => ApiResult.Fail(413, "Request too large", m),
         InvalidDataException bad => ApiResult.Fail(400, "Malformed multipart body",
-            $"{bad.Message} Send multipart/form-data with a boundary and one part per image, each named by a plain file name."),
+            $"{bad.Message} Send multipart/form-data with a boundary and one part per image, each named by a plain " +
+                $"file name."),
         IOException => ApiResult.Fail(400, "Body cut short",
             "The body ended before the multipart closing boundary. Send the whole request again."),
         _ => null,

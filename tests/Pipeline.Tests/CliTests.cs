@@ -213,11 +213,13 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
         var deadline = DateTime.UtcNow.AddSeconds(60);
         (int Code, string Out, string Err) status;
         do status = await RunAsync("status");
-        while (!status.Out.Contains("Cli_Bad_Name/circles/a.jpg") && DateTime.UtcNow < deadline && await Task.Delay(500).ContinueWith(_ => true));
+        while (!status.Out.Contains("Cli_Bad_Name/circles/a.jpg") && DateTime.UtcNow < deadline
+            && await Task.Delay(500).ContinueWith(_ => true));
 
         Assert.Equal(ExitCodes.Ok, status.Code);
         Assert.Contains("Uploads under an invalid dataset name (rejected):", status.Out);
-        Assert.Contains("Cli_Bad_Name/circles/a.jpg: The dataset name 'Cli_Bad_Name' may hold only lower-case letters", status.Out);
+        Assert.Contains("Cli_Bad_Name/circles/a.jpg: The dataset name 'Cli_Bad_Name' may hold only lower-case letters",
+            status.Out);
         // The same list is in the API's answer.
         using var answer = System.Text.Json.JsonDocument.Parse(await fixture.Http.GetStringAsync("datasets"));
         Assert.Contains(answer.RootElement.GetProperty("rejectedWithoutDataset").EnumerateArray(),

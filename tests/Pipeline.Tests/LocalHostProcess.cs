@@ -23,9 +23,14 @@ public sealed class LocalHostProcess : IAsyncDisposable
         this.process = process;
         BlobPort = blobPort;
         DataFolder = dataFolder;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}/api/"), Timeout = TimeSpan.FromSeconds(30) };
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}/api/"),
+            Timeout = TimeSpan.FromSeconds(30) };
         Storage = new PipelineStorage(new Azure.Storage.Blobs.BlobServiceClient(ConnectionString),
-            new Azure.Storage.Queues.QueueServiceClient(ConnectionString, new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 }));
+            new Azure.Storage.Queues.QueueServiceClient(ConnectionString,
+                new Azure.Storage.Queues.QueueClientOptions
+                {
+                    MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64,
+                }));
     }
 
     public int BlobPort { get; }
@@ -45,7 +50,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
         var blobPort = FreePortTriple();
         var apiPort = Azurite.FreePort();
         var data = Path.Combine(root, ".azurite", $"test-host-{Guid.NewGuid():N}");
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         start.ArgumentList.Add(dll);
         start.Environment["Local__AzuriteBlobPort"] = $"{blobPort}";
         start.Environment["Local__AzuriteData"] = data;
@@ -66,7 +72,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (lines.Skip(skip).FirstOrDefault(match) is { } line) return line;
-            if (process.HasExited) throw new InvalidOperationException($"The host exited with {process.ExitCode}:\n{Output}");
+            if (process.HasExited)
+                throw new InvalidOperationException($"The host exited with {process.ExitCode}:\n{Output}");
             await Task.Delay(200);
         }
         throw new TimeoutException($"No such line in {timeout.TotalSeconds} s:\n{Output}");
@@ -80,7 +87,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
         return await response.Content.ReadFromJsonAsync<DatasetStatus>(Json.Options);
     }
 
-    public async Task<DatasetStatus> WaitForAsync(string dataset, Func<DatasetStatus, bool> done, string what, int seconds)
+    public async Task<DatasetStatus> WaitForAsync(string dataset, Func<DatasetStatus, bool> done, string what,
+        int seconds)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         DatasetStatus? status = null;
@@ -90,7 +98,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
             if (status is not null && done(status)) return status;
             await Task.Delay(300);
         }
-        throw new TimeoutException($"Waited {seconds} s for {what}; last status: {System.Text.Json.JsonSerializer.Serialize(status, Json.Options)}\n{Output}");
+        throw new TimeoutException($"Waited {seconds} s for {what}; last status: " +
+            $"{System.Text.Json.JsonSerializer.Serialize(status, Json.Options)}\n{Output}");
     }
 
     /// <summary>Three free ports in a row: Azurite's blob, queue and table.</summary>

@@ -5,14 +5,17 @@ using Xunit;
 
 namespace Pipeline.Tests;
 
-/// <summary>Requests a hostile or broken client sends, written byte for byte: each is a 4xx problem that says what to fix.</summary>
+/// <summary>
+/// Requests a hostile or broken client sends, written byte for byte: each is a 4xx problem that says what to fix.
+/// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class MalformedRequestTests(PipelineFixture pipeline)
 {
     private const string Boundary = "xyzzy";
 
     private static byte[] Part(string disposition, byte[] content) => [.. Encoding.ASCII.GetBytes(
-        $"--{Boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: image/jpeg\r\n\r\n"), .. content, .. "\r\n"u8];
+        $"--{Boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: image/jpeg\r\n\r\n"), .. content,
+            .. "\r\n"u8];
 
     [Fact]
     public async Task A_multipart_body_cut_short_before_its_closing_boundary_is_a_400()
@@ -34,10 +37,12 @@ public sealed class MalformedRequestTests(PipelineFixture pipeline)
     [Fact]
     public async Task A_file_name_with_quotes_and_path_characters_is_a_400_not_a_413()
     {
-        var body = Part("form-data; name=\"images\"; filename=\"a\"b/../\\c.jpg", GeneratedImages.Jpeg(0, new Random(2)))
+        var body = Part("form-data; name=\"images\"; filename=\"a\"b/../\\c.jpg", GeneratedImages.Jpeg(0,
+            new Random(2)))
             .Concat(Encoding.ASCII.GetBytes($"--{Boundary}--\r\n")).ToArray();
         var (status, problem) = await SendAsync($"multipart/form-data; boundary={Boundary}", body);
-        Assert.InRange(status, 400, 404); // refused as malformed, or read and answered (no model: 404); never 413 or 500
+        Assert.InRange(status, 400,
+            404); // refused as malformed, or read and answered (no model: 404); never 413 or 500
         Assert.NotEqual("", problem);
     }
 
@@ -61,13 +66,15 @@ public sealed class MalformedRequestTests(PipelineFixture pipeline)
     }
 
     /// <summary>POSTs to the scoring route over a socket; returns the status and the problem's detail.</summary>
-    private async Task<(int Status, string Detail)> SendAsync(string contentType, byte[] body, long? declaredLength = null)
+    private async Task<(int Status, string Detail)> SendAsync(string contentType, byte[] body,
+        long? declaredLength = null)
     {
         var api = pipeline.Http.BaseAddress!;
         using var client = new TcpClient();
         await client.ConnectAsync(api.Host, api.Port);
         await using var stream = client.GetStream();
-        var head = $"POST {api.AbsolutePath}score/no-such-model HTTP/1.1\r\nHost: {api.Authority}\r\nContent-Type: {contentType}\r\n" +
+        var head = $"POST {api.AbsolutePath}score/no-such-model HTTP/1.1\r\nHost: {api.Authority}\r\nContent-Type: " +
+            $"{contentType}\r\n" +
             $"Content-Length: {declaredLength ?? body.Length}\r\nConnection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         try { await stream.WriteAsync(body); }
@@ -76,7 +83,8 @@ public sealed class MalformedRequestTests(PipelineFixture pipeline)
         var response = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var status = int.Parse(response.Split(' ', 3)[1]);
         var json = response.IndexOf('{') is var start and >= 0 ? response[start..response.LastIndexOf('}')] + "}" : "";
-        var detail = json == "" ? "" : JsonDocument.Parse(json).RootElement.TryGetProperty("detail", out var d) ? d.GetString() ?? "" : "";
+        var detail = json == "" ? "" : JsonDocument.Parse(json).RootElement.TryGetProperty("detail",
+            out var d) ? d.GetString() ?? "" : "";
         Assert.True(json != "", $"no problem body: {response}");
         return (status, detail);
     }

@@ -6,7 +6,9 @@ using Xunit;
 
 namespace Pipeline.Tests;
 
-/// <summary>A model version appears whole or not at all, to every reader, and staging a crash left is cleared.</summary>
+/// <summary>
+/// A model version appears whole or not at all, to every reader, and staging a crash left is cleared.
+/// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class ModelVersionTests(PipelineFixture pipeline) : IDisposable
 {
@@ -15,11 +17,14 @@ public sealed class ModelVersionTests(PipelineFixture pipeline) : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    /// <summary>A version folder as the trainer writes it: a large checkpoint, the model, the report and model.json.</summary>
+    /// <summary>
+    /// A version folder as the trainer writes it: a large checkpoint, the model, the report and model.json.
+    /// </summary>
     private string[] WriteVersion(string tag)
     {
         var random = new Random(tag.GetHashCode());
-        var files = new Dictionary<string, int> { ["checkpoint.dat"] = 24 << 20, [Scorer.ModelFile] = 6 << 20, ["report.html"] = 64 << 10, [Scorer.ManifestFile] = 2 << 10 };
+        var files = new Dictionary<string, int> { ["checkpoint.dat"] = 24 << 20, [Scorer.ModelFile] = 6 << 20,
+            ["report.html"] = 64 << 10, [Scorer.ManifestFile] = 2 << 10 };
         foreach (var (name, size) in files)
         {
             var content = new byte[size];
@@ -32,7 +37,8 @@ public sealed class ModelVersionTests(PipelineFixture pipeline) : IDisposable
     private async Task<string[]> FilesAsync(string dataset, string version)
     {
         var names = new List<string>();
-        await foreach (var blob in pipeline.Storage.Models.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/{version}/", CancellationToken.None))
+        await foreach (var blob in pipeline.Storage.Models.GetBlobsAsync(BlobTraits.None, BlobStates.None,
+            $"{dataset}/{version}/", CancellationToken.None))
             names.Add(blob.Name[($"{dataset}/{version}/".Length)..]);
         return names.Order(StringComparer.Ordinal).ToArray();
     }
@@ -82,10 +88,12 @@ public sealed class ModelVersionTests(PipelineFixture pipeline) : IDisposable
         const string crashed = "20261201-110000-bbbbbb";
         const string retried = "20261201-113000-cccccc";
         // An attempt of another job died mid-upload: a checkpoint and no manifest.
-        await pipeline.Storage.Models.GetBlobClient($"{dataset}/{crashed}/checkpoint.dat").UploadAsync(new BinaryData(new byte[1024]));
+        await pipeline.Storage.Models.GetBlobClient($"{dataset}/{crashed}/checkpoint.dat")
+            .UploadAsync(new BinaryData(new byte[1024]));
         // An earlier attempt of this job got as far as its manifest, with a file this attempt does not write.
         foreach (var name in new[] { Scorer.ManifestFile, Scorer.ModelFile, "old-extra.bin" })
-            await pipeline.Storage.Models.GetBlobClient($"{dataset}/{retried}/{name}").UploadAsync(new BinaryData(new byte[16]));
+            await pipeline.Storage.Models.GetBlobClient($"{dataset}/{retried}/{name}")
+                .UploadAsync(new BinaryData(new byte[16]));
         Assert.Equal([retried], await Versions.ListVersionsAsync(dataset, CancellationToken.None));
 
         var expected = WriteVersion("retry");
@@ -94,7 +102,8 @@ public sealed class ModelVersionTests(PipelineFixture pipeline) : IDisposable
         Assert.Empty(await FilesAsync(dataset, crashed));
         Assert.Equal(expected, await FilesAsync(dataset, retried));
         Assert.Equal([retried], await Versions.ListVersionsAsync(dataset, CancellationToken.None));
-        var model = await pipeline.Storage.Models.GetBlobClient($"{dataset}/{retried}/{Scorer.ModelFile}").DownloadContentAsync();
+        var model = await pipeline.Storage.Models.GetBlobClient($"{dataset}/{retried}/{Scorer.ModelFile}")
+            .DownloadContentAsync();
         Assert.Equal(File.ReadAllBytes(Path.Combine(folder, Scorer.ModelFile)), model.Value.Content.ToArray());
     }
 }

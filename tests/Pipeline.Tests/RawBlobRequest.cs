@@ -11,20 +11,25 @@ namespace Pipeline.Tests;
 /// </summary>
 public static class RawBlobRequest
 {
-    /// <summary>PUT a block blob at <paramref name="rawName"/> (sent as given, not escaped) in <paramref name="container"/>.</summary>
+    /// <summary>
+    /// PUT a block blob at <paramref name="rawName"/> (sent as given, not escaped) in <paramref name="container"/>.
+    /// </summary>
     public static Task<int> PutAsync(BlobContainerClient container, string rawName, byte[] content) =>
         SendAsync(container, "PUT", rawName, content, "x-ms-blob-type: BlockBlob\r\n");
 
-    public static Task<int> DeleteAsync(BlobContainerClient container, string rawName) => SendAsync(container, "DELETE", rawName, [], "");
+    public static Task<int> DeleteAsync(BlobContainerClient container, string rawName) => SendAsync(container,
+        "DELETE", rawName, [], "");
 
-    private static async Task<int> SendAsync(BlobContainerClient container, string method, string rawName, byte[] content, string headers)
+    private static async Task<int> SendAsync(BlobContainerClient container, string method, string rawName,
+        byte[] content, string headers)
     {
         var sas = container.GenerateSasUri(BlobContainerSasPermissions.All, DateTimeOffset.UtcNow.AddHours(1));
         var target = $"{sas.AbsolutePath}/{rawName}{sas.Query}";
         using var client = new TcpClient();
         await client.ConnectAsync(sas.Host, sas.Port);
         await using var stream = client.GetStream();
-        var head = $"{method} {target} HTTP/1.1\r\nHost: {sas.Host}:{sas.Port}\r\nx-ms-version: 2021-08-06\r\n{headers}" +
+        var head = $"{method} {target} HTTP/1.1\r\nHost: {sas.Host}:{sas.Port}\r\nx-ms-version: " +
+            $"2021-08-06\r\n{headers}" +
             $"Content-Length: {content.Length}\r\nConnection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.Latin1.GetBytes(head));
         await stream.WriteAsync(content);

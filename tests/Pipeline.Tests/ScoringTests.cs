@@ -145,13 +145,16 @@ public sealed class ScoringTests(PipelineFixture pipeline)
         // Far more callers at once than the limit (cores) and its queue (twice that) let in.
         var answers = await Task.WhenAll(Enumerable.Range(0, 48).Select(async _ =>
         {
-            using var content = new ByteArrayContent(image) { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
+            using var content = new ByteArrayContent(image);
+            content.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
             using var response = await pipeline.Http.PostAsync($"score/{Dataset}", content);
-            return (response.StatusCode, response.Headers.RetryAfter?.Delta, response.Content.Headers.ContentType?.MediaType,
+            return (response.StatusCode, response.Headers.RetryAfter?.Delta,
+                response.Content.Headers.ContentType?.MediaType,
                 Body: await response.Content.ReadAsStringAsync());
         }));
 
-        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"{a.StatusCode}: {a.Body}"));
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable,
+            $"{a.StatusCode}: {a.Body}"));
         var shed = answers.Where(a => a.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
         Assert.NotEmpty(shed);
         Assert.All(shed, a =>
@@ -162,7 +165,8 @@ public sealed class ScoringTests(PipelineFixture pipeline)
         });
         var served = answers.Where(a => a.StatusCode == HttpStatusCode.OK).ToList();
         Assert.NotEmpty(served);
-        Assert.All(served, a => Assert.Equal(expected, JsonSerializer.Deserialize<ScoreResponse>(a.Body, Json.Options)!.Predictions[0].Label));
+        Assert.All(served, a => Assert.Equal(expected, JsonSerializer.Deserialize<ScoreResponse>(a.Body,
+            Json.Options)!.Predictions[0].Label));
     }
 
     private async Task<ScoreResponse> ScoreAsync(byte[] image, string contentType, string query = "")

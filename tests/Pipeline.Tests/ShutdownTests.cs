@@ -10,7 +10,9 @@ using Xunit.Abstractions;
 
 namespace Pipeline.Tests;
 
-/// <summary>The local host as a process of its own: its trainer child killed for real, then the host stopped with SIGTERM.</summary>
+/// <summary>
+/// The local host as a process of its own: its trainer child killed for real, then the host stopped with SIGTERM.
+/// </summary>
 public sealed partial class ShutdownTests(ITestOutputHelper output)
 {
     [SkippableFact]
@@ -27,25 +29,31 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
         try
         {
             foreach (var (label, file, content) in GeneratedImages.Dataset(labels: 2, perLabel: 8, seed: 51))
-                await host.Storage.Uploads.GetBlobClient($"{dataset}/{label}/{file}").UploadAsync(new BinaryData(content));
+                await host.Storage.Uploads.GetBlobClient($"{dataset}/{label}/{file}")
+                    .UploadAsync(new BinaryData(content));
             await host.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == 16, "the split", 120);
             // Many augmented views: the feature pass lasts long enough to be interrupted twice.
             var options = TrainingOptions.Fast with { AugmentedViews = 24 };
-            using (var train = await host.Http.PostAsync($"datasets/{dataset}/train", JsonContent.Create(options, options: Json.Options)))
+            using (var train = await host.Http.PostAsync($"datasets/{dataset}/train", JsonContent.Create(options,
+                options: Json.Options)))
                 Assert.Equal(System.Net.HttpStatusCode.Accepted, train.StatusCode);
 
             // 1. A real kill of the real trainer child in the middle of its run.
-            await host.WaitForAsync(dataset, s => s.Training is { State: TrainingState.Running, Progress: not null }, "the first attempt to run", 300);
+            await host.WaitForAsync(dataset, s => s.Training is { State: TrainingState.Running, Progress: not null },
+                "the first attempt to run", 300);
             var first = TrainerPids(host).Last();
             Assert.Equal(0, Kill(first, 9));
 
-            var retried = await host.WaitForAsync(dataset, s => s.Training is { FailedAttempts.Count: 1 }, "the failed attempt to be recorded", 60);
+            var retried = await host.WaitForAsync(dataset, s => s.Training is { FailedAttempts.Count: 1 },
+                "the failed attempt to be recorded", 60);
             var failure = retried.Training!.FailedAttempts[0];
             Assert.Equal(1, failure.Attempt);
             Assert.Contains("signal 9", failure.Reason);
             Assert.Contains($"'{dataset}'", failure.Reason);
-            // Past the first batch of features: the trainer can stop at the next one (loading the backbone cannot be cut short).
-            var running = await host.WaitForAsync(dataset, s => s.Training is { State: TrainingState.Running, Attempts: 2, Progress: { Stage: "features", Epoch: > 0 } },
+            // Past the first batch of features: the trainer can stop at the next one (loading the backbone cannot be
+            // cut short).
+            var running = await host.WaitForAsync(dataset, s => s.Training is { State: TrainingState.Running,
+                Attempts: 2, Progress: { Stage: "features", Epoch: > 0 } },
                 "the second attempt to run (only the host's release makes it visible in time)", 240);
             Assert.Equal("running (attempt 2)", running.Training!.Status);
             var second = TrainerPids(host).Last();
@@ -55,7 +63,8 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
             var linesBefore = host.Lines.Count;
             var clock = Stopwatch.StartNew();
             Assert.Equal(0, Kill(host.Process.Id, 15));
-            Assert.True(host.Process.WaitForExit(TimeSpan.FromSeconds(15)), $"the host still runs 15 s after SIGTERM:\n{host.Output}");
+            Assert.True(host.Process.WaitForExit(TimeSpan.FromSeconds(15)),
+                $"the host still runs 15 s after SIGTERM:\n{host.Output}");
             output.WriteLine($"The host exited {clock.Elapsed.TotalSeconds:0.0} s after SIGTERM");
             host.Process.WaitForExit(); // and its last lines are read
             Assert.Equal(0, host.Process.ExitCode);
@@ -63,14 +72,17 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
             Assert.DoesNotContain(after, l => l.Contains("Started the trainer job loop"));
             Assert.Contains(after, l => l.Contains("handed back"));
             Assert.False(Alive(second), "the trainer child outlived the host");
-            Assert.False(await Azurite.AnswersAsync(host.BlobPort, CancellationToken.None), "Azurite outlived the host");
+            Assert.False(await Azurite.AnswersAsync(host.BlobPort, CancellationToken.None),
+                "Azurite outlived the host");
             // The trainer handed its job back before Azurite stopped: the order held.
             var stoppedTrainer = after.FindIndex(l => l.Contains("The trainer stopped with code 0"));
             var stoppingAzurite = after.FindIndex(l => l.Contains("Stopping Azurite"));
             Assert.True(stoppedTrainer >= 0 && stoppingAzurite > stoppedTrainer, string.Join('\n', after));
 
-            // 3. In storage (Azurite started again on the same data): queued, the stopped attempt not counted, the message visible.
-            await using var azurite = await Azurite.StartAsync(RepoRoot.Find(), host.DataFolder, host.BlobPort, host.BlobPort + 1, host.BlobPort + 2,
+            // 3. In storage (Azurite started again on the same data): queued, the stopped attempt not counted, the
+            // message visible.
+            await using var azurite = await Azurite.StartAsync(RepoRoot.Find(), host.DataFolder, host.BlobPort,
+                host.BlobPort + 1, host.BlobPort + 2,
                 output.WriteLine, CancellationToken.None);
             var job = await new TrainingJobs(host.Storage).ReadAsync(dataset, CancellationToken.None);
             Assert.Equal(TrainingState.Queued, job!.State);
@@ -83,7 +95,8 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
     }
 
     private static List<int> TrainerPids(LocalHostProcess host) =>
-        host.Lines.Select(l => TrainerStarted().Match(l)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value)).ToList();
+        host.Lines.Select(l => TrainerStarted().Match(l)).Where(m => m.Success)
+            .Select(m => int.Parse(m.Groups[1].Value)).ToList();
 
     [GeneratedRegex(@"Started the trainer job loop \(pid (\d+)\)")]
     private static partial Regex TrainerStarted();

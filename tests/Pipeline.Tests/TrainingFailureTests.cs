@@ -16,12 +16,15 @@ public sealed class TrainingFailureTests(PipelineFixture pipeline)
         // Six images of one label, three of the other: too few to learn from.
         var kept = GeneratedImages.Dataset(labels: 2, perLabel: 6, seed: 41).GroupBy(x => x.Label).SelectMany((g, k) => k == 0 ? g : g.Take(3)).ToList();
         foreach (var (label, file, content) in kept) await pipeline.UploadAsync($"{dataset}/{label}/{file}", content);
-        var status = await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == kept.Count, "the split", 120);
+        var status = await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == kept.Count, "the split",
+            120);
 
-        using var response = await pipeline.Http.PostAsync($"datasets/{dataset}/train", JsonContent.Create(TrainingOptions.Fast, options: Json.Options));
+        using var response = await pipeline.Http.PostAsync($"datasets/{dataset}/train",
+            JsonContent.Create(TrainingOptions.Fast, options: Json.Options));
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()!;
+        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement
+            .GetProperty("detail").GetString()!;
         var small = kept.Select(k => k.Label).Distinct().Last();
         // The reason names the dataset and the label, and says what to do; never a temporary folder.
         Assert.Contains($"'{dataset}'", detail);
@@ -47,8 +50,10 @@ public sealed class TrainingFailureTests(PipelineFixture pipeline)
 
         using var response = await pipeline.Http.PostAsync($"datasets/{dataset}/train", null);
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
-        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()!;
-        Assert.Contains($"Dataset '{dataset}' cannot be trained yet: it has 1 label with training images ('{images[0].Label}')", detail);
+        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement
+            .GetProperty("detail").GetString()!;
+        Assert.Contains($"Dataset '{dataset}' cannot be trained yet: it has 1 label with training images " +
+            $"('{images[0].Label}')", detail);
         Assert.Null((await pipeline.StatusAsync(dataset))!.Training);
     }
 }

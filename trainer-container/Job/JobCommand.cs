@@ -17,7 +17,8 @@ public static class JobCommand
           Takes one training job from the storage queue, trains it and promotes the model version if it is at least as good.
           SIGTERM or Ctrl+C stops it at the next batch and hands the job back (queued again, the attempt not counted).
           --watch              keep taking jobs until stopped (local use)
-          --lease-file <path>  keep the message held in this file, so that a host can retry the job at once if this process dies
+          --lease-file <path>  keep the message held in this file,
+              so that a host can retry the job at once if this process dies
         Settings (environment): Storage (connection string) or Storage__blobServiceUri, Storage__queueServiceUri,
           Storage__credential, Storage__clientId; Pipeline__JobVisibilitySeconds, Pipeline__JobMaxAttempts.
         """;
@@ -28,7 +29,8 @@ public static class JobCommand
         var watch = args.Contains("--watch");
         var leaseAt = Array.IndexOf(args, "--lease-file");
         var leaseFile = leaseAt >= 0 && leaseAt + 1 < args.Length ? Path.GetFullPath(args[leaseAt + 1]) : null;
-        if (args.Where((a, i) => a != "--watch" && i != leaseAt && (leaseFile is null || i != leaseAt + 1)).FirstOrDefault() is { } unknown)
+        if (args.Where((a, i) => a != "--watch" && i != leaseAt && (leaseFile is null || i != leaseAt
+            + 1)).FirstOrDefault() is { } unknown)
         { Console.Error.WriteLine($"Unknown option '{unknown}'.\n{Usage}"); return 2; }
 
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();

@@ -15,11 +15,13 @@ namespace Pipeline.Trainer.Job;
 /// latest.json already names, is only acknowledged. A training failure fails the job; a crash leaves the message to be
 /// retried, and after <see cref="PipelineOptions.JobMaxAttempts"/> tries it goes to the poison queue and the job fails.
 /// </summary>
-public sealed class JobWorker(PipelineStorage storage, DatasetImages images, TrainingJobs jobs, JobAttempts attempts, ModelVersions versions,
+public sealed class JobWorker(PipelineStorage storage, DatasetImages images, TrainingJobs jobs, JobAttempts attempts,
+    ModelVersions versions,
     TrainingDispatch dispatch, Rejections rejections, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
 {
     /// <summary>
-    /// Takes and runs one job; false when the queue was empty. With <paramref name="leaseFile"/>, the message held is kept
+    /// Takes and runs one job; false when the queue was empty. With <paramref name="leaseFile"/>, the message held is
+    /// kept
     /// in that file while the job runs, for a host that retries the job at once if this process dies.
     /// Cancelled (the trainer is stopping), it hands the job back: queued again, this attempt not counted.
     /// </summary>
@@ -54,14 +56,17 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImages images, Tra
         {
             // An earlier attempt started and never said how it ended; a local host may have recorded why already.
             await attempts.RecordFailureAsync(job.Dataset, job.JobId, job.Attempts,
-                $"Attempt {job.Attempts} stopped without finishing: the trainer crashed, was killed or lost its replica.", ct);
+                $"Attempt {job.Attempts} stopped without finishing: the trainer crashed, was killed or lost its " +
+                    $"replica.", ct);
             job = await jobs.ReadAsync(job.Dataset, ct) ?? job;
         }
         if (attempt > options.Value.JobMaxAttempts)
         {
             await storage.TrainingPoisonQueue.SendMessageAsync(received.Body, cancellationToken: ct);
             var why = string.Join(" ", job.FailedAttempts.Select(a => a.Reason));
-            await FinishAsync(job, TrainingState.Failed, $"The trainer stopped without finishing {attempt - 1} times (a crash or a kill); the job's message is in {StorageNames.TrainingPoisonQueue}. {why}".TrimEnd(), null, null, ct);
+            await FinishAsync(job, TrainingState.Failed,
+                $"The trainer stopped without finishing {attempt - 1} times (a crash or a kill); the job's message " +
+                    $"is in {StorageNames.TrainingPoisonQueue}. {why}".TrimEnd(), null, null, ct);
             await keeper.DeleteAsync(ct);
             await dispatch.DispatchNextAsync(job.Dataset, ct);
             return true;
@@ -97,7 +102,9 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImages images, Tra
         return true;
     }
 
-    /// <summary>Queued again and the message visible now; state first, so the next trainer never finds it running.</summary>
+    /// <summary>
+    /// Queued again and the message visible now; state first, so the next trainer never finds it running.
+    /// </summary>
     private async Task HandBackAsync(TrainingJob job, int attempt, MessageKeeper keeper)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -105,11 +112,15 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImages images, Tra
         {
             await attempts.HandBackAsync(job.Dataset, job.JobId, attempt, timeout.Token);
             await keeper.ReleaseAsync(timeout.Token);
-            logger.LogInformation("Stopping: job {JobId} of {Dataset} handed back, queued again (attempt {Attempt} not counted)", job.JobId, job.Dataset, attempt);
+            logger.LogInformation("Stopping: job {JobId} of {Dataset} handed back, queued again (attempt {Attempt} " +
+                "not counted)", job.JobId, job.Dataset, attempt);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException
+            or OperationCanceledException)
         {
-            logger.LogWarning(e, "Could not hand back job {JobId} of {Dataset}; it is retried after its visibility timeout", job.JobId, job.Dataset);
+            logger.LogWarning(e,
+                "Could not hand back job {JobId} of {Dataset}; it is retried after its visibility timeout", job.JobId,
+                job.Dataset);
         }
     }
 
@@ -139,7 +150,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImages images, Tra
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // The temporary folder means nothing to the user; the dataset does.
-                    var reason = (e is DatasetRefusedException ? e.Message : $"Training failed: {e.Message}").Replace(folder, $"dataset '{job.Dataset}'");
+                    var reason = (e is DatasetRefusedException ? e.Message : $"Training failed: {e.Message}")
+                        .Replace(folder, $"dataset '{job.Dataset}'");
                     logger.LogError(e, "Job {JobId} of {Dataset} failed: {Reason}", job.JobId, job.Dataset, reason);
                     await FinishAsync(job, TrainingState.Failed, reason, null, null, ct);
                     return;

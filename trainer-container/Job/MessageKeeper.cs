@@ -67,14 +67,17 @@ public sealed class MessageKeeper : IAsyncDisposable
         finally { gate.Release(); }
     }
 
-    /// <summary>The job is handed back (this trainer is stopping): the message is visible again now, for the next trainer.</summary>
+    /// <summary>
+    /// The job is handed back (this trainer is stopping): the message is visible again now, for the next trainer.
+    /// </summary>
     public async Task ReleaseAsync(CancellationToken ct)
     {
         await gate.WaitAsync(ct);
         try
         {
             if (deleted) return;
-            try { await queue.UpdateMessageAsync(messageId, popReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: ct); }
+            try { await queue.UpdateMessageAsync(messageId, popReceipt, visibilityTimeout: TimeSpan.Zero,
+                cancellationToken: ct); }
             catch (RequestFailedException) { } // lost it already: it comes back after its visibility timeout
             deleted = true; // no longer ours: stop renewing
         }

@@ -23,8 +23,10 @@ public sealed class ImageSet
     public required IReadOnlyList<SkippedFile> Skipped { get; init; }
     public required bool SplitGiven { get; init; }
 
-    /// <param name="dataset">The dataset's name when the folders are a job's temporary copy: refusals name it, not the folder.</param>
-    public static ImageSet Load(string dataFolder, string? testFolder, TrainingOptions options, ImageLimits? limits = null, CancellationToken ct = default,
+    /// <param name="dataset">The dataset's name when the folders are a job's temporary copy: refusals name it, not the
+    /// folder.</param>
+    public static ImageSet Load(string dataFolder, string? testFolder, TrainingOptions options,
+        ImageLimits? limits = null, CancellationToken ct = default,
         string? dataset = null)
     {
         if (!Directory.Exists(dataFolder)) throw new DatasetRefusedException($"The data folder '{dataFolder}' does not exist.");
@@ -40,8 +42,10 @@ public sealed class ImageSet
         var labels = LabelFolders(trainFolder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
         if (labels.Count < 2)
             throw new DatasetRefusedException(dataset is null
-                ? $"'{trainFolder}' holds {labels.Count} label folder(s); at least 2 are needed, one folder per label with its images inside."
-                : $"Dataset '{dataset}' has {labels.Count} label(s) with training images{(labels.Count > 0 ? $" ('{string.Join("', '", labels)}')" : "")}; " +
+                ? $"'{trainFolder}' holds {labels.Count} label folder(s); at least 2 are needed, one folder per " +
+                    $"label with its images inside."
+                : $"Dataset '{dataset}' has {labels.Count} label(s) with training " +
+                    $"images{(labels.Count > 0 ? $" ('{string.Join("', '", labels)}')" : "")}; " +
                   $"at least 2 are needed. Upload each label's images to uploads/{dataset}/<label>/.");
         var skipped = new List<SkippedFile>();
         var resize = Preprocessing.Validate(options.Resize);
@@ -54,7 +58,8 @@ public sealed class ImageSet
         var tooFew = labels.Select((l, i) => (l, n: train.Count(x => x.Label == i) + test.Count(x => x.Label == i)))
             .Where(x => x.n < MinimumPerLabel).ToList();
         if (tooFew.Count > 0)
-            throw new DatasetRefusedException((dataset is null ? "" : $"Dataset '{dataset}': ") + "Each label needs at least " + MinimumPerLabel + " usable images; too few in: " +
+            throw new DatasetRefusedException((dataset is null ? "" : $"Dataset '{dataset}': ")
+                + "Each label needs at least " + MinimumPerLabel + " usable images; too few in: " +
                 string.Join(", ", tooFew.Select(x => $"'{x.l}' ({x.n})")) + ".");
 
         var random = new Random(options.Seed);

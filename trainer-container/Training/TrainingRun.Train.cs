@@ -69,7 +69,8 @@ public static partial class TrainingRun
             [(topOptimizer, options.FineTuneLearningRate), (fineHeadOptimizer, options.FineTuneLearningRate * 10)], progress, history, clock);
         (double, double) ValidateTop() => Validate(model, validation, a => backbone.Top(a.to(ScalarType.Float32), stage), activations: true);
         // Fine-tuning must beat the frozen head on validation loss, or the frozen head is kept (on hymenoptera it rarely does).
-        fine.Run(() => FineTuneEpoch(model, train, stage, loss, [topOptimizer, fineHeadOptimizer], options.BatchSize, random, ct),
+        fine.Run(() => FineTuneEpoch(model, train, stage, loss, [topOptimizer, fineHeadOptimizer], options.BatchSize,
+            random, ct),
             ValidateTop, ct, validation.Images > 0 ? ValidateTop().Item1 : null);
         return new StageTimes(featureSeconds, total / Math.Max(featureSeconds, 1e-9), head.Seconds, fine.Seconds, fine.ImagesPerSecond);
     }
@@ -80,7 +81,8 @@ public static partial class TrainingRun
     {
         var rows = Enumerable.Range(0, train.Images).ToArray();
         random.Shuffle(rows);
-        return Epoch(model, train, rows, batchSize, loss, [optimizer], index => train.Features.index_select(0, index), ct);
+        return Epoch(model, train, rows, batchSize, loss, [optimizer], index => train.Features.index_select(0, index),
+            ct);
     }
 
     /// <summary>One epoch of the top stages: every training image once, in one of its cached views drawn at random.</summary>
