@@ -163,8 +163,18 @@ public sealed class Azurite : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (process is null || Interlocked.Exchange(ref disposed, 1) == 1) return;
+        // SIGTERM first: Azurite closes its servers and saves its metadata (a kill loses the last seconds of it).
+        if (!OperatingSystem.IsWindows() && !process.HasExited && SendSignal(process.Id, 15) == 0)
+        {
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            try { await process.WaitForExitAsync(grace.Token); }
+            catch (OperationCanceledException) { }
+        }
         Kill();
         await process.WaitForExitAsync();
         process.Dispose();
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 }
