@@ -80,9 +80,14 @@ public static partial class TrainingRun
             : DecideFlip(model, data, validation, extractor, after, passRate, TopFeatures, budget, ct);
         return new FitResult(times, recipe with
         {
-            FineTune = $"kept: {said}", FineTuned = true, FlipAverage = flip, FlipAverageReason = why, Thresholds = "validation",
+            FineTune = $"kept: {said}",
+            FineTuned = true,
+            FlipAverage = flip,
+            FlipAverageReason = why,
+            Thresholds = "validation",
             Precision = frozen.Int8 is null ? "float" : $"int8 up to layer{stage + 1}, float from there",
-        }, null, null) { Int8 = frozen.Int8, Int8Stages = stage };
+        }, null, null)
+        { Int8 = frozen.Int8, Int8Stages = stage };
     }
 
     /// <summary>Augmented views through the bottom of the backbone, computed only now and only as many as the budget allows.</summary>

@@ -63,7 +63,8 @@ public static partial class TrainingRun
         var head = FitHead(model, train, validation, weights, options, progress, history, clock, ct);
         var recipe = head.Recipe with
         {
-            FlipAverage = options.FlipTestTimeAugmentation == true, Precision = int8 is null ? "float" : "int8",
+            FlipAverage = options.FlipTestTimeAugmentation == true,
+            Precision = int8 is null ? "float" : "int8",
         };
         var times = new StageTimes(featureSeconds, passRate, head.Seconds, 0, 0);
         var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, head.Labels) { Int8 = int8 };
