@@ -7,13 +7,24 @@ using Pipeline.Core.Training;
 
 namespace Pipeline.Cli;
 
-/// <summary><c>pipeline status &lt;dataset&gt; [--watch]</c>: the dataset as the API sees it; with --watch, the
+/// <summary><c>pipeline status [&lt;dataset&gt;] [--watch]</c>: the dataset as the API sees it; with --watch, the
 /// training job live until it ends.</summary>
 public static class StatusCommand
 {
     public static Command Create(CliOptions options)
     {
-        var dataset = CliOptions.DatasetArgument();
+        // Optional: without a dataset, status is the overview of every dataset.
+        var dataset = new Argument<string?>("dataset")
+        {
+            Description = "the dataset's name (none: every dataset, storage problems, uploads under an invalid " +
+                "dataset name)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        dataset.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && Names.CheckDataset(r.GetValueOrDefault<string?>()) is { } problem)
+                r.AddError(problem);
+        });
         var watch = new Option<bool>("--watch")
         {
             Description = "follow the job live (waiting for one to start) " +
@@ -21,8 +32,9 @@ public static class StatusCommand
         };
         var command = new Command("status",
             "Images, rejected files, the training job (stage, epoch, metrics), the model") { dataset, watch };
-        command.SetAction((parse, ct) => options.RunAsync(parse, connection =>
-            RunAsync(parse.GetValue(dataset)!, parse.GetValue(watch), parse.GetValue(options.Json), connection,
+        command.SetAction((parse, ct) => options.RunAsync(parse, connection => parse.GetValue(dataset) is null
+            ? OverviewAsync(parse.GetValue(options.Json), connection, options.Console, ct)
+            : RunAsync(parse.GetValue(dataset)!, parse.GetValue(watch), parse.GetValue(options.Json), connection,
                 options.Console, ct), ct));
         return command;
     }
@@ -61,6 +73,32 @@ public static class StatusCommand
         }
     }
 
+    /// <summary>
+    /// <c>pipeline status</c>: every dataset, storage problems, and uploads whose dataset name is invalid.
+    /// </summary>
+    private static async Task<int> OverviewAsync(bool json, Connection connection, CliConsole console,
+        CancellationToken ct)
+    {
+        var answer = await connection.GetJsonAsync("datasets", ct);
+        if (json) { console.Out.WriteLine(answer.GetRawText()); return ExitCodes.Ok; }
+        var o = console.Out;
+        var datasets = answer.GetProperty("datasets").Deserialize<List<DatasetSummary>>(Json.Options)!;
+        o.WriteLine(datasets.Count == 0 ? "No datasets yet." : $"{datasets.Count} dataset(s):");
+        foreach (var d in datasets)
+            o.WriteLine($"  {d.Dataset}: {d.Images} images, {d.Labels} labels, {d.Rejected} rejected, training " +
+                $"{d.Training ?? "none"}" +
+                (d.ModelVersion is null ? "" : $", model {d.ModelVersion} (test accuracy {F(d.TestAccuracy)})"));
+        if (answer.TryGetProperty("problems", out var problems))
+            foreach (var problem in problems.EnumerateArray()) o.WriteLine($"Problem: {problem.GetString()}");
+        if (answer.TryGetProperty("rejectedWithoutDataset", out var invalid) && invalid.GetArrayLength() > 0)
+        {
+            o.WriteLine("Uploads under an invalid dataset name (rejected):");
+            foreach (var r in invalid.Deserialize<List<RejectedUpload>>(Json.Options)!.Take(20))
+                o.WriteLine($"  {r.Path}: {r.Reason}");
+        }
+        return ExitCodes.Ok;
+    }
+
     private static void Print(JsonElement answer, CliConsole console)
     {
         var s = answer.Deserialize<DatasetStatus>(Json.Options)!;
@@ -77,6 +115,7 @@ public static class StatusCommand
             foreach (var r in s.Rejected.Take(20)) o.WriteLine($"  {r.Path}: {r.Reason}");
             if (s.Rejected.Count > 20) o.WriteLine($"  ... and {s.Rejected.Count - 20} more");
         }
+        if (s.CannotTrain is not null) o.WriteLine(s.CannotTrain);
         o.WriteLine(JobLine(s.Training));
         o.WriteLine(s.Model is { } model ? ModelLine(model, Report(answer)) : "Model: none promoted yet");
     }
@@ -87,7 +126,7 @@ public static class StatusCommand
     public static string JobLine(TrainingJob? job)
     {
         if (job is null) return "Training: none yet";
-        var text = $"Training {job.JobId}: {job.State.ToString().ToLowerInvariant()}";
+        var text = $"Training {job.JobId}: {job.Status}";
         if (job.State == TrainingState.Running && job.Progress is { } p)
         {
             text += p.Message is not null && p.Epochs == 0 ? $", {p.Stage}: {p.Message}"
@@ -102,6 +141,7 @@ public static class StatusCommand
             text += $", test accuracy {F(m.Accuracy)}, macro F1 {F(m.MacroF1)}{promoted}";
         }
         if (job.Reason is not null) text += $" ({job.Reason})";
+        foreach (var failed in job.FailedAttempts) text += $"\n  attempt {failed.Attempt} failed: {failed.Reason}";
         return text;
     }
 

@@ -18,6 +18,7 @@ public static class PipelineServices
     public static IServiceCollection AddPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section));
+        services.AddSingleton<StorageHealth>();
         services.AddSingleton(_ =>
         {
             var (blobs, queues) = StorageClients.Create(configuration);
@@ -27,6 +28,7 @@ public static class PipelineServices
         services.AddSingleton<RejectionStore>();
         services.AddSingleton<TrainingJobStore>();
         services.AddSingleton<ModelStore>();
+        services.AddSingleton<JobAttempts>();
         services.AddSingleton<TrainingDispatch>();
         services.AddSingleton<IUploadEvents>(sp => sp.GetRequiredService<TrainingDispatch>());
         services.AddSingleton<UploadSorter>();

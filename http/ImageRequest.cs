@@ -7,9 +7,9 @@ namespace Pipeline.Http;
 /// body.</summary>
 public static class ImageRequest
 {
-    /// <summary>The images, or the 413 problem of the first one over <paramref name="limit"/> bytes (read no
-    /// further).</summary>
-    public static async Task<(IReadOnlyList<ImageUpload> Images, ApiProblem? TooLarge)> ReadAsync(HttpRequest request,
+    /// <summary>The images, or the problem of a body that could not be read (cut short, stalled, malformed) or of
+    /// the first image over <paramref name="limit"/> bytes (read no further).</summary>
+    public static async Task<(IReadOnlyList<ImageUpload> Images, ApiProblem? Problem)> ReadAsync(HttpRequest request,
         long limit,
         CancellationToken ct)
     {
@@ -18,7 +18,7 @@ public static class ImageRequest
         {
             IFormCollection form;
             try { form = await request.ReadFormAsync(ct); }
-            catch (InvalidDataException e) { return ([], ApiResult.Fail(413, "Request too large", e.Message)); }
+            catch (Exception e) when (BodyProblem(e) is { } problem) { return ([], problem); }
             foreach (var file in form.Files)
             {
                 if (file.Length > limit) return ([], TooLarge(file.FileName, limit));
@@ -30,11 +30,33 @@ public static class ImageRequest
             return (uploads, null);
         }
         if (request.ContentLength > limit) return ([], TooLarge("The body", limit));
-        var body = await ReadAtMostAsync(request.Body, limit + 1, ct);
+        byte[] body;
+        try { body = await ReadAtMostAsync(request.Body, limit + 1, ct); }
+        catch (Exception e) when (BodyProblem(e) is { } problem) { return ([], problem); }
         if (body.Length > limit) return ([], TooLarge("The body", limit));
         uploads.Add(new ImageUpload("body", body));
         return (uploads, null);
     }
+
+    /// <summary>
+    /// A request body that could not be read, as the 4xx it is: cut short, stalled, too large, or not multipart.
+    /// </summary>
+    private static ApiProblem? BodyProblem(Exception e) => e switch
+    {
+        BadHttpRequestException { StatusCode: 408 } => ApiResult.Fail(408, "Request body too slow",
+            "The body stopped arriving before it was complete. Send it again, whole."),
+        BadHttpRequestException { StatusCode: 413 } => ApiResult.Fail(413, "Request too large",
+            "The request is larger than the server takes. Send fewer or smaller images per request."),
+        BadHttpRequestException bad => ApiResult.Fail(bad.StatusCode, "Bad request", bad.Message),
+        InvalidDataException { Message: var m } when m.Contains("limit", StringComparison.OrdinalIgnoreCase)
+            => ApiResult.Fail(413, "Request too large", m),
+        InvalidDataException bad => ApiResult.Fail(400, "Malformed multipart body",
+            $"{bad.Message} Send multipart/form-data with a boundary and one part per image, each named by a plain " +
+                "file name."),
+        IOException => ApiResult.Fail(400, "Body cut short",
+            "The body ended before the multipart closing boundary. Send the whole request again."),
+        _ => null,
+    };
 
     private static ApiProblem TooLarge(string name, long limit) =>
         ApiResult.Fail(413, "Image too large",

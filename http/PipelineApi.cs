@@ -36,7 +36,9 @@ public static class PipelineApi
         var api = app.MapGroup("/api").WithTags("Pipeline");
         api.MapGet(Datasets, (DatasetApi datasets, CancellationToken ct) => ListAsync(datasets, ct))
             .WithName("ListDatasets")
-            .WithSummary("Every dataset with its image, label and rejection counts, training state and model");
+            .WithSummary("Every dataset with its image, label and rejection counts, training state and model; " +
+                "storage problems and uploads under an invalid dataset name")
+            .ProducesProblem(503);
         api.MapGet(Dataset, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) =>
                 GetAsync(datasets, request, dataset, ct))
             .WithName("GetDataset")
@@ -62,18 +64,19 @@ public static class PipelineApi
                 TrainAsync(datasets, request, dataset, ct))
             .WithName("TrainDataset")
             .WithSummary("Ask for a training run with the given options (empty: train.json or the default)")
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(413);
         api.MapPost(Score, (HttpRequest request, string dataset, string? top, ScoreService scores,
                 CancellationToken ct) => ScoreAsync(scores, request, dataset, top, ct))
             .WithName("Score")
             .WithSummary("Score one image (the body) or several (multipart/form-data) with the promoted model")
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(408).ProducesProblem(413)
+            .ProducesProblem(415).ProducesProblem(503);
         app.MapOpenApi(DocumentPath);
         return app;
     }
 
-    public static async Task<Ok<DatasetList>> ListAsync(DatasetApi datasets, CancellationToken ct) =>
-        TypedResults.Ok(await datasets.ListAsync(ct));
+    public static async Task<Results<Ok<DatasetList>, ProblemHttpResult>> ListAsync(DatasetApi datasets,
+        CancellationToken ct) => Answer(await datasets.ListAsync(ct));
 
     /// <summary>
     /// The answer links the promoted version's report by this request's own address (keeping a function key's
@@ -128,8 +131,8 @@ public static class PipelineApi
                 return Problem(ApiResult.Fail(400, "Invalid top", "top must be a whole number of at least 1."));
             k = value;
         }
-        var (uploads, tooLarge) = await ImageRequest.ReadAsync(request, scores.MaxImageBytes, ct);
-        if (tooLarge is not null) return Problem(tooLarge);
+        var (uploads, unreadable) = await ImageRequest.ReadAsync(request, scores.MaxImageBytes, ct);
+        if (unreadable is not null) return Problem(unreadable);
         var result = await scores.ScoreAsync(dataset, uploads, k, ct);
         if (result is not { Value: { } scored }) return Problem(result.Problem!);
         if (request.HasFormContentType) return TypedResults.Ok(scored);

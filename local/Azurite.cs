@@ -31,19 +31,29 @@ public sealed class Azurite : IAsyncDisposable
     /// <summary>False when an Azurite that was already running is used: it is then left running.</summary>
     public bool StartedHere => process is not null;
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
+    public string ConnectionString => ConnectionStringFor(BlobPort, QueuePort, TablePort);
 
-    /// <summary>The Azurite on the default ports if one answers there, else a new one with its data in <paramref name="dataFolder"/>.</summary>
-    public static async Task<Azurite> EnsureRunningAsync(string repoRoot, string dataFolder, Action<string> log, CancellationToken ct)
+    public static string ConnectionStringFor(int blobPort, int queuePort, int tablePort) =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
+        $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;" +
+        $"TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
+
+    /// <summary>
+    /// The Azurite on <paramref name="blobPort"/> (queue and table on the next two ports) if one answers there, else a
+    /// new
+    /// one with its data in <paramref name="dataFolder"/>.
+    /// </summary>
+    public static async Task<Azurite> EnsureRunningAsync(string repoRoot, string dataFolder, Action<string> log,
+        CancellationToken ct,
+        int blobPort = DefaultBlobPort)
     {
-        if (await AnswersAsync(DefaultBlobPort, ct) && await AnswersAsync(DefaultBlobPort + 1, ct))
+        if (await AnswersAsync(blobPort, ct) && await AnswersAsync(blobPort + 1, ct))
         {
-            log($"Using the Azurite already running on 127.0.0.1:{DefaultBlobPort}-{DefaultBlobPort + 2}.");
-            return new Azurite(DefaultBlobPort, DefaultBlobPort + 1, DefaultBlobPort + 2, null);
+            log($"Using the Azurite already running on 127.0.0.1:{blobPort}-{blobPort + 2}.");
+            return new Azurite(blobPort, blobPort + 1, blobPort + 2, null);
         }
-        return await StartAsync(repoRoot, dataFolder, DefaultBlobPort, DefaultBlobPort + 1, DefaultBlobPort + 2, log, ct);
+        return await StartAsync(repoRoot, dataFolder, blobPort, blobPort + 1, blobPort + 2, log, ct);
     }
 
     /// <summary>A new Azurite on free ports (tests: never collides with a running local host).</summary>
@@ -54,12 +64,16 @@ public sealed class Azurite : IAsyncDisposable
     {
         var script = await EnsureInstalledAsync(repoRoot, log, ct);
         Directory.CreateDirectory(dataFolder);
-        var start = new ProcessStartInfo("node")
+        // In a session of its own (setsid keeps the pid), a Ctrl+C in the terminal reaches the host alone, which stops
+        // its triggers and trainer while storage is still there, and only then Azurite.
+        var setsid = !OperatingSystem.IsWindows() && File.Exists("/usr/bin/setsid");
+        var start = new ProcessStartInfo(setsid ? "/usr/bin/setsid" : "node")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (setsid) start.ArgumentList.Add("node");
         foreach (var arg in new[] { script, "--blobHost", "127.0.0.1", "--blobPort", $"{blobPort}", "--queueHost", "127.0.0.1", "--queuePort", $"{queuePort}",
                      "--tableHost", "127.0.0.1", "--tablePort", $"{tablePort}", "--location", dataFolder, "--skipApiVersionCheck", "--loose" })
             start.ArgumentList.Add(arg);
@@ -118,7 +132,7 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    private static async Task<bool> AnswersAsync(int port, CancellationToken ct)
+    public static async Task<bool> AnswersAsync(int port, CancellationToken ct)
     {
         using var client = new TcpClient();
         try
@@ -149,8 +163,18 @@ public sealed class Azurite : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (process is null || Interlocked.Exchange(ref disposed, 1) == 1) return;
+        // SIGTERM first: Azurite closes its servers and saves its metadata (a kill loses the last seconds of it).
+        if (!OperatingSystem.IsWindows() && !process.HasExited && SendSignal(process.Id, 15) == 0)
+        {
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            try { await process.WaitForExitAsync(grace.Token); }
+            catch (OperationCanceledException) { }
+        }
         Kill();
         await process.WaitForExitAsync();
         process.Dispose();
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 }

@@ -4,7 +4,10 @@ using Pipeline.Local;
 using var stopping = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopping.Cancel(); };
 var root = RepoRoot.Find();
-await using var azurite = await Azurite.EnsureRunningAsync(root, Path.Combine(root, ".azurite", "data"), Console.WriteLine, stopping.Token);
+var local = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build().GetSection("Local");
+await using var azurite = await Azurite.EnsureRunningAsync(root, local["AzuriteData"] ?? Path.Combine(root, ".azurite",
+    "data"), Console.WriteLine,
+    stopping.Token, local.GetValue("AzuriteBlobPort", Azurite.DefaultBlobPort));
 var app = LocalHost.Build(args, azurite.ConnectionString);
 await LocalHost.StartAsync(app, stopping.Token);
 
@@ -21,4 +24,7 @@ Console.WriteLine($"""
     Ctrl+C stops it{(azurite.StartedHere ? " (and the Azurite it started)" : "")}.
 
     """);
+// Ctrl+C or SIGTERM: the API, triggers and sweep stop, then the trainer hands its job back, and Azurite stops last.
 await app.WaitForShutdownAsync(stopping.Token);
+await app.DisposeAsync();
+if (azurite.StartedHere) Console.WriteLine("Stopping Azurite.");

@@ -37,6 +37,24 @@ public sealed record TrainingJob
     /// <summary>A request that came while this job was queued or running; it is dispatched when this one
     /// ends.</summary>
     public TrainingRequestRecord? Next { get; init; }
+    /// <summary>
+    /// Attempts that ended without an answer (the trainer crashed, was killed or lost its replica), oldest first.
+    /// </summary>
+    public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
+    /// <summary>
+    /// How often a trainer stopped on request (SIGTERM) and handed the job back; those are not attempts.
+    /// </summary>
+    public int HandBacks { get; init; }
+
+    /// <summary>
+    /// The state as a user reads it: <c>queued (retrying after a crash)</c> once an attempt has failed.
+    /// </summary>
+    public string Status => State switch
+    {
+        TrainingState.Queued when FailedAttempts.Count > 0 => "queued (retrying after a crash)",
+        TrainingState.Running when Attempts > 1 => $"running (attempt {Attempts})",
+        _ => State.ToString().ToLowerInvariant(),
+    };
 
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsActive => State is TrainingState.Queued or TrainingState.Running;
@@ -44,6 +62,9 @@ public sealed record TrainingJob
 
 /// <summary>The trainer's record of the images a job trained on, fingerprinted as the dispatcher does.</summary>
 public sealed record TrainedImages(string Fingerprint, int TrainImages, int TestImages);
+
+/// <summary>One attempt of a job that ended without an answer, and what is known of why.</summary>
+public sealed record FailedAttempt(int Attempt, string Reason, DateTimeOffset At);
 
 public sealed record TrainingRequestRecord(TrainingOptions Options, string Trigger, DateTimeOffset RequestedAt);
 

@@ -6,14 +6,19 @@ namespace Pipeline.Core.Datasets;
 /// <summary>
 /// What GET /api/datasets/{dataset} answers; <see cref="Report"/> links the promoted version's report.
 /// </summary>
+/// <param name="CannotTrain">Why the dataset cannot be trained as it is (too few labels or images), or null.</param>
 public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, SplitCounts> Labels, int TrainImages,
     int TestImages, IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model,
-    string? Report = null);
+    string? Report = null, string? CannotTrain = null);
 
 public sealed record SplitCounts(int Train, int Test);
 
 /// <summary>What GET /api/datasets answers.</summary>
-public sealed record DatasetList(IReadOnlyList<DatasetSummary> Datasets);
+/// <param name="Problems">What the host's listeners found wrong with storage (failing listings, unreadable
+/// uploads).</param>
+/// <param name="RejectedWithoutDataset">Uploads whose dataset name is invalid, with the reason.</param>
+public sealed record DatasetList(IReadOnlyList<DatasetSummary> Datasets, IReadOnlyList<string> Problems,
+    IReadOnlyList<RejectedUpload> RejectedWithoutDataset);
 
 /// <summary>One line of GET /api/datasets.</summary>
 public sealed record DatasetSummary(string Dataset, int Images, int Labels, int Rejected, string? Training, string? ModelVersion, double? TestAccuracy);
@@ -28,8 +33,9 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
         var labels = current.GroupBy(i => i.Label).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
             g => new SplitCounts(g.Count(i => i.Split == Split.Train), g.Count(i => i.Split == Split.Test)));
         var (latest, _) = await models.ReadLatestAsync(dataset, ct);
-        return new DatasetStatus(dataset, labels, current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test),
-            await rejections.ListAsync(dataset, ct), await jobs.ReadAsync(dataset, ct), latest);
+        return new DatasetStatus(dataset, labels, current.Count(i => i.Split == Split.Train),
+            current.Count(i => i.Split == Split.Test), await rejections.ListAsync(dataset, ct),
+            await jobs.ReadAsync(dataset, ct), latest, CannotTrain: Trainability.Check(dataset, current));
     }
 
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken ct)
@@ -41,7 +47,7 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
             var job = await jobs.ReadAsync(dataset, ct);
             var (latest, _) = await models.ReadLatestAsync(dataset, ct);
             summaries.Add(new DatasetSummary(dataset, current.Count, current.Select(i => i.Label).Distinct().Count(),
-                (await rejections.ListAsync(dataset, ct)).Count, job?.State.ToString().ToLowerInvariant(), latest?.Version, latest?.TestAccuracy));
+                (await rejections.ListAsync(dataset, ct)).Count, job?.Status, latest?.Version, latest?.TestAccuracy));
         }
         return summaries;
     }

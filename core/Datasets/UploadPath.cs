@@ -12,13 +12,23 @@ public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, s
 {
     public bool IsValid => Reason is null;
 
+    /// <summary>The longest blob name Azure Storage takes.</summary>
+    public const int MaxNameLength = 1024;
+
     public static UploadPath Parse(string name)
     {
         var segments = name.Split('/');
+        if (name.Length > MaxNameLength)
+            return new(name, Names.CheckDataset(segments[0]) is null ? segments[0] : null, UploadKind.Image,
+                Reason: $"The path is {name.Length} characters; Azure Storage takes at most {MaxNameLength}. Use " +
+                    $"shorter folder and file names.");
         var dataset = segments[0];
         if (Names.CheckDataset(dataset) is { } datasetProblem) return new(name, null, UploadKind.Image, Reason: datasetProblem);
         if (segments.Any(s => s.Length == 0 || s is "." or ".."))
-            return new(name, dataset, UploadKind.Image, Reason: "The path has an empty, '.' or '..' segment.");
+            return new(name, dataset, UploadKind.Image, Reason: name.EndsWith('/')
+                ? "The path ends with '/': it names a folder, not a file."
+                : "The path has an empty, '.' or '..' segment (a URL would resolve it to another path): name " +
+                    "folders and files plainly.");
 
         switch (segments.Length)
         {

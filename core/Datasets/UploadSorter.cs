@@ -27,10 +27,19 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
     private static readonly TimeSpan SettingsCacheTime = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (double Fraction, DateTimeOffset ReadAt)> testFractions = new();
 
-    public async Task<SortOutcome> SortAsync(BlobClient upload, CancellationToken ct)
+    public Task<SortOutcome> SortAsync(BlobClient upload, CancellationToken ct) => SortAsync(upload.Name, upload, ct);
+
+    /// <summary>
+    /// The upload named <paramref name="name"/> as a listing gave it. A client is made only for a name that is valid:
+    /// the SDK's URL would resolve a '.' or '..' segment to another blob, so such a name is refused by its name alone.
+    /// </summary>
+    public Task<SortOutcome> SortAsync(string name, CancellationToken ct) => SortAsync(name, null, ct);
+
+    private async Task<SortOutcome> SortAsync(string name, BlobClient? client, CancellationToken ct)
     {
-        var path = UploadPath.Parse(upload.Name);
+        var path = UploadPath.Parse(name);
         if (!path.IsValid) return await RejectAsync(path, path.Reason!, 0, ct);
+        var upload = client ?? storage.Uploads.GetBlobClient(name);
         return path.Kind switch
         {
             UploadKind.TrainControl => await TrainControlAsync(upload, path, ct),

@@ -7,9 +7,31 @@ using Pipeline.Core.Training;
 namespace Pipeline.Core.Serving;
 
 /// <summary>The dataset routes of the API: list, status, report, model versions and their files, and train.</summary>
-public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelStore versions)
+public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelStore versions,
+    StorageHealth health, RejectionStore rejections)
 {
-    public async Task<DatasetList> ListAsync(CancellationToken ct) => new(await status.ListAsync(ct));
+    /// <summary>
+    /// Every dataset; <c>problems</c>: what the host's listeners found wrong with storage (a listing that fails,
+    /// unreadable uploads); <c>rejectedWithoutDataset</c>: uploads whose dataset name is invalid, with the reason.
+    /// Storage that cannot be reached is a 503 that says since when, answered at once.
+    /// </summary>
+    public async Task<ApiResult<DatasetList>> ListAsync(CancellationToken ct)
+    {
+        // The listeners have found storage gone: answer now rather than after the SDK's retries.
+        if (health.UnreachableSince is not null) return Unreachable(string.Join("; ", health.Describe()));
+        try
+        {
+            return new DatasetList(await status.ListAsync(ct), health.Describe(),
+                await rejections.ListAsync(BlobPaths.NoDataset, ct));
+        }
+        catch (Exception e) when (StorageHealth.IsUnreachable(e))
+        {
+            return Unreachable($"storage unreachable: {e.Message.Split('\n', 2)[0]}");
+        }
+    }
+
+    private static ApiProblem Unreachable(string why) => ApiResult.Fail(503, "Storage unreachable",
+        $"{why}. The pipeline retries by itself; start the storage emulator (or check the account) and ask again.");
 
     public Task<ApiResult<DatasetStatus>> GetAsync(string dataset, CancellationToken ct) => GetAsync(dataset, null, ct);
 
@@ -42,7 +64,7 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         else if (!ModelFiles.IsVersion(version)) return InvalidVersion();
         if (await OpenAsync(dataset, version, ModelFiles.Report, ct) is { } report) return report;
         return ApiResult.Fail(404, "No report", $"Dataset '{dataset}' has no report for version '{version}': " +
-            "the version does not exist or was trained before reports were written.");
+            "the version does not exist (or is still being written) or was trained before reports were written.");
     }
 
     /// <summary>Every complete model version of the dataset with its test metrics; the promoted one marked.</summary>
@@ -108,13 +130,16 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         {
             DispatchResult.NoImages => ApiResult.Fail(404, "No images",
                 $"{outcome.Message} Upload images to uploads/{dataset}/<label>/ first."),
+            DispatchResult.NotTrainable => ApiResult.Fail(409, "Dataset cannot be trained", outcome.Message),
             DispatchResult.Queued or DispatchResult.QueuedNext => ApiResult.Ok(answer, 202),
             _ => answer,
         };
     }
 
+    /// <summary>A file of a whole version; null while the version is being written (no model.json yet).</summary>
     private async Task<ApiFile?> OpenAsync(string dataset, string version, string file, CancellationToken ct)
     {
+        if (!await versions.ExistsAsync(dataset, version, ct)) return null;
         try
         {
             var blob = versions.VersionFile(dataset, version, file);

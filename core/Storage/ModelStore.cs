@@ -1,15 +1,17 @@
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contract;
 
 namespace Pipeline.Core.Storage;
 
 /// <summary>
-/// Model versions in the models container. A version's files are all written before latest.json names it, so a
-/// reader that follows latest.json never sees a half-written version.
+/// Model versions in the models container. A version exists once its manifest (model.json) does: the trainer uploads
+/// every other file first and the manifest last, and every listing and reader requires it, so a version is seen whole
+/// or not at all. Until then its folder is staging, which the next upload to the dataset clears if an attempt died.
 /// </summary>
-public sealed class ModelStore(PipelineStorage storage)
+public sealed class ModelStore(PipelineStorage storage, ILogger<ModelStore> logger)
 {
     private const string JsonType = "application/json";
 
@@ -23,10 +25,14 @@ public sealed class ModelStore(PipelineStorage storage)
         catch (RequestFailedException e) when (e.Status == 404) { return (null, null); }
     }
 
-    /// <summary>Uploads every file of <paramref name="folder"/> to <c>&lt;dataset&gt;/&lt;version&gt;/</c>; model.json
-    /// last.</summary>
+    /// <summary>
+    /// Uploads every file of <paramref name="folder"/> to <c>&lt;dataset&gt;/&lt;version&gt;/</c>, model.json last,
+    /// which makes the version visible; first clears staging that a crashed attempt left (this version's own files
+    /// included).
+    /// </summary>
     public async Task UploadAsync(string dataset, string version, string folder, CancellationToken ct)
     {
+        await ClearStagingAsync(dataset, version, ct);
         var files = Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
             .OrderBy(f => Path.GetFileName(f) == ModelFiles.Manifest).ThenBy(f => f, StringComparer.Ordinal);
         foreach (var file in files)
@@ -88,12 +94,58 @@ public sealed class ModelStore(PipelineStorage storage)
         return files.Order(StringComparer.Ordinal).ToList();
     }
 
-    public async Task<IReadOnlyList<string>> ListVersionsAsync(string dataset, CancellationToken ct)
+    /// <summary>
+    /// The dataset's versions that have their manifest, oldest first; a folder still being written is not one.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ListVersionsAsync(string dataset, CancellationToken ct) =>
+        (await ListFoldersAsync(dataset, ct)).Where(f => f.Value.HasManifest).Select(f => f.Key)
+            .Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// True when <paramref name="version"/> of <paramref name="dataset"/> is whole (its manifest exists).
+    /// </summary>
+    public async Task<bool> ExistsAsync(string dataset, string version, CancellationToken ct) =>
+        (await VersionFile(dataset, version, ModelFiles.Manifest).ExistsAsync(ct)).Value;
+
+    /// <summary>
+    /// Deletes every version folder without a manifest (an attempt died while uploading it) and the files an earlier
+    /// attempt left of <paramref name="version"/>, its manifest first so that it never shows with mixed files.
+    /// One job runs per dataset at a time, so no other upload is in flight here.
+    /// </summary>
+    public async Task ClearStagingAsync(string dataset, string version, CancellationToken ct)
     {
-        var versions = new List<string>();
-        await foreach (var item in storage.Models.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/",
-            $"{dataset}/", ct))
-            if (item.IsPrefix) versions.Add(item.Prefix[(dataset.Length + 1)..].TrimEnd('/'));
-        return versions;
+        foreach (var (folder, content) in await ListFoldersAsync(dataset, ct))
+        {
+            if (folder != version && content.HasManifest) continue;
+            logger.LogInformation("Clearing {Files} files of {Dataset} version {Version} left by an earlier attempt",
+                content.Blobs.Count, dataset, folder);
+            var manifest = ModelFiles.Blob(dataset, folder, ModelFiles.Manifest);
+            foreach (var blob in content.Blobs.OrderBy(b => b != manifest))
+                await storage.Models.GetBlobClient(blob).DeleteIfExistsAsync(cancellationToken: ct);
+        }
+    }
+
+    private sealed record VersionFolder(List<string> Blobs, bool HasManifest);
+
+    /// <summary>
+    /// Every <c>&lt;dataset&gt;/&lt;folder&gt;/...</c> blob, by folder; latest.json and training.json are files, not
+    /// folders.
+    /// </summary>
+    private async Task<Dictionary<string, VersionFolder>> ListFoldersAsync(string dataset, CancellationToken ct)
+    {
+        var folders = new Dictionary<string, VersionFolder>(StringComparer.Ordinal);
+        await foreach (var blob in storage.Models.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", ct))
+        {
+            var rest = blob.Name[(dataset.Length + 1)..];
+            var slash = rest.IndexOf('/', StringComparison.Ordinal);
+            if (slash <= 0) continue;
+            var version = rest[..slash];
+            var folder = folders.TryGetValue(version, out var found) ? found
+                : folders[version] = new VersionFolder([], false);
+            folder.Blobs.Add(blob.Name);
+            if (blob.Name == ModelFiles.Blob(dataset, version, ModelFiles.Manifest))
+                folders[version] = folder with { HasManifest = true };
+        }
+        return folders;
     }
 }

@@ -6,7 +6,12 @@ using Pipeline.Core.Storage;
 
 namespace Pipeline.Core.Training;
 
-public enum DispatchResult { Queued, AlreadyQueued, QueuedNext, UpToDate, NoImages, NotSettled, UnknownDataset }
+public enum DispatchResult
+{
+    Queued, AlreadyQueued, QueuedNext, UpToDate, NoImages, NotSettled, UnknownDataset,
+    /// <summary>The dataset has too few labels or images a label (<see cref="Datasets.Trainability"/>).</summary>
+    NotTrainable,
+}
 
 /// <summary>A request to train <see cref="Dataset"/>'s current images (named by <see cref="Fingerprint"/>).</summary>
 public sealed record DispatchRequest(string Dataset, TrainingOptions Options, string Trigger, bool Force,

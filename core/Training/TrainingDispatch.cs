@@ -110,6 +110,12 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
     {
         if (current.Count == 0) return new(DispatchResult.NoImages, null,
             $"Dataset '{dataset}' has no accepted images yet.");
+        if (Trainability.Check(dataset, current) is { } cannot)
+        {
+            logger.LogInformation("Training request for {Dataset} ({Trigger}) not queued: {Reason}", dataset, trigger,
+                cannot);
+            return new(DispatchResult.NotTrainable, null, cannot);
+        }
         var request = new DispatchRequest(dataset, trainingOptions, trigger, force, DispatchRules.Fingerprint(current,
             trainingOptions),
             current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test));

@@ -15,6 +15,8 @@ param connectionName string
 param applicationInsightsConnectionString string
 param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
+@description('HTTP requests one instance takes at once; Flex Consumption scales out beyond it. Scoring is CPU-bound.')
+param httpPerInstanceConcurrency int = 4
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
@@ -51,6 +53,7 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        triggers: { http: { perInstanceConcurrency: httpPerInstanceConcurrency } }
       }
       runtime: { name: 'dotnet-isolated', version: '10.0' }
     }

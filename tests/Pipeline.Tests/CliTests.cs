@@ -210,6 +210,26 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
         Assert.Equal(ExitCodes.Usage, (await RunAsync("status", "x1", "--no-such-option", "1")).Code);
     }
 
+    [Fact]
+    public async Task Status_without_a_dataset_lists_uploads_under_an_invalid_dataset_name_with_the_reason()
+    {
+        await fixture.UploadAsync("Cli_Bad_Name/circles/a.jpg", GeneratedImages.Jpeg(0, new Random(5)));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        (int Code, string Out, string Err) status;
+        do status = await RunAsync("status");
+        while (!status.Out.Contains("Cli_Bad_Name/circles/a.jpg") && DateTime.UtcNow < deadline
+            && await Task.Delay(500).ContinueWith(_ => true));
+
+        Assert.Equal(ExitCodes.Ok, status.Code);
+        Assert.Contains("Uploads under an invalid dataset name (rejected):", status.Out);
+        Assert.Contains("Cli_Bad_Name/circles/a.jpg: The dataset name 'Cli_Bad_Name' may hold only lower-case letters",
+            status.Out);
+        // The same list is in the API's answer.
+        using var answer = System.Text.Json.JsonDocument.Parse(await fixture.Http.GetStringAsync("datasets"));
+        Assert.Contains(answer.RootElement.GetProperty("rejectedWithoutDataset").EnumerateArray(),
+            r => r.GetProperty("path").GetString() == "Cli_Bad_Name/circles/a.jpg");
+    }
+
     private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => RunRawAsync(Connection(args));
 
     private IEnumerable<string> Connection(params string[] args) =>

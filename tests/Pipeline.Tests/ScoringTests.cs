@@ -136,6 +136,40 @@ public sealed class ScoringTests(PipelineFixture pipeline)
         while ((await ScoreAsync(image, "image/jpeg")).ModelVersion != latest.Version && DateTime.UtcNow < deadline) await Task.Delay(200);
     }
 
+    [Fact]
+    public async Task A_burst_of_scoring_requests_is_shed_with_503_and_Retry_After_and_every_200_is_right()
+    {
+        var generated = await TrainedShapesAsync();
+        var image = generated[0].Content;
+        var expected = (await ScoreAsync(image, "image/jpeg")).Predictions[0].Label;
+
+        // Far more callers at once than the limit (cores) and its queue (twice that) let in.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 48).Select(async _ =>
+        {
+            using var content = new ByteArrayContent(image);
+            content.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+            using var response = await pipeline.Http.PostAsync($"score/{Dataset}", content);
+            return (response.StatusCode, response.Headers.RetryAfter?.Delta,
+                response.Content.Headers.ContentType?.MediaType,
+                Body: await response.Content.ReadAsStringAsync());
+        }));
+
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable,
+            $"{a.StatusCode}: {a.Body}"));
+        var shed = answers.Where(a => a.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+        Assert.NotEmpty(shed);
+        Assert.All(shed, a =>
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), a.Delta);
+            Assert.Equal("application/problem+json", a.MediaType);
+            Assert.Contains("try again", JsonDocument.Parse(a.Body).RootElement.GetProperty("detail").GetString());
+        });
+        var served = answers.Where(a => a.StatusCode == HttpStatusCode.OK).ToList();
+        Assert.NotEmpty(served);
+        Assert.All(served, a => Assert.Equal(expected, JsonSerializer.Deserialize<ScoreResponse>(a.Body,
+            Json.Options)!.Predictions[0].Label));
+    }
+
     private async Task<ScoreResponse> ScoreAsync(byte[] image, string contentType, string query = "")
     {
         using var content = new ByteArrayContent(image) { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };

@@ -82,6 +82,19 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void A_job_s_refusal_names_its_dataset_and_labels_not_its_temporary_folder()
+    {
+        using var temp = new TempFolder();
+        var data = SyntheticImages.WriteDataset(temp["data"], 6, labels: ["only"]);
+        var refused = Assert.Throws<DatasetRefusedException>(() => TrainingRun.Run(
+            new TrainingRequest(data, null, temp["model"], TrainingOptions.Fast, "flowers", "20261201-120000-abcdef"),
+                null, default));
+        Assert.Equal("Dataset 'flowers' has 1 label(s) with training images ('only'); at least 2 are needed. " +
+            "Upload each label's images to uploads/flowers/<label>/.", refused.Message);
+        Assert.DoesNotContain(data, refused.Message);
+    }
+
+    [Fact]
     public void Refuses_a_label_with_fewer_than_5_usable_images_with_exit_code_2()
     {
         using var temp = new TempFolder();

@@ -16,10 +16,16 @@ namespace Pipeline.Trainer.Job;
 /// It writes only what it did into training.json (state, progress, trained images, outcome) and never queues a job.
 /// </summary>
 public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images, TrainingJobStore jobs,
-    ModelStore versions, RejectionStore rejections, IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
+    JobAttempts attempts, ModelStore versions, RejectionStore rejections, IOptions<PipelineOptions> options,
+    ILogger<JobWorker> logger)
 {
-    /// <summary>Takes and runs one job; false when the queue was empty.</summary>
-    public async Task<bool> TakeOneAsync(CancellationToken ct)
+    /// <summary>
+    /// Takes and runs one job; false when the queue was empty. With <paramref name="leaseFile"/>, the message held is
+    /// kept
+    /// in that file while the job runs, for a host that retries the job at once if this process dies.
+    /// Cancelled (the trainer is stopping), it hands the job back: queued again, this attempt not counted.
+    /// </summary>
+    public async Task<bool> TakeOneAsync(CancellationToken ct, string? leaseFile = null)
     {
         var visibility = TimeSpan.FromSeconds(Math.Max(5, options.Value.JobVisibilitySeconds));
         var received = (await storage.TrainingQueue.ReceiveMessageAsync(visibility, ct)).Value;
@@ -44,24 +50,77 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             await keeper.DeleteAsync(ct);
             return true;
         }
-        if (received.DequeueCount > options.Value.JobMaxAttempts)
+        // Deliveries after a hand-back are not attempts.
+        var attempt = (int)received.DequeueCount - job.HandBacks;
+        if (job.State == TrainingState.Running && job.Attempts < attempt)
+        {
+            // An earlier attempt started and never said how it ended; a local host may have recorded why already.
+            await attempts.RecordFailureAsync(job.Dataset, job.JobId, job.Attempts,
+                $"Attempt {job.Attempts} stopped without finishing: the trainer crashed, was killed or lost its " +
+                    $"replica.", ct);
+            job = await jobs.ReadAsync(job.Dataset, ct) ?? job;
+        }
+        if (attempt > options.Value.JobMaxAttempts)
         {
             await storage.TrainingPoisonQueue.SendMessageAsync(received.Body, cancellationToken: ct);
-            await FinishAsync(job, TrainingState.Failed, $"The trainer stopped without finishing {received.DequeueCount - 1} times (a crash or a kill); the job's message is in {StorageNames.TrainingPoisonQueue}.", null, null, ct);
+            var why = string.Join(" ", job.FailedAttempts.Select(a => a.Reason));
+            await FinishAsync(job, TrainingState.Failed,
+                $"The trainer stopped without finishing {attempt - 1} times (a crash or a kill); the job's message " +
+                    $"is in {StorageNames.TrainingPoisonQueue}. {why}".TrimEnd(), null, null, ct);
             await keeper.DeleteAsync(ct);
             return true;
         }
 
-        var (latest, _) = await versions.ReadLatestAsync(job.Dataset, ct);
-        if (latest?.JobId == job.JobId)
+        if (leaseFile is not null)
         {
-            // An earlier attempt promoted this job's version and died before saying so.
-            await FinishAsync(job, TrainingState.Succeeded, null, true, latest.Metrics, ct);
+            var lease = new JobLease(received.MessageId, keeper.PopReceipt, job.Dataset, job.JobId, attempt);
+            lease.Write(leaseFile);
+            keeper.ReceiptChanged = receipt => (lease with { PopReceipt = receipt }).Write(leaseFile);
         }
-        else await RunAsync(job, (int)received.DequeueCount, ct);
+        try
+        {
+            var (latest, _) = await versions.ReadLatestAsync(job.Dataset, ct);
+            if (latest?.JobId == job.JobId)
+            {
+                // An earlier attempt promoted this job's version and died before saying so.
+                await FinishAsync(job, TrainingState.Succeeded, null, true, latest.Metrics, ct);
+            }
+            else await RunAsync(job, attempt, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await HandBackAsync(job, attempt, keeper);
+            throw;
+        }
+        finally
+        {
+            if (leaseFile is not null) JobLease.Delete(leaseFile);
+        }
         // The dispatcher, watching the job, queues whatever waited for it.
         await keeper.DeleteAsync(ct);
         return true;
+    }
+
+    /// <summary>
+    /// Queued again and the message visible now; state first, so the next trainer never finds it running.
+    /// </summary>
+    private async Task HandBackAsync(TrainingJob job, int attempt, MessageKeeper keeper)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await attempts.HandBackAsync(job.Dataset, job.JobId, attempt, timeout.Token);
+            await keeper.ReleaseAsync(timeout.Token);
+            logger.LogInformation("Stopping: job {JobId} of {Dataset} handed back, queued again (attempt {Attempt} " +
+                "not counted)", job.JobId, job.Dataset, attempt);
+        }
+        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException
+            or OperationCanceledException)
+        {
+            logger.LogWarning(e,
+                "Could not hand back job {JobId} of {Dataset}; it is retried after its visibility timeout", job.JobId,
+                job.Dataset);
+        }
     }
 
     private async Task RunAsync(TrainingJob job, int attempt, CancellationToken ct)
@@ -93,7 +152,9 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    var reason = e is DatasetRefusedException ? e.Message : $"Training failed: {e.Message}";
+                    // The temporary folder means nothing to the user; the dataset does.
+                    var reason = (e is DatasetRefusedException ? e.Message : $"Training failed: {e.Message}")
+                        .Replace(folder, $"dataset '{job.Dataset}'");
                     logger.LogError(e, "Job {JobId} of {Dataset} failed: {Reason}", job.JobId, job.Dataset, reason);
                     await FinishAsync(job, TrainingState.Failed, reason, null, null, ct);
                     return;

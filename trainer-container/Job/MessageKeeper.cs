@@ -19,6 +19,10 @@ public sealed class MessageKeeper : IAsyncDisposable
     private string popReceipt;
     private bool deleted;
 
+    /// <summary>Told the receipt each time it changes (the local host's child writes it to its lease file).</summary>
+    public Action<string>? ReceiptChanged { get; set; }
+    public string PopReceipt => popReceipt;
+
     public MessageKeeper(QueueClient queue, QueueMessage message, TimeSpan visibility)
     {
         this.queue = queue;
@@ -41,6 +45,7 @@ public sealed class MessageKeeper : IAsyncDisposable
                 if (deleted) return;
                 var receipt = await queue.UpdateMessageAsync(messageId, popReceipt, visibilityTimeout: visibility, cancellationToken: ct);
                 popReceipt = receipt.Value.PopReceipt;
+                ReceiptChanged?.Invoke(popReceipt);
             }
             catch (RequestFailedException) { } // lost the message: another replica has it; finishing here is still idempotent
             catch (OperationCanceledException) { return; }
@@ -58,6 +63,26 @@ public sealed class MessageKeeper : IAsyncDisposable
             try { await queue.DeleteMessageAsync(messageId, popReceipt, ct); }
             catch (RequestFailedException e) when (e.Status == 404) { }
             deleted = true;
+        }
+        finally { gate.Release(); }
+    }
+
+    /// <summary>
+    /// The job is handed back (this trainer is stopping): the message is visible again now, for the next trainer.
+    /// </summary>
+    public async Task ReleaseAsync(CancellationToken ct)
+    {
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (deleted) return;
+            try
+            {
+                await queue.UpdateMessageAsync(messageId, popReceipt, visibilityTimeout: TimeSpan.Zero,
+                cancellationToken: ct);
+            }
+            catch (RequestFailedException) { } // lost it already: it comes back after its visibility timeout
+            deleted = true; // no longer ours: stop renewing
         }
         finally { gate.Release(); }
     }

@@ -14,7 +14,7 @@ public sealed record LabelledImage(string Path, int Label, byte[] Pixels);
 public sealed class ImageSet
 {
     public const double DefaultTestFraction = 0.2;
-    public const int MinimumPerLabel = 5;
+    public const int MinimumPerLabel = Pipeline.Core.Datasets.Trainability.MinimumImagesPerLabel;
     private const int DecodeChunk = 256;
 
     public required IReadOnlyList<string> Labels { get; init; }
@@ -26,7 +26,11 @@ public sealed class ImageSet
     public required IReadOnlyList<SkippedFile> Skipped { get; init; }
     public required bool SplitGiven { get; init; }
 
-    public static ImageSet Load(string dataFolder, string? testFolder, TrainingOptions options, ImageLimits? limits = null, CancellationToken ct = default)
+    /// <param name="dataset">The dataset's name when the folders are a job's temporary copy: refusals name it, not the
+    /// folder.</param>
+    public static ImageSet Load(string dataFolder, string? testFolder, TrainingOptions options,
+        ImageLimits? limits = null, CancellationToken ct = default,
+        string? dataset = null)
     {
         if (!Directory.Exists(dataFolder)) throw new DatasetRefusedException($"The data folder '{dataFolder}' does not exist.");
         if (testFolder is not null && !Directory.Exists(testFolder)) throw new DatasetRefusedException($"The test folder '{testFolder}' does not exist.");
@@ -40,7 +44,12 @@ public sealed class ImageSet
 
         var labels = LabelFolders(trainFolder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
         if (labels.Count < 2)
-            throw new DatasetRefusedException($"'{trainFolder}' holds {labels.Count} label folder(s); at least 2 are needed, one folder per label with its images inside.");
+            throw new DatasetRefusedException(dataset is null
+                ? $"'{trainFolder}' holds {labels.Count} label folder(s); at least 2 are needed, one folder per " +
+                    $"label with its images inside."
+                : $"Dataset '{dataset}' has {labels.Count} label(s) with training " +
+                    $"images{(labels.Count > 0 ? $" ('{string.Join("', '", labels)}')" : "")}; " +
+                  $"at least 2 are needed. Upload each label's images to uploads/{dataset}/<label>/.");
         var skipped = new List<SkippedFile>();
         var resize = Preprocessing.Validate(options.Resize);
         var train = Decode(trainFolder, labels!, resize, limits ?? ImageLimits.Default, skipped, ct);
@@ -53,7 +62,8 @@ public sealed class ImageSet
         var tooFew = labels.Select((l, i) => (l, n: train.Count(x => x.Label == i) + testFiles.Count(x => x.Label == i)))
             .Where(x => x.n < MinimumPerLabel).ToList();
         if (tooFew.Count > 0)
-            throw new DatasetRefusedException("Each label needs at least " + MinimumPerLabel + " usable images; too few in: " +
+            throw new DatasetRefusedException((dataset is null ? "" : $"Dataset '{dataset}': ")
+                + "Each label needs at least " + MinimumPerLabel + " usable images; too few in: " +
                 string.Join(", ", tooFew.Select(x => $"'{x.l}' ({x.n})")) + ".");
 
         var random = new Random(options.Seed);

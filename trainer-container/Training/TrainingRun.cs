@@ -46,7 +46,10 @@ public static partial class TrainingRun
         var options = request.Options;
         var clock = Stopwatch.StartNew();
         progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null, $"training on {TrainingDevice.Describe()}"));
-        var data = ImageSet.Load(request.DataFolder, request.TestFolder, options, ct: ct);
+        // A job (it names its version) trains from a temporary copy the user never saw: refusals name the dataset
+        // instead.
+        var data = ImageSet.Load(request.DataFolder, request.TestFolder, options, ct: ct,
+            dataset: request.Version is null ? null : request.Dataset);
         ProcessMemory.Release();
         var loadSeconds = clock.Elapsed.TotalSeconds;
         progress?.Report(new TrainingProgress("load", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
