@@ -1,4 +1,5 @@
 using Pipeline.Core.Contract;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Microsoft.ML.OnnxRuntime;
 using Pipeline.Core.Scoring;
 using Pipeline.Trainer.Model;
@@ -46,7 +47,7 @@ public sealed class Int8Calibration
         return (scale, (byte)Math.Clamp(Math.Round(-min / scale), 0, 255));
     }
 
-    /// <summary>Runs the float backbone over batches of pixels and keeps each point's smallest and largest value.</summary>
+    /// <summary>Runs the float backbone over batches of pixels, keeping each point's least and greatest.</summary>
     public static Int8Calibration Measure(ResNetBackbone backbone, IEnumerable<Tensor> batches)
     {
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
@@ -60,15 +61,18 @@ public sealed class Int8Calibration
             foreach (var r in results)
             {
                 // The output's own buffer, not a managed copy: the points of a batch hold hundreds of megabytes.
-                var values = r.AsTensor<float>() is DenseTensor dense ? dense.Buffer.Span : r.AsTensor<float>().ToDenseTensor().Buffer.Span;
-                var (min, max) = (System.Numerics.Tensors.TensorPrimitives.Min(values), System.Numerics.Tensors.TensorPrimitives.Max(values));
-                ranges[r.Name] = ranges.TryGetValue(r.Name, out var seen) ? (Math.Min(seen.Min, min), Math.Max(seen.Max, max)) : (min, max);
+                var output = r.AsTensor<float>();
+                var values = output is DenseTensor dense ? dense.Buffer.Span : output.ToDenseTensor().Buffer.Span;
+                var (min, max) = (TensorPrimitives.Min(values), TensorPrimitives.Max(values));
+                ranges[r.Name] = ranges.TryGetValue(r.Name, out var seen)
+                    ? (Math.Min(seen.Min, min), Math.Max(seen.Max, max))
+                    : (min, max);
             }
         }
         return new Int8Calibration(ranges);
     }
 
-    /// <summary>A convolution with its BatchNorm folded in: weights (out x in x k x k, flat), bias, output channels.</summary>
+    /// <summary>A convolution with its BatchNorm folded in: weights (out x in x k x k, flat), bias, channels.</summary>
     public static (float[] Weights, float[] Bias, int Channels) Fold(Conv2d conv, BatchNorm2d bn)
     {
         using var _ = no_grad();

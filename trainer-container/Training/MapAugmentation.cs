@@ -13,7 +13,8 @@ public static class MapAugmentation
     {
         using var scope = NewDisposeScope();
         var n = maps.shape[0];
-        var flip = tensor(Enumerable.Range(0, (int)n).Select(_ => random.NextDouble() < 0.5).ToArray(), device: maps.device);
+        var coins = Enumerable.Range(0, (int)n).Select(_ => random.NextDouble() < 0.5).ToArray();
+        var flip = tensor(coins, device: maps.device);
         var x = where(flip.view(n, 1, 1, 1), maps.flip(3), maps);
         var (dy, dx) = (random.Next(3), random.Next(3));
         var padded = nn.functional.pad(x, [1, 1, 1, 1], TorchSharp.PaddingModes.Replicate);

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
 
-/// <summary>The strength chosen by cross-validation, what it scored, and each image's out-of-fold probabilities.</summary>
+/// <summary>The strength cross-validation chose, what it scored, and each image's out-of-fold probabilities.</summary>
 public sealed record CrossValidation(double Strength, double Accuracy, double LogLoss, float[][] OutOfFold);
 
 /// <summary>
@@ -19,7 +19,7 @@ public static class SoftmaxRegression
 
     private const int History = 10, MaxIterations = 300;
 
-    /// <summary>Fits on all rows: weight (labels x features) and bias in the original feature space, as float.</summary>
+    /// <summary>Fits on all rows: weight (labels x features) and bias in the original feature space.</summary>
     public static (Tensor Weight, Tensor Bias) Fit(Tensor features, long[] labels, int classes, double strength,
         double[] labelWeights)
     {
@@ -31,7 +31,8 @@ public static class SoftmaxRegression
         // Fold the standardisation into the dense layer: w (x - m) / s + b = (w / s) x + (b - (w / s) m).
         var weight = w / std;
         var bias = b - weight.matmul(mean.squeeze(0));
-        return (weight.to(ScalarType.Float32).MoveToOuterDisposeScope(), bias.to(ScalarType.Float32).MoveToOuterDisposeScope());
+        return (weight.to(ScalarType.Float32).MoveToOuterDisposeScope(),
+            bias.to(ScalarType.Float32).MoveToOuterDisposeScope());
     }
 
     /// <summary>
@@ -82,7 +83,7 @@ public static class SoftmaxRegression
     public static double Accuracy(float[][] probabilities, long[] labels) =>
         probabilities.Select((p, i) => Core.Scoring.Evaluation.ArgMax(p) == labels[i] ? 1.0 : 0.0).Average();
 
-    /// <summary>Fold of each row: each label's rows shuffled and dealt round the folds, so every fold has each label.</summary>
+    /// <summary>Fold of each row: each label's rows shuffled and dealt round the folds.</summary>
     public static int[] Folds(long[] labels, int classes, int folds, int seed)
     {
         var random = new Random(seed);
@@ -102,7 +103,7 @@ public static class SoftmaxRegression
     private static (Tensor W, Tensor B) Split(Tensor theta, int classes, long features) =>
         (theta.narrow(0, 0, classes * features).view(classes, features), theta.narrow(0, classes * features, classes));
 
-    /// <summary>Weighted mean cross-entropy plus strength / 2 * |W|^2 (the bias is not penalised), and its gradient.</summary>
+    /// <summary>Weighted mean cross-entropy plus strength / 2 * |W|^2 (bias not penalised), and its gradient.</summary>
     /// <remarks>
     /// No scalar crosses into libtorch here (the strength is a tensor, values are read from memory): thousands of calls
     /// with temporary scalars failed now and then inside libtorch ("Unknown scalar type"), twice on flowers-small.
@@ -124,7 +125,8 @@ public static class SoftmaxRegression
     /// L-BFGS (two-loop recursion) with a backtracking Armijo line search; deterministic. The vector algebra runs on
     /// arrays: a few thousand parameters, where a tensor call per dot product would cost more than the arithmetic.
     /// </summary>
-    private static Tensor Solve(Tensor x, long[] labels, int classes, double strength, double[] labelWeights, Tensor? start)
+    private static Tensor Solve(Tensor x, long[] labels, int classes, double strength, double[] labelWeights,
+        Tensor? start)
     {
         using var scope = NewDisposeScope();
         using var _ = new OneThread();

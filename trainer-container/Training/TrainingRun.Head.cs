@@ -12,8 +12,8 @@ public static partial class TrainingRun
     /// <param name="Strength">The lbfgs head's L2 strength; null for a gradient head.</param>
     /// <param name="Labels">Labels of train then validation rows, the order of the out-of-fold probabilities.</param>
     /// <param name="Columns">Feature columns the head uses: layer4's 512, or with layer3's 256 after them.</param>
-    private sealed record HeadFit(Recipe Recipe, CrossValidation? CrossValidation, double? Strength, long[] Labels, double Seconds,
-        int Columns = Classifier.Inputs);
+    private sealed record HeadFit(Recipe Recipe, CrossValidation? CrossValidation, double? Strength, long[] Labels,
+        double Seconds, int Columns = Classifier.Inputs);
 
     private static HeadFit FitHead(Classifier model, FeatureCache train, FeatureCache validation, double[] weights,
         TrainingOptions options, IProgress<TrainingProgress>? progress, List<EpochRecord> history, Stopwatch clock,
@@ -22,19 +22,23 @@ public static partial class TrainingRun
         var start = clock.Elapsed;
         var labels = train.Labels.Concat(validation.Labels).ToArray();
         if (options.HeadOptimizer.Equals("lbfgs", StringComparison.OrdinalIgnoreCase))
-            return FitLbfgsHead(model, train, validation, labels, weights, options, progress, history, clock, start, ct);
+            return FitLbfgsHead(model, train, validation, labels, weights, options, progress, history, clock, start,
+                ct);
 
         using var labelWeights = tensor(weights.Select(w => (float)w).ToArray(), device: train.Features.device);
         // A gradient head learns from the plain images without smoothing, its epochs judged on the validation split.
         var loss = new SmoothedLoss(labelWeights, 0);
         var parameters = model.head.parameters().ToList();
         var optimizer = Optimizer(options.HeadOptimizer, parameters, options.HeadLearningRate, options.WeightDecay);
-        var stage = new Stage("head", options.HeadEpochs, options.Patience, parameters, [(optimizer, options.HeadLearningRate)],
-            progress, history, clock);
+        var stage = new Stage("head", options.HeadEpochs, options.Patience, parameters,
+            [(optimizer, options.HeadLearningRate)], progress, history, clock);
         var random = new Random(options.Seed);
         stage.Run(() => HeadEpoch(model, train, loss, optimizer, options.BatchSize, random),
             () => Validate(model, validation, v => v), ct);
-        var recipe = new Recipe { Head = $"{options.HeadOptimizer}, {options.HeadEpochs} epochs at most", Thresholds = "validation" };
+        var recipe = new Recipe
+        {
+            Head = $"{options.HeadOptimizer}, {options.HeadEpochs} epochs at most", Thresholds = "validation",
+        };
         return new HeadFit(recipe, null, null, labels, stage.Seconds);
     }
 
@@ -56,7 +60,8 @@ public static partial class TrainingRun
         {
             // Layer3's pooled features join layer4's only where cross-validation says they help (fine-grained and
             // far-from-ImageNet images, where mid-level patterns carry more than ImageNet's classes).
-            var both = SoftmaxRegression.Choose(features, labels, classes, weights, options.CrossValidationFolds, options.Seed, ct);
+            var both = SoftmaxRegression.Choose(features, labels, classes, weights, options.CrossValidationFolds,
+                options.Seed, ct);
             var top = SoftmaxRegression.Choose(features.narrow(1, 0, ResNetBackbone.Features), labels, classes, weights,
                 options.CrossValidationFolds, options.Seed, ct);
             (cv, columns) = both.LogLoss < top.LogLoss ? (both, Classifier.Inputs) : (top, ResNetBackbone.Features);
@@ -79,7 +84,8 @@ public static partial class TrainingRun
         }
         var which = columns == Classifier.Inputs ? "layer4 and layer3 features" : "layer4 features";
         var how = cv is null ? $"lbfgs on {which}, L2 {strength:G3} as given"
-            : $"lbfgs on {which}, L2 {strength:G3}, both chosen by {Math.Max(2, options.CrossValidationFolds)}-fold cross-validation";
+            : $"lbfgs on {which}, L2 {strength:G3}, both chosen by " +
+                $"{Math.Max(2, options.CrossValidationFolds)}-fold cross-validation";
         progress?.Report(Note("head", clock, cv is null ? how
             : $"{how}: accuracy {cv.Accuracy:0.0000}, log loss {cv.LogLoss:0.0000} over {labels.Length} images"));
         var recipe = new Recipe
@@ -105,11 +111,12 @@ public static partial class TrainingRun
     {
         var rows = Enumerable.Range(0, train.Images).ToArray();
         random.Shuffle(rows);
-        return Epoch(model, train.Labels, rows, batchSize, loss, [optimizer], index => train.Features.index_select(0, index),
-            train.Features.device);
+        return Epoch(model, train.Labels, rows, batchSize, loss, [optimizer],
+            index => train.Features.index_select(0, index), train.Features.device);
     }
 
-    private static optim.Optimizer Optimizer(string name, IEnumerable<Parameter> parameters, double rate, double decay) =>
+    private static optim.Optimizer Optimizer(string name, IEnumerable<Parameter> parameters, double rate,
+        double decay) =>
         name.ToLowerInvariant() switch
         {
             "adamw" => optim.AdamW(parameters, rate, weight_decay: decay),
