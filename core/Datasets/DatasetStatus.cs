@@ -32,10 +32,13 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
         var current = await images.ListAsync(dataset, ct);
         var labels = current.GroupBy(i => i.Label).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
             g => new SplitCounts(g.Count(i => i.Split == Split.Train), g.Count(i => i.Split == Split.Test)));
+        // The job before latest.json: the trainer promotes before it records success, so a job read as succeeded
+        // always comes with the version it promoted (read the other way round, a status could show neither).
+        var job = await jobs.ReadAsync(dataset, ct);
         var (latest, _) = await models.ReadLatestAsync(dataset, ct);
         return new DatasetStatus(dataset, labels, current.Count(i => i.Split == Split.Train),
             current.Count(i => i.Split == Split.Test), await rejections.ListAsync(dataset, ct),
-            await jobs.ReadAsync(dataset, ct), latest, CannotTrain: Trainability.Check(dataset, current));
+            job, latest, CannotTrain: Trainability.Check(dataset, current));
     }
 
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken ct)
