@@ -33,8 +33,8 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
                 await host.Storage.Uploads.GetBlobClient($"{dataset}/{label}/{file}")
                     .UploadAsync(new BinaryData(content));
             await host.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == 16, "the split", 120);
-            // Many augmented views: the feature pass lasts long enough to be interrupted twice.
-            var options = TrainingOptions.Fast with { AugmentedViews = 24 };
+            // Fine-tuning with many augmented views: their feature pass lasts long enough to be interrupted twice.
+            var options = new TrainingOptions { FineTune = "always", FineTuneEpochs = 1, AugmentedViews = 24 };
             using (var train = await host.Http.PostAsync($"datasets/{dataset}/train", JsonContent.Create(options,
                 options: Json.Options)))
                 Assert.Equal(System.Net.HttpStatusCode.Accepted, train.StatusCode);

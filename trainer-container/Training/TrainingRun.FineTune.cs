@@ -104,7 +104,7 @@ public static partial class TrainingRun
         var augmentation = new Augmentation(options.Augmentation, random);
         var views = Enumerable.Repeat<Func<Tensor, Tensor>?>(augmentation.Apply, count).ToList();
         var cache = FeatureCache.Build(extractor, extractor.Device, data.Train, views, true, FeatureBatch,
-            Counter("views", count * data.Train.Count, progress, clock), ct);
+            Counter("features", count * data.Train.Count, progress, clock), ct);
         ProcessMemory.Release();
         return cache;
     }
