@@ -23,6 +23,8 @@ public sealed class ImageSet
     /// <summary>Decoded on first use: a given test split waits until evaluation, outside the time to a model.</summary>
     public IReadOnlyList<LabelledImage> Test => PendingTest.Value;
     internal Lazy<IReadOnlyList<LabelledImage>> PendingTest { get; init; } = new(() => []);
+    /// <summary>The test split's size before it is decoded: its files, any of which evaluation may still refuse.</summary>
+    public int TestFiles { get; private init; }
     public required IReadOnlyList<SkippedFile> Skipped { get; init; }
     public required bool SplitGiven { get; init; }
 
@@ -77,7 +79,11 @@ public sealed class ImageSet
         else test = new(() => Decode(testFiles, resize, limits ?? ImageLimits.Default, skipped, CancellationToken.None));
         var (fit, validation) = Stratify(train, labels.Count, options.ValidationFraction, random);
         if (validation.Count == 0) (fit, validation) = (train, []);
-        return new ImageSet { Labels = labels!, Train = fit, Validation = validation, PendingTest = test, Skipped = skipped, SplitGiven = splitGiven };
+        return new ImageSet
+        {
+            Labels = labels!, Train = fit, Validation = validation, PendingTest = test, Skipped = skipped,
+            SplitGiven = splitGiven, TestFiles = splitGiven ? testFiles.Count : test.Value.Count,
+        };
     }
 
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Counts() =>
