@@ -29,8 +29,10 @@ public static partial class TrainingRun
     /// <summary>Training images whose activation ranges set the int8 scales: a seeded sample across the labels.</summary>
     private const int CalibrationImages = 32;
 
-    private static FitResult Fit(Classifier model, ImageSet data, TrainingOptions options, IProgress<TrainingProgress>? progress,
-        List<EpochRecord> history, Stopwatch clock, TrainingBudget budget, CancellationToken ct)
+    /// <param name="calibrator">Measures the int8 ranges; null for float passes.</param>
+    private static FitResult Fit(Classifier model, Int8Calibrator? calibrator, ImageSet data, TrainingOptions options,
+        IProgress<TrainingProgress>? progress, List<EpochRecord> history, Stopwatch clock, TrainingBudget budget,
+        CancellationToken ct)
     {
         var random = new Random(options.Seed);
         // Auto fine-tunes only within a time budget: on a CPU its epochs cost several frozen passes each, and without a
@@ -47,7 +49,8 @@ public static partial class TrainingRun
         var featureStart = clock.Elapsed;
         var images = data.Train.Count + data.Validation.Count;
         var onCpu = device.type == TorchSharp.DeviceType.CPU;
-        var int8 = onCpu && options.Int8 ? Calibrate(backbone, data, random) : null;
+        var int8 = calibrator is null ? null : Calibrate(calibrator, data, random);
+        calibrator?.Dispose(); // its float graph and session are not needed again
         using var extractor = new FeatureExtractor(backbone, mayFineTune ? stage : null, onCpu, int8);
         // Writing and loading the graphs leaves copies of the weights behind: give them back before the pass.
         ProcessMemory.Collect();
@@ -86,14 +89,14 @@ public static partial class TrainingRun
             progress, history, clock, budget, ct);
     }
 
-    private static Int8Calibration Calibrate(ResNetBackbone backbone, ImageSet data, Random random)
+    private static Int8Calibration Calibrate(Int8Calibrator calibrator, ImageSet data, Random random)
     {
         var sample = data.Train.ToArray();
         random.Shuffle(sample);
         var chosen = sample.Take(CalibrationImages).ToList();
         // Batches of 8: the calibration graph outputs every quantized tensor, about 12 MB an image.
         var batches = chosen.Chunk(8).Select(b => FeatureCache.Pixels(b)).ToList();
-        try { return Int8Calibration.Measure(backbone, batches); }
+        try { return calibrator.Measure(batches); }
         finally { batches.ForEach(b => b.Dispose()); }
     }
 

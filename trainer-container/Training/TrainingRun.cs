@@ -48,21 +48,35 @@ public static partial class TrainingRun
         progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null, $"training on {TrainingDevice.Describe()}"));
         // A job (it names its version) trains from a temporary copy the user never saw: refusals name the dataset
         // instead.
-        var data = ImageSet.Load(request.DataFolder, request.TestFolder, options, ct: ct,
-            dataset: request.Version is null ? null : request.Dataset);
+        var preparing = PreparedBackbone.Start(options.Int8 && TrainingDevice.Current.type == DeviceType.CPU, ct);
+        ImageSet data;
+        try
+        {
+            data = ImageSet.Load(request.DataFolder, request.TestFolder, options, ct: ct,
+                dataset: request.Version is null ? null : request.Dataset);
+        }
+        catch
+        {
+            PreparedBackbone.Abandon(preparing);
+            throw;
+        }
         ProcessMemory.Release();
         var loadSeconds = clock.Elapsed.TotalSeconds;
         progress?.Report(new TrainingProgress("load", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
-            $"{data.Labels.Count} labels; {data.Train.Count} train, {data.Validation.Count} validation, {data.Test.Count} test images; {data.Skipped.Count} skipped"));
+            $"{data.Labels.Count} labels; {data.Train.Count} train, {data.Validation.Count} validation, " +
+            $"{data.TestFiles} test images; {data.Skipped.Count} skipped"));
 
+        using var prepared = preparing.GetAwaiter().GetResult();
+        // Seeded after the backbone is read (its modules draw initial weights before the file's replace them), so the
+        // head starts from the same draw whichever finished first.
         manual_seed(options.Seed);
         var history = new List<EpochRecord>();
-        using var model = new Classifier(BackboneWeights.Load(), data.Labels.Count, options.Dropout);
+        using var model = new Classifier(prepared.Backbone, data.Labels.Count, options.Dropout);
         model.to(TrainingDevice.Current);
         model.eval();
         ProcessMemory.Collect();
         var budget = new TrainingBudget(options.BudgetMinutes, clock);
-        var fit = Fit(model, data, options, progress, history, clock, budget, ct);
+        var fit = Fit(model, prepared.Calibrator, data, options, progress, history, clock, budget, ct);
         var times = fit.Times;
 
         Directory.CreateDirectory(request.OutFolder);
