@@ -5,7 +5,6 @@ public sealed class LayerTests
 {
     private static readonly string Root = FindRoot();
 
-    // The trainer's own folders are not ordered yet (Model and Onnx use each other; item 5 of issue 9 rewrites Onnx).
     public static TheoryData<string> Folders => ["core", "http", "functions", "local", "trainer-container", "cli"];
 
     [Theory]
@@ -68,6 +67,19 @@ public sealed class LayerTests
     {
         const string cli = "using Pipeline.Local;\nnamespace Pipeline.Cli;\npublic static class X;";
         Assert.Contains("never each other", Assert.Single(Layers.Violations("X.cs", cli)));
+    }
+
+    [Fact]
+    public void A_trainer_folder_using_a_higher_one_is_caught()
+    {
+        const string weights = """
+            using Pipeline.Trainer.Onnx;
+            namespace Pipeline.Trainer.Model;
+            public static class Weights { public static object Read() => OnnxFile.ReadGraph(""); }
+            """;
+        Assert.Contains("a folder of the trainer above it", Assert.Single(Layers.Violations("Weights.cs", weights)));
+        Assert.Contains("has no place", Assert.Single(Layers.Violations("X.cs", "namespace Pipeline.Trainer.Misc;")));
+        Assert.Empty(Layers.Violations("Export.cs", "using Pipeline.Trainer.Model;\nnamespace Pipeline.Trainer.Onnx;"));
     }
 
     [Fact]

@@ -26,6 +26,24 @@ public static partial class Layers
     public static readonly string[] Hosts = ["Pipeline.Functions", "Pipeline.Local", "Pipeline.Trainer",
         "Pipeline.Cli"];
 
+    /// <summary>
+    /// Inside the trainer, bottom first: the TorchSharp modules, ONNX in and out (the pretrained backbone read, the
+    /// model written), training, the report, the queue job, the command line.
+    /// </summary>
+    public static readonly string[] Trainer =
+    [
+        "Pipeline.Trainer.Model",
+        "Pipeline.Trainer.Onnx",
+        "Pipeline.Trainer.Training",
+        "Pipeline.Trainer.Report",
+        "Pipeline.Trainer.Job",
+        "Pipeline.Trainer.Cli",
+    ];
+
+    /// <summary>Rank of a namespace inside the trainer; -1 when it is not one of the trainer's folders.</summary>
+    public static int TrainerRank(string ns) =>
+        Array.FindIndex(Trainer, t => ns == t || ns.StartsWith(t + ".", StringComparison.Ordinal));
+
     /// <summary>Layer rank of a namespace: its longest known prefix. Hosts share one rank; -1 when unknown.</summary>
     public static int Rank(string ns)
     {
@@ -46,7 +64,7 @@ public static partial class Layers
         if (!own.Success) yield break;
         var ns = own.Groups[1].Value;
         var rank = Rank(ns);
-        if (rank < 0)
+        if (rank < 0 || (ns.StartsWith("Pipeline.Trainer.", StringComparison.Ordinal) && TrainerRank(ns) < 0))
         {
             yield return $"{file}: namespace {ns} has no place in the layers (tests/Core.Tests/Layers.cs, " +
                 $"docs/architecture.md).";
@@ -60,6 +78,8 @@ public static partial class Layers
                 yield return $"{file}: {ns} uses {used}, a layer above it.";
             else if (usedRank == rank && Host(ns) is { } host && Host(used) is { } other && host != other)
                 yield return $"{file}: {ns} uses {used}; hosts share core and the HTTP edge, never each other.";
+            else if (TrainerRank(used) > TrainerRank(ns) && TrainerRank(ns) >= 0)
+                yield return $"{file}: {ns} uses {used}, a folder of the trainer above it.";
         }
     }
 
@@ -79,7 +99,8 @@ public static partial class Layers
         for (var n = parts.Length; n >= 2; n--)
         {
             var candidate = string.Join('.', parts[..n]);
-            if (Core.Contains(candidate) || candidate == Http || Hosts.Contains(candidate)) return candidate;
+            if (Core.Contains(candidate) || candidate == Http || Hosts.Contains(candidate)
+                || Trainer.Contains(candidate)) return candidate;
         }
         return qualified;
     }

@@ -1,10 +1,15 @@
 using Pipeline.Core.Contract;
 using System.Runtime.InteropServices;
+using Google.Protobuf;
 using Pipeline.Core.Images;
 using Pipeline.Core.Scoring;
 using Pipeline.Trainer.Model;
+using Pipeline.Trainer.Onnx.Proto;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using AttributeType = Pipeline.Trainer.Onnx.Proto.AttributeProto.Types.AttributeType;
+using DataType = Pipeline.Trainer.Onnx.Proto.TensorProto.Types.DataType;
+using Dimension = Pipeline.Trainer.Onnx.Proto.TensorShapeProto.Types.Dimension;
 
 namespace Pipeline.Trainer.Onnx;
 
@@ -15,8 +20,6 @@ namespace Pipeline.Trainer.Onnx;
 /// </summary>
 public static class OnnxExport
 {
-    private const int Float = 1, UInt8 = 2, Int8 = 3, Int32 = 6, Int64 = 7;
-
     public static void Write(Classifier model, bool flipAverage, string path) => File.WriteAllBytes(path, ToBytes(model, flipAverage));
 
     /// <param name="int8">Activation ranges: the backbone's stages below <paramref name="int8Stages"/> go as int8 (QDQ).</param>
@@ -125,17 +128,16 @@ public static class OnnxExport
 
     private sealed class GraphWriter
     {
-        private readonly ProtoWriter graph = new ProtoWriter().String(2, "classifier");
+        private readonly GraphProto graph = new() { Name = "classifier" };
         private int nodes;
 
         public void Node(string op, string[] inputs, string[] outputs, Func<Attributes, Attributes>? attributes = null)
         {
-            var node = new ProtoWriter();
-            foreach (var i in inputs) node.String(1, i);
-            foreach (var o in outputs) node.String(2, o);
-            node.String(3, $"{op}_{nodes++}").String(4, op);
-            if (attributes is not null) foreach (var a in attributes(new Attributes()).Items) node.Message(5, a);
-            graph.Message(1, node);
+            var node = new NodeProto { Name = $"{op}_{nodes++}", OpType = op };
+            node.Input.Add(inputs);
+            node.Output.Add(outputs);
+            if (attributes is not null) node.Attribute.Add(attributes(new Attributes()).Items);
+            graph.Node.Add(node);
         }
 
         public string ConvBn(string name, string input, Conv2d conv, BatchNorm2d bn, bool relu, Int8Calibration? int8)
@@ -206,62 +208,91 @@ public static class OnnxExport
         }
 
         public void Initializer(string name, long[] dims, float[] values) =>
-            AddTensor(name, dims, Float, MemoryMarshal.AsBytes(values.AsSpan()));
+            AddTensor(name, dims, DataType.Float, ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())));
 
-        public void Initializer(string name, long[] dims, byte[] values) => AddTensor(name, dims, UInt8, values);
+        public void Initializer(string name, long[] dims, byte[] values) =>
+            AddTensor(name, dims, DataType.Uint8, ByteString.CopyFrom(values));
 
         public void Initializer(string name, long[] dims, sbyte[] values) =>
-            AddTensor(name, dims, Int8, MemoryMarshal.AsBytes(values.AsSpan()));
+            AddTensor(name, dims, DataType.Int8, ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())));
 
         public void Initializer(string name, long[] dims, int[] values) =>
-            AddTensor(name, dims, Int32, MemoryMarshal.AsBytes(values.AsSpan()));
+            AddTensor(name, dims, DataType.Int32, ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())));
 
+        /// <summary>
+        /// The weights are copied once, out of the tensor into the array the initializer wraps; serializing the model
+        /// is the second and last copy.
+        /// </summary>
         public void Initializer(string name, Tensor value)
         {
             using var cpu = value.detach().to(ScalarType.Float32).cpu().contiguous();
-            var data = cpu.data<float>().ToArray();
-            AddTensor(name, cpu.shape, Float, MemoryMarshal.AsBytes(data.AsSpan()));
+            AddTensor(name, cpu.shape, DataType.Float, UnsafeByteOperations.UnsafeWrap(cpu.bytes.ToArray()));
         }
 
-        public void Initializer(string name, long[] dims, long[] values) => AddTensor(name, dims, Int64, MemoryMarshal.AsBytes(values.AsSpan()));
+        public void Initializer(string name, long[] dims, long[] values) =>
+            AddTensor(name, dims, DataType.Int64, ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())));
 
-        private void AddTensor(string name, long[] dims, int type, ReadOnlySpan<byte> raw) =>
-            graph.Message(5, new ProtoWriter().PackedInt64s(1, dims).Int64(2, type).String(8, name).Bytes(9, raw));
+        private void AddTensor(string name, long[] dims, DataType type, ByteString raw)
+        {
+            var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = raw };
+            tensor.Dims.Add(dims);
+            graph.Initializer.Add(tensor);
+        }
 
         /// <param name="outputs">Name and size of the last dimension of each output; -1 leaves the shape open.</param>
         public byte[] Model(IEnumerable<(string Name, long Size)> outputs)
         {
-            graph.Message(11, ValueInfo(ModelFiles.InputName, new ProtoWriter().String(2, "batch"), Dim(3), Dim(Preprocessing.Size), Dim(Preprocessing.Size)));
+            graph.Input.Add(ValueInfo(ModelFiles.InputName, Batch, Dim(3), Dim(Preprocessing.Size),
+                Dim(Preprocessing.Size)));
             foreach (var (name, size) in outputs)
-                graph.Message(12, size < 0 ? UnshapedValueInfo(name) : ValueInfo(name, new ProtoWriter().String(2, "batch"), Dim(size)));
-            return new ProtoWriter()
-                .Int64(1, 7) // IR version 7 goes with opset 13
-                .String(2, "pipeline-trainer")
-                .Message(7, graph)
-                .Message(8, new ProtoWriter().String(1, "").Int64(2, 13))
-                .ToArray();
+                graph.Output.Add(size < 0 ? UnshapedValueInfo(name) : ValueInfo(name, Batch, Dim(size)));
+            var model = new ModelProto { IrVersion = 7, ProducerName = "pipeline-trainer", Graph = graph };
+            // IR version 7 goes with opset 13 of the default domain.
+            model.OpsetImport.Add(new OperatorSetIdProto { Version = 13 });
+            return model.ToByteArray();
         }
 
-        private static ProtoWriter UnshapedValueInfo(string name) =>
-            new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, new ProtoWriter().Int64(1, Float)));
-
-        private static ProtoWriter Dim(long value) => new ProtoWriter().Int64(1, value);
-
-        private static ProtoWriter ValueInfo(string name, params ProtoWriter[] dims)
+        private static ValueInfoProto UnshapedValueInfo(string name) => new()
         {
-            var shape = new ProtoWriter();
-            foreach (var d in dims) shape.Message(1, d);
-            var tensorType = new ProtoWriter().Int64(1, Float).Message(2, shape);
-            return new ProtoWriter().String(1, name).Message(2, new ProtoWriter().Message(1, tensorType));
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Float } },
+        };
+
+        private static Dimension Batch => new() { DimParam = "batch" };
+
+        private static Dimension Dim(long value) => new() { DimValue = value };
+
+        private static ValueInfoProto ValueInfo(string name, params Dimension[] dims)
+        {
+            var shape = new TensorShapeProto();
+            shape.Dim.Add(dims);
+            var tensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Float, Shape = shape };
+            return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensorType } };
         }
     }
 
     private sealed class Attributes
     {
-        public List<ProtoWriter> Items { get; } = [];
-        // AttributeProto: name 1, f 2, i 3, ints 8, type 20 (FLOAT 1, INT 2, INTS 7).
-        public Attributes Int(string name, long value) { Items.Add(new ProtoWriter().String(1, name).Int64(3, value).Int64(20, 2)); return this; }
-        public Attributes Float(string name, float value) { Items.Add(new ProtoWriter().String(1, name).Float(2, value).Int64(20, 1)); return this; }
-        public Attributes Ints(string name, params long[] values) { Items.Add(new ProtoWriter().String(1, name).PackedInt64s(8, values).Int64(20, 7)); return this; }
+        public List<AttributeProto> Items { get; } = [];
+
+        public Attributes Int(string name, long value)
+        {
+            Items.Add(new AttributeProto { Name = name, Type = AttributeType.Int, I = value });
+            return this;
+        }
+
+        public Attributes Float(string name, float value)
+        {
+            Items.Add(new AttributeProto { Name = name, Type = AttributeType.Float, F = value });
+            return this;
+        }
+
+        public Attributes Ints(string name, params long[] values)
+        {
+            var attribute = new AttributeProto { Name = name, Type = AttributeType.Ints };
+            attribute.Ints.Add(values);
+            Items.Add(attribute);
+            return this;
+        }
     }
 }
