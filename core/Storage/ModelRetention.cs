@@ -6,8 +6,8 @@ namespace Pipeline.Core.Storage;
 
 /// <summary>
 /// Keeps a dataset's versions to <see cref="PipelineOptions.KeepVersions"/>: the oldest versions that are neither
-/// promoted, nor pointed to by a published name, nor the newest are removed. The trainer applies it after writing a
-/// version, when one job at a time runs for the dataset.
+/// promoted, nor pointed to by a published name, nor the newest are removed. The trainer applies it once a job has
+/// written its version; a job that starts meanwhile only adds a newer one.
 /// </summary>
 public sealed class ModelRetention(ModelStore versions, PublishedNameStore names, IOptions<PipelineOptions> options,
     ILogger<ModelRetention> logger)

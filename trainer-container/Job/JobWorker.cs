@@ -166,8 +166,9 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             await versions.UploadAsync(job.Dataset, job.JobId, outcome.ModelFolder, ct);
             var promotion = await Promotion.DecideAndPromoteAsync(versions, job, outcome.Manifest, Path.Combine(folder, StorageNames.Test), ct);
             logger.LogInformation("Job {JobId} of {Dataset} done: {Decision}", job.JobId, job.Dataset, promotion.Reason);
-            await ApplyRetentionAsync(job.Dataset, ct);
             await FinishAsync(job, TrainingState.Succeeded, promotion.Promoted ? null : promotion.Reason, promotion.Promoted, outcome.Manifest.Metrics, ct);
+            // After the job shows succeeded: status answers with the promoted version and its job's end together.
+            await ApplyRetentionAsync(job.Dataset, ct);
         }
         finally
         {
@@ -180,8 +181,9 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
     /// job.</summary>
     private async Task ApplyRetentionAsync(string dataset, CancellationToken ct)
     {
+        // The job has succeeded by now: stopping here must not hand it back, so nothing escapes, cancellation neither.
         try { await retention.ApplyAsync(dataset, ct); }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
             logger.LogWarning(e, "Could not remove old model versions of {Dataset}; the next job tries again", dataset);
         }
