@@ -19,7 +19,10 @@ public static class PublishCommand
     private static Command Define(CliOptions options, bool publish)
     {
         var dataset = CliOptions.DatasetArgument();
-        var version = new Argument<string>("version") { Description = "the model version (pipeline models lists them)" };
+        var version = new Argument<string>("version")
+        {
+            Description = "the model version (pipeline models lists them)"
+        };
         var name = new Option<string>("--name")
         {
             Description = publish ? "the name to publish under, such as production" : "the published name to remove",
@@ -29,8 +32,11 @@ public static class PublishCommand
             { if (PublishedNameRules.Check(r.GetValueOrDefault<string>()) is { } problem) r.AddError(problem); });
         var command = publish
             ? new Command("publish", "Point a published name at a version (POST /api/score/<dataset>?model=<name> " +
-                "scores with it); publishing an older version under the same name rolls back") { dataset, version, name }
-            : new Command("unpublish", "Remove a published name from the version it points to") { dataset, version, name };
+                "scores with it); publishing an older version under the same name rolls back")
+            : new Command("unpublish", "Remove a published name from the version it points to");
+        command.Arguments.Add(dataset);
+        command.Arguments.Add(version);
+        command.Options.Add(name);
         command.SetAction((parse, ct) => options.RunAsync(parse, connection =>
             RunAsync(publish, parse.GetValue(dataset)!, parse.GetValue(version)!, parse.GetValue(name)!,
                 parse.GetValue(options.Json), connection, options.Console, ct), ct));

@@ -289,7 +289,8 @@ public sealed class PublishedModelTests(PipelineFixture pipeline, ITestOutputHel
     {
         using var response = await PostAsync(dataset, image, query);
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"{query}: expected {expected}, got {response.StatusCode}: {text}");
+        Assert.True(expected == response.StatusCode,
+            $"{query}: expected {expected}, got {response.StatusCode}: {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString()!;
     }
