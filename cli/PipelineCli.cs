@@ -25,8 +25,8 @@ public static class PipelineCli
         foreach (var command in new[]
         {
             UploadCommand.Create(options), TrainCommand.Create(options), StatusCommand.Create(options),
-            ModelsCommand.Create(options), ScoreCommand.Create(options), ReportCommand.Create(options),
-            DownloadCommand.Create(options),
+            ModelsCommand.Create(options), PublishCommand.Create(options), PublishCommand.CreateUnpublish(options),
+            ScoreCommand.Create(options), ReportCommand.Create(options), DownloadCommand.Create(options),
         })
             root.Subcommands.Add(command);
         return root;

@@ -28,6 +28,8 @@ public static class PipelineServices
         services.AddSingleton<RejectionStore>();
         services.AddSingleton<TrainingJobStore>();
         services.AddSingleton<ModelStore>();
+        services.AddSingleton<PublishedNameStore>();
+        services.AddSingleton<ModelRetention>();
         services.AddSingleton<JobAttempts>();
         services.AddSingleton<TrainingDispatch>();
         services.AddSingleton<IUploadEvents>(sp => sp.GetRequiredService<TrainingDispatch>());
@@ -36,6 +38,7 @@ public static class PipelineServices
         services.AddSingleton<ModelCache>();
         services.AddSingleton<ScoreService>();
         services.AddSingleton<DatasetApi>();
+        services.AddSingleton<PublishApi>();
         return services;
     }
 }

@@ -7,13 +7,13 @@ namespace Pipeline.Functions;
 
 /// <summary>The HTTP API, function-level keys in Azure. Each trigger hands the request to
 /// <see cref="PipelineApi"/>.</summary>
-public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores)
+public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores, PublishApi publish)
 {
     [Function("Score")]
     public async Task<IResult> ScoreAsync([HttpTrigger(AuthorizationLevel.Function, "post",
         Route = PipelineApi.Score)] HttpRequest request,
         string dataset, CancellationToken ct) =>
-        await PipelineApi.ScoreAsync(scores, request, dataset, request.Query["top"].FirstOrDefault(), ct);
+        await PipelineApi.ScoreAsync(scores, request, dataset, ScoreParameters.From(request.Query), ct);
 
     [Function("Datasets")]
     public async Task<IResult> ListAsync([HttpTrigger(AuthorizationLevel.Function, "get",
@@ -41,6 +41,18 @@ public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = PipelineApi.ModelFile)] HttpRequest request,
         string dataset, string version, string file, CancellationToken ct) =>
         await PipelineApi.ModelFileAsync(datasets, dataset, version, file, ct);
+
+    [Function("PublishModel")]
+    public async Task<IResult> PublishAsync([HttpTrigger(AuthorizationLevel.Function, "post",
+        Route = PipelineApi.Publish)] HttpRequest request,
+        string dataset, string version, CancellationToken ct) =>
+        await PipelineApi.PublishAsync(publish, request, dataset, version, ct);
+
+    [Function("UnpublishModel")]
+    public async Task<IResult> UnpublishAsync([HttpTrigger(AuthorizationLevel.Function, "delete",
+        Route = PipelineApi.Unpublish)] HttpRequest request,
+        string dataset, string version, string name, CancellationToken ct) =>
+        await PipelineApi.UnpublishAsync(publish, dataset, version, name, ct);
 
     [Function("Train")]
     public async Task<IResult> TrainAsync([HttpTrigger(AuthorizationLevel.Function, "post",

@@ -20,6 +20,8 @@ public static class PipelineApi
     public const string Report = "datasets/{dataset}/report";
     public const string Models = "datasets/{dataset}/models";
     public const string ModelFile = "datasets/{dataset}/models/{version}/{file}";
+    public const string Publish = "datasets/{dataset}/models/{version}/publish";
+    public const string Unpublish = "datasets/{dataset}/models/{version}/publish/{name}";
     public const string Score = "score/{dataset}";
 
     /// <summary>The OpenAPI document's name: the local host serves it at /openapi/v1.json
@@ -28,6 +30,7 @@ public static class PipelineApi
     public const string DocumentPath = "/openapi/{documentName}.json";
 
     private const int MaxOptionsBytes = 64 * 1024;
+    private const int MaxPublishBytes = 4 * 1024;
 
     /// <summary>The local host's routes under /api, as the function app serves them, and the OpenAPI
     /// document.</summary>
@@ -52,7 +55,8 @@ public static class PipelineApi
         api.MapGet(Models, (string dataset, DatasetApi datasets, CancellationToken ct) =>
                 ModelsAsync(datasets, dataset, ct))
             .WithName("ListModels")
-            .WithSummary("Every model version of a dataset with its test metrics and files")
+            .WithSummary("Every model version of a dataset with its test metrics and files, the promoted one and " +
+                "the published names")
             .ProducesProblem(400).ProducesProblem(404);
         api.MapGet(ModelFile, (string dataset, string version, string file, DatasetApi datasets,
                 CancellationToken ct) => ModelFileAsync(datasets, dataset, version, file, ct))
@@ -60,15 +64,27 @@ public static class PipelineApi
             .WithSummary("model.onnx, model.json or report.html of a version ('latest': the promoted one)")
             .Produces(200, typeof(Stream), "application/octet-stream", "application/json", "text/html")
             .ProducesProblem(400).ProducesProblem(404);
+        api.MapPost(Publish, (HttpRequest request, string dataset, string version, PublishApi publish,
+                CancellationToken ct) => PublishAsync(publish, request, dataset, version, ct))
+            .WithName("PublishModel")
+            .WithSummary("Point a published name (body: {\"name\":\"production\"}) at a version: publish, or roll " +
+                "back by publishing an older version under the same name")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413);
+        api.MapDelete(Unpublish, (string dataset, string version, string name, PublishApi publish,
+                CancellationToken ct) => UnpublishAsync(publish, dataset, version, name, ct))
+            .WithName("UnpublishModel")
+            .WithSummary("Remove a published name from the version it points to")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
         api.MapPost(Train, (HttpRequest request, string dataset, DatasetApi datasets, CancellationToken ct) =>
                 TrainAsync(datasets, request, dataset, ct))
             .WithName("TrainDataset")
             .WithSummary("Ask for a training run with the given options (empty: train.json or the default)")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(413);
-        api.MapPost(Score, (HttpRequest request, string dataset, string? top, ScoreService scores,
-                CancellationToken ct) => ScoreAsync(scores, request, dataset, top, ct))
+        api.MapPost(Score, (HttpRequest request, string dataset, [AsParameters] ScoreParameters query,
+                ScoreService scores, CancellationToken ct) => ScoreAsync(scores, request, dataset, query, ct))
             .WithName("Score")
-            .WithSummary("Score one image (the body) or several (multipart/form-data) with the promoted model")
+            .WithSummary("Score one image (the body) or several (multipart/form-data) with the promoted model, a " +
+                "published name or a version")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(408).ProducesProblem(413)
             .ProducesProblem(415).ProducesProblem(503);
         app.MapOpenApi(DocumentPath);
@@ -121,22 +137,34 @@ public static class PipelineApi
             : TypedResults.Ok(result.Value);
     }
 
-    public static async Task<Results<Ok<ScoreResponse>, Ok<ScoreManyResponse>, ProblemHttpResult>> ScoreAsync(
-        ScoreService scores, HttpRequest request, string dataset, string? top, CancellationToken ct)
+    public static async Task<Results<Ok<PublishResponse>, ProblemHttpResult>> PublishAsync(PublishApi publish,
+        HttpRequest request, string dataset, string version, CancellationToken ct)
     {
-        int? k = null;
-        if (top is not null)
-        {
-            if (!int.TryParse(top, out var value) || value < 1)
-                return Problem(ApiResult.Fail(400, "Invalid top", "top must be a whole number of at least 1."));
-            k = value;
-        }
+        using var reader = new StreamReader(request.Body);
+        var buffer = new char[MaxPublishBytes + 1];
+        var read = await reader.ReadBlockAsync(buffer, ct);
+        if (read > MaxPublishBytes) return Problem(ApiResult.Fail(413, "Body too large",
+            "The body is {\"name\":\"<name>\"}, a few bytes."));
+        return Answer(await publish.PublishAsync(dataset, version, new string(buffer, 0, read), ct));
+    }
+
+    public static async Task<Results<Ok<PublishResponse>, ProblemHttpResult>> UnpublishAsync(PublishApi publish,
+        string dataset, string version, string name, CancellationToken ct) =>
+        Answer(await publish.UnpublishAsync(dataset, version, name, ct));
+
+    public static async Task<Results<Ok<ScoreResponse>, Ok<ScoreManyResponse>, ProblemHttpResult>> ScoreAsync(
+        ScoreService scores, HttpRequest request, string dataset, ScoreParameters parameters, CancellationToken ct)
+    {
+        var (query, badQuery) = parameters.Parse();
+        if (badQuery is not null) return Problem(badQuery);
         var (uploads, unreadable) = await ImageRequest.ReadAsync(request, scores.MaxImageBytes, ct);
         if (unreadable is not null) return Problem(unreadable);
-        var result = await scores.ScoreAsync(dataset, uploads, k, ct);
+        var result = await scores.ScoreAsync(dataset, uploads, query!, ct);
         if (result is not { Value: { } scored }) return Problem(result.Problem!);
         if (request.HasFormContentType) return TypedResults.Ok(scored);
-        return TypedResults.Ok(new ScoreResponse(scored.Dataset, scored.ModelVersion, scored.Images[0].Predictions));
+        var image = scored.Images[0];
+        return TypedResults.Ok(new ScoreResponse(scored.Dataset, scored.ModelVersion, image.Predictions, image.Labels,
+            scored.Model));
     }
 
     private static Results<Ok<T>, ProblemHttpResult> Answer<T>(ApiResult<T> result) =>

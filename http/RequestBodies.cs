@@ -29,6 +29,18 @@ internal static class RequestBodies
                     },
                 };
                 break;
+            case "PublishModel":
+                var publish = await context.GetOrCreateSchemaAsync(typeof(PublishRequest), cancellationToken: ct);
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Description = "The name to point at the version, such as {\"name\":\"production\"}.",
+                    Required = true,
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = publish },
+                    },
+                };
+                break;
             case "Score":
                 operation.RequestBody = new OpenApiRequestBody
                 {
@@ -54,7 +66,8 @@ internal static class RequestBodies
                     json.Schema = new OpenApiSchema { OneOf = [one, many] };
                 operation.Description = "One image as the body answers its predictions; several images as " +
                     "multipart/form-data " +
-                    "files (at most MaxImagesPerRequest) answer one entry each.";
+                    "files (at most MaxImagesPerRequest) answer one entry each. Each prediction carries its " +
+                    "threshold and whether it reaches it; labels lists the labels that do (never a Negative class).";
                 break;
         }
     }

@@ -18,6 +18,9 @@ public static class BlobPaths
     /// <summary>In models: the promoted version.</summary>
     public static string Latest(string dataset) => $"{dataset}/{StorageNames.LatestFile}";
 
+    /// <summary>In models: the names published versions go by.</summary>
+    public static string Published(string dataset) => $"{dataset}/{StorageNames.PublishedFile}";
+
     /// <summary>Uploads whose dataset name is invalid have no dataset folder to go to.</summary>
     public const string NoDataset = "_invalid";
 

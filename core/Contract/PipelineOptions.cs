@@ -32,6 +32,18 @@ public sealed class PipelineOptions
     /// <summary>How often the scorer looks for a newly promoted version of a dataset it has loaded.</summary>
     public int ModelRefreshSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Models the scoring cache keeps loaded at once (at least 1); past it the least recently used is let go, once the
+    /// requests using it are done.
+    /// </summary>
+    public int MaxLoadedModels { get; set; } = 8;
+
+    /// <summary>
+    /// Model versions a dataset keeps (at least 1): when a new version is written, the oldest ones that no published
+    /// name points to and that are not promoted are removed until this many remain.
+    /// </summary>
+    public int KeepVersions { get; set; } = 10;
+
     /// <summary>Images one scoring request may carry.</summary>
     public int MaxImagesPerRequest { get; set; } = 32;
 

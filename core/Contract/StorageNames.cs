@@ -13,7 +13,10 @@ public static class StorageNames
     public const string Test = "test";
     /// <summary>One JSON record per refused upload: <c>&lt;dataset&gt;/&lt;hash of the upload path&gt;.json</c> with the reason.</summary>
     public const string Rejected = "rejected";
-    /// <summary><c>&lt;dataset&gt;/&lt;version&gt;/</c> files, <c>&lt;dataset&gt;/latest.json</c> and <c>&lt;dataset&gt;/training.json</c>.</summary>
+    /// <summary>
+    /// <c>&lt;dataset&gt;/&lt;version&gt;/</c> files, <c>&lt;dataset&gt;/latest.json</c>,
+    /// <c>&lt;dataset&gt;/training.json</c> and <c>&lt;dataset&gt;/published.json</c>.
+    /// </summary>
     public const string Models = "models";
 
     public const string TrainingQueue = "training-jobs";
@@ -29,6 +32,8 @@ public static class StorageNames
     public const string LatestFile = "latest.json";
     /// <summary>In models: <c>&lt;dataset&gt;/training.json</c> is the dataset's current or last training job.</summary>
     public const string TrainingStateFile = "training.json";
+    /// <summary>In models: <c>&lt;dataset&gt;/published.json</c> holds the names published versions go by.</summary>
+    public const string PublishedFile = "published.json";
 
     public static readonly string[] Containers = [Uploads, Train, Test, Rejected, Models];
     public static readonly string[] Queues = [TrainingQueue, TrainingPoisonQueue, SettleQueue];

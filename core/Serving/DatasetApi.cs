@@ -8,7 +8,7 @@ namespace Pipeline.Core.Serving;
 
 /// <summary>The dataset routes of the API: list, status, report, model versions and their files, and train.</summary>
 public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelStore versions,
-    StorageHealth health, RejectionStore rejections)
+    StorageHealth health, RejectionStore rejections, PublishedNameStore names)
 {
     /// <summary>
     /// Every dataset; <c>problems</c>: what the host's listeners found wrong with storage (a listing that fails,
@@ -67,11 +67,13 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
             "the version does not exist (or is still being written) or was trained before reports were written.");
     }
 
-    /// <summary>Every complete model version of the dataset with its test metrics; the promoted one marked.</summary>
+    /// <summary>Every complete model version of the dataset with its test metrics; the promoted one marked, and the
+    /// names published versions go by.</summary>
     public async Task<ApiResult<ModelVersionList>> ModelsAsync(string dataset, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         var (latest, _) = await versions.ReadLatestAsync(dataset, ct);
+        var published = PublishedNameEntry.From(await names.ReadAsync(dataset, ct));
         var list = new List<ModelVersionSummary>();
         foreach (var version in (await versions.ListVersionsAsync(dataset, ct)).Order(StringComparer.Ordinal))
         {
@@ -80,11 +82,11 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
             var files = (await versions.ListFilesAsync(dataset, version, ct))
                 .Where(ModelFiles.Downloadable.Contains).ToList();
             list.Add(new ModelVersionSummary(version, latest?.Version == version, manifest.CreatedAt, manifest.Labels,
-                manifest.Device,
-                manifest.Metrics, files));
+                manifest.Device, manifest.Metrics, files,
+                published.Where(n => n.Version == version).Select(n => n.Name).ToList()));
         }
         if (list.Count == 0 && await status.ReadAsync(dataset, ct) is null) return UnknownDataset(dataset);
-        return new ModelVersionList(dataset, latest?.Version, list);
+        return new ModelVersionList(dataset, latest?.Version, list, published);
     }
 
     /// <summary>One file of a version (<see cref="ModelFiles.Downloadable"/>); <c>latest</c> names the promoted

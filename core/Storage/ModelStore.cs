@@ -108,6 +108,30 @@ public sealed class ModelStore(PipelineStorage storage, ILogger<ModelStore> logg
         (await VersionFile(dataset, version, ModelFiles.Manifest).ExistsAsync(ct)).Value;
 
     /// <summary>
+    /// Removes a whole version, its manifest first so that no reader sees it with files missing. Before deleting the
+    /// rest, <paramref name="keepAfterAll"/> is asked once more (a name may have been published meanwhile): if it says
+    /// yes, the manifest is put back and the version stays. True when the version was removed.
+    /// </summary>
+    public async Task<bool> DeleteAsync(string dataset, string version, Func<Task<bool>> keepAfterAll,
+        CancellationToken ct)
+    {
+        var manifest = VersionFile(dataset, version, ModelFiles.Manifest);
+        BinaryData content;
+        try { content = (await manifest.DownloadContentAsync(ct)).Value.Content; }
+        catch (RequestFailedException e) when (e.Status == 404) { return false; }
+        await manifest.DeleteIfExistsAsync(cancellationToken: ct);
+        if (await keepAfterAll())
+        {
+            await manifest.UploadAsync(content, new BlobUploadOptions
+            { HttpHeaders = new() { ContentType = JsonType } }, ct);
+            return false;
+        }
+        foreach (var file in await ListFilesAsync(dataset, version, ct))
+            await VersionFile(dataset, version, file).DeleteIfExistsAsync(cancellationToken: ct);
+        return true;
+    }
+
+    /// <summary>
     /// Deletes every version folder without a manifest (an attempt died while uploading it) and the files an earlier
     /// attempt left of <paramref name="version"/>, its manifest first so that it never shows with mixed files.
     /// One job runs per dataset at a time, so no other upload is in flight here.

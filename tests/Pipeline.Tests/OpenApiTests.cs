@@ -29,6 +29,8 @@ public sealed class OpenApiTests(PipelineFixture pipeline)
             [
                 "/api/datasets", "/api/datasets/{dataset}", "/api/datasets/{dataset}/report",
                 "/api/datasets/{dataset}/models", "/api/datasets/{dataset}/models/{version}/{file}",
+                "/api/datasets/{dataset}/models/{version}/publish",
+                "/api/datasets/{dataset}/models/{version}/publish/{name}",
                 "/api/datasets/{dataset}/train", "/api/score/{dataset}",
             ],
             paths);

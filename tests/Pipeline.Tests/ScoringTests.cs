@@ -16,9 +16,13 @@ namespace Pipeline.Tests;
 [Collection(PipelineCollection.Name)]
 public sealed class ScoringTests(PipelineFixture pipeline)
 {
-    private const string Dataset = "shapes";
+    internal const string Dataset = "shapes";
     private static readonly SemaphoreSlim Trained = new(1, 1);
     private static List<(string Label, string File, byte[] Content)>? images;
+
+    /// <summary>The trained shapes dataset, for other test classes to reuse (it trains once per run).</summary>
+    internal static Task<List<(string Label, string File, byte[] Content)>> TrainedShapesAsync(
+        PipelineFixture pipeline) => new ScoringTests(pipeline).TrainedShapesAsync();
 
     /// <summary>Uploads the generated dataset once and waits until its model is promoted.</summary>
     private async Task<List<(string Label, string File, byte[] Content)>> TrainedShapesAsync()

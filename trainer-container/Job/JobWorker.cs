@@ -16,8 +16,8 @@ namespace Pipeline.Trainer.Job;
 /// It writes only what it did into training.json (state, progress, trained images, outcome) and never queues a job.
 /// </summary>
 public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images, TrainingJobStore jobs,
-    JobAttempts attempts, ModelStore versions, RejectionStore rejections, IOptions<PipelineOptions> options,
-    ILogger<JobWorker> logger)
+    JobAttempts attempts, ModelStore versions, RejectionStore rejections, ModelRetention retention,
+    IOptions<PipelineOptions> options, ILogger<JobWorker> logger)
 {
     /// <summary>
     /// Takes and runs one job; false when the queue was empty. With <paramref name="leaseFile"/>, the message held is
@@ -167,11 +167,25 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             var promotion = await Promotion.DecideAndPromoteAsync(versions, job, outcome.Manifest, Path.Combine(folder, StorageNames.Test), ct);
             logger.LogInformation("Job {JobId} of {Dataset} done: {Decision}", job.JobId, job.Dataset, promotion.Reason);
             await FinishAsync(job, TrainingState.Succeeded, promotion.Promoted ? null : promotion.Reason, promotion.Promoted, outcome.Manifest.Metrics, ct);
+            // After the job shows succeeded: status answers with the promoted version and its job's end together.
+            await ApplyRetentionAsync(job.Dataset, ct);
         }
         finally
         {
             try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
             catch (IOException) { }
+        }
+    }
+
+    /// <summary>Removes the oldest versions past Pipeline__KeepVersions; failing to is a warning, never a failed
+    /// job.</summary>
+    private async Task ApplyRetentionAsync(string dataset, CancellationToken ct)
+    {
+        // The job has succeeded by now: stopping here must not hand it back, so nothing escapes, cancellation neither.
+        try { await retention.ApplyAsync(dataset, ct); }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not remove old model versions of {Dataset}; the next job tries again", dataset);
         }
     }
 
