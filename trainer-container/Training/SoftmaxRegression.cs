@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
@@ -18,6 +19,8 @@ public static class SoftmaxRegression
     public static readonly double[] Strengths = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1];
 
     private const int History = 10, MaxIterations = 300;
+    /// <summary>The alpha of every tensor sum: one scalar that lives as long as the process.</summary>
+    private static readonly Scalar One = 1.0.ToScalar();
     private static readonly int ProcessorCount = Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>Fits on all rows: weight (labels x features) and bias in the original feature space.</summary>
@@ -83,7 +86,7 @@ public static class SoftmaxRegression
             var theta = Solve(xTrain, yTrain, classes, strengths[s], labelWeights, start);
             start = theta;
             var (w, b) = Split(theta, classes, x.shape[1]);
-            var p = nn.functional.softmax(xTest.matmul(w.t()) + b, 1).to(ScalarType.Float32);
+            var p = nn.functional.softmax(xTest.matmul(w.t()).add(b, One), 1).to(ScalarType.Float32);
             for (var r = 0; r < testRows.Length; r++) probabilities[s][testRows[r]] = p[r].data<float>().ToArray();
         }
     }
@@ -118,17 +121,20 @@ public static class SoftmaxRegression
     /// <remarks>
     /// No scalar crosses into libtorch here (the strength is a tensor, values are read from memory): thousands of calls
     /// with temporary scalars failed now and then inside libtorch ("Unknown scalar type"), twice on flowers-small.
+    /// Tensor + passes a temporary alpha scalar too, which the collector may free during the native call (it
+    /// failed a fold of toy-dogs once the folds ran in parallel): every sum here passes <see cref="One"/>; - takes no
+    /// scalar.
     /// </remarks>
     private static double LossAndGradient(Tensor x, Tensor oneHot, Tensor rowWeights, double[] theta, double[] gradient,
         int classes, Tensor strength)
     {
         using var scope = NewDisposeScope();
         var (w, b) = Split(tensor(theta), classes, x.shape[1]);
-        var logp = nn.functional.log_softmax(x.matmul(w.t()) + b, 1);
+        var logp = nn.functional.log_softmax(x.matmul(w.t()).add(b, One), 1);
         var dataLoss = (logp * oneHot).sum(1).mul(rowWeights).sum().data<double>()[0];
         var penalty = w.mul(w).sum().mul(strength).data<double>()[0];
         var g = (logp.exp() - oneHot) * rowWeights.unsqueeze(1);
-        cat([(g.t().matmul(x) + w.mul(strength)).flatten(), g.sum(0, false)]).data<double>().CopyTo(gradient, 0);
+        cat([g.t().matmul(x).add(w.mul(strength), One).flatten(), g.sum(0, false)]).data<double>().CopyTo(gradient, 0);
         return -dataLoss + 0.5 * penalty;
     }
 
