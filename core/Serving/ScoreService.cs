@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Images;
@@ -33,6 +34,10 @@ public sealed class ScoreService(ModelCache models, DatasetImageStore images, IO
                 $"{uploads.Count} images in one request; at most {options.Value.MaxImagesPerRequest}. " +
                 "Split the request.");
 
+        var started = Stopwatch.GetTimestamp();
+        using var span = Telemetry.Source.StartActivity("score");
+        span?.SetTag(Telemetry.DatasetTag, dataset);
+        span?.SetTag("pipeline.images", uploads.Count);
         using var lease = await models.AcquireAsync(dataset, ct);
         if (lease is null)
             return await images.ExistsAsync(dataset, ct)
@@ -51,6 +56,11 @@ public sealed class ScoreService(ModelCache models, DatasetImageStore images, IO
                 decoded.Add(image!);
             }
             var predictions = lease.Scorer.Score(decoded, top);
+            var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            span?.SetTag(Telemetry.ModelVersionTag, lease.Version);
+            span?.SetTag("pipeline.score_ms", milliseconds);
+            Telemetry.ScoreDuration.Record(milliseconds, new(Telemetry.DatasetTag, dataset),
+                new(Telemetry.ModelVersionTag, lease.Version));
             return new ScoreManyResponse(dataset, lease.Version, uploads.Select((u, i) => new ImageScore(u.Name,
                 predictions[i])).ToList());
         }
