@@ -49,7 +49,8 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
             ? await SortValidAsync(client ?? storage.Uploads.GetBlobClient(name), path, ct)
             : await RejectAsync(path, path.Reason!, 0, ct);
         span?.SetTag("pipeline.sort_result", outcome.Result.ToString());
-        Telemetry.UploadsSorted.Add(1, new KeyValuePair<string, object?>("pipeline.sort_result", outcome.Result));
+        Telemetry.UploadsSorted.Add(1, new KeyValuePair<string, object?>("pipeline.sort_result",
+            outcome.Result.ToString()));
         return outcome;
     }
 
