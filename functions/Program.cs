@@ -1,6 +1,8 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
+using OpenTelemetry.Trace;
 using Pipeline.Core;
 using Pipeline.Http;
 
@@ -9,4 +11,9 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddPipelineHttp();
 builder.Services.AddPipeline(builder.Configuration);
+// Traces, metrics and logs to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING, the app's identity); the
+// worker's defaults put each invocation's span under the host's, so a blob trigger's split continues its trace.
+builder.Services.AddPipelineTelemetry(builder.Configuration, "pipeline-functions")
+    .WithTracing(t => t.AddAspNetCoreInstrumentation())
+    .UseFunctionsWorkerDefaults();
 builder.Build().Run();

@@ -1,6 +1,7 @@
 using Pipeline.Core;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
+using OpenTelemetry.Trace;
 using Pipeline.Http;
 
 namespace Pipeline.Local;
@@ -29,6 +30,8 @@ public static class LocalHost
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Services.AddPipelineHttp();
         builder.Services.AddPipeline(builder.Configuration);
+        builder.Services.AddPipelineTelemetry(builder.Configuration, "pipeline-local")
+            .WithTracing(t => t.AddAspNetCoreInstrumentation());
         builder.Services.AddScoreLimits(builder.Configuration);
         builder.Services.AddSingleton<TrainerProcess>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerProcess>());

@@ -48,9 +48,12 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
             var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var arg in new[] { trainer, "job", "--watch", "--lease-file",
                 leaseFile }) start.ArgumentList.Add(arg);
-            // The child reads the same settings as this host, through the environment.
+            // The child reads the same settings as this host, through the environment, and sends its telemetry where
+            // this host sends its own (OTEL_*).
             foreach (var (key, value) in configuration.AsEnumerable())
-                if (value is not null && (key == StorageNames.Connection || key.StartsWith("Pipeline:", StringComparison.Ordinal)))
+                if (value is not null && (key == StorageNames.Connection
+                    || key.StartsWith("Pipeline:", StringComparison.Ordinal)
+                    || key.StartsWith("OTEL_", StringComparison.Ordinal)))
                     start.Environment[key.Replace(":", "__")] = value;
             JobLease.Delete(leaseFile);
             using var child = Process.Start(start)!;

@@ -17,9 +17,18 @@ public static class SettingNames
     /// <summary>Which user-assigned identity DefaultAzureCredential (and so the Azure SDK) picks.</summary>
     public const string AzureClientId = "AZURE_CLIENT_ID";
 
+    /// <summary>Where telemetry goes in Azure; written to with <see cref="AzureClientId"/>'s identity (Entra
+    /// ID).</summary>
+    public const string ApplicationInsightsConnectionString = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
+    /// <summary>Local only: an OTLP endpoint for traces, metrics and logs (else spans go to the console).</summary>
+    public const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
     /// <summary>Read by the functions app (Split, Score, dispatch), besides the Functions host's own AzureWebJobsStorage__*.</summary>
-    public static readonly string[] Functions = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId];
+    public static readonly string[] Functions = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential,
+        StorageClientId, AzureClientId, ApplicationInsightsConnectionString];
 
     /// <summary>Read by the trainer container (<c>trainer job</c>).</summary>
-    public static readonly string[] Trainer = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId, AzureClientId];
+    public static readonly string[] Trainer = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential,
+        StorageClientId, AzureClientId, ApplicationInsightsConnectionString];
 }

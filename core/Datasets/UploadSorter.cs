@@ -35,18 +35,32 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
     /// </summary>
     public Task<SortOutcome> SortAsync(string name, CancellationToken ct) => SortAsync(name, null, ct);
 
+    /// <summary>
+    /// One span per upload: a dataset run's trace starts here, and the settle check or dispatch it leads to goes on
+    /// with it.
+    /// </summary>
     private async Task<SortOutcome> SortAsync(string name, BlobClient? client, CancellationToken ct)
     {
+        using var span = Telemetry.Source.StartActivity("split");
+        span?.SetTag("pipeline.upload", name);
         var path = UploadPath.Parse(name);
-        if (!path.IsValid) return await RejectAsync(path, path.Reason!, 0, ct);
-        var upload = client ?? storage.Uploads.GetBlobClient(name);
-        return path.Kind switch
+        if (path.Dataset is { } dataset) span?.SetTag(Telemetry.DatasetTag, dataset);
+        var outcome = path.IsValid
+            ? await SortValidAsync(client ?? storage.Uploads.GetBlobClient(name), path, ct)
+            : await RejectAsync(path, path.Reason!, 0, ct);
+        span?.SetTag("pipeline.sort_result", outcome.Result.ToString());
+        Telemetry.UploadsSorted.Add(1, new KeyValuePair<string, object?>("pipeline.sort_result",
+            outcome.Result.ToString()));
+        return outcome;
+    }
+
+    private async Task<SortOutcome> SortValidAsync(BlobClient upload, UploadPath path, CancellationToken ct) =>
+        path.Kind switch
         {
             UploadKind.TrainControl => await TrainControlAsync(upload, path, ct),
             UploadKind.DatasetSettings => await DatasetSettingsAsync(upload, path, ct),
             _ => await ImageAsync(upload, path, ct),
         };
-    }
 
     private async Task<SortOutcome> ImageAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Images;
@@ -41,6 +42,10 @@ public sealed class ScoreService(ModelCache models, DatasetImageStore images, Pu
                 $"{uploads.Count} images in one request; at most {options.Value.MaxImagesPerRequest}. " +
                 "Split the request.");
 
+        var started = Stopwatch.GetTimestamp();
+        using var span = Telemetry.Source.StartActivity("score");
+        span?.SetTag(Telemetry.DatasetTag, dataset);
+        span?.SetTag("pipeline.images", uploads.Count);
         using var lease = await models.AcquireAsync(dataset, new ModelChoice(query.Model, query.Version), ct);
         if (lease is null) return await NoModelAsync(dataset, query, ct);
 
@@ -54,6 +59,11 @@ public sealed class ScoreService(ModelCache models, DatasetImageStore images, Pu
                 decoded.Add(image!);
             }
             var probabilities = lease.Scorer.Probabilities(decoded);
+            var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            span?.SetTag(Telemetry.ModelVersionTag, lease.Version);
+            span?.SetTag("pipeline.score_ms", milliseconds);
+            Telemetry.ScoreDuration.Record(milliseconds, new(Telemetry.DatasetTag, dataset),
+                new(Telemetry.ModelVersionTag, lease.Version));
             return new ScoreManyResponse(dataset, lease.Version, uploads.Select((u, i) =>
             {
                 var (predictions, labels) = ScoredLabels.Shape(probabilities[i], lease.Scorer.Manifest, query);

@@ -35,7 +35,8 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
     public async Task ScheduleSettleCheckAsync(string dataset, CancellationToken ct)
     {
         if (Settings.QuietPeriodSeconds <= 0) return;
-        await SendCheckAsync(new SettleCheck(dataset), TimeSpan.FromSeconds(Settings.QuietPeriodSeconds), ct);
+        await SendCheckAsync(new SettleCheck(dataset, TraceParent: Telemetry.TraceParent),
+            TimeSpan.FromSeconds(Settings.QuietPeriodSeconds), ct);
     }
 
     /// <summary>
@@ -52,7 +53,17 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
             logger.LogWarning("Ignored a malformed settle message {Message}", message);
             return new(DispatchResult.UnknownDataset, null, "Malformed settle message.");
         }
-        if (check.JobId is { } jobId) return await WatchAsync(check.Dataset, jobId, ct);
+        // The check goes on with the trace of the split (or dispatch) that sent it.
+        using var span = Telemetry.StartFrom(check.JobId is null ? "settle check" : "job watch", check.TraceParent);
+        span?.SetTag(Telemetry.DatasetTag, check.Dataset);
+        var outcome = await SettleAsync(check, ct);
+        span?.SetTag("pipeline.dispatch_result", outcome.Result.ToString());
+        return outcome;
+    }
+
+    private async Task<DispatchOutcome> SettleAsync(SettleCheck check, CancellationToken ct)
+    {
+        if (check.JobId is { } jobId) return await WatchAsync(check.Dataset, jobId, check.TraceParent, ct);
         if (Settings.QuietPeriodSeconds <= 0) return new(DispatchResult.NotSettled, null, "Automatic training is off.");
 
         var current = await images.ListAsync(check.Dataset, ct);
@@ -65,21 +76,24 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
             force: false, current, ct);
     }
 
-    private async Task<DispatchOutcome> WatchAsync(string dataset, string jobId, CancellationToken ct)
+    private async Task<DispatchOutcome> WatchAsync(string dataset, string jobId, string? traceParent,
+        CancellationToken ct)
     {
         var job = await jobs.ReadAsync(dataset, ct);
         if (job?.JobId != jobId) return new(DispatchResult.UpToDate, job, $"Job {jobId} was superseded.");
         if (job.IsActive)
         {
-            await WatchLaterAsync(dataset, jobId, ct);
+            await WatchLaterAsync(dataset, jobId, traceParent, ct);
             return new(DispatchResult.AlreadyQueued, job, $"Job {jobId} is {job.State.ToString().ToLowerInvariant()}.");
         }
         return await DispatchNextAsync(dataset, ct) ?? new(DispatchResult.UpToDate, job,
             $"Job {jobId} ended; nothing waited for it.");
     }
 
-    private Task WatchLaterAsync(string dataset, string jobId, CancellationToken ct) =>
-        SendCheckAsync(new SettleCheck(dataset, jobId),
+    /// <param name="traceParent">The dispatch that queued the job: each look is a span beside the last, not in
+    /// it.</param>
+    private Task WatchLaterAsync(string dataset, string jobId, string? traceParent, CancellationToken ct) =>
+        SendCheckAsync(new SettleCheck(dataset, jobId, traceParent),
             TimeSpan.FromSeconds(Math.Max(1, Settings.JobWatchSeconds)), ct);
 
     private async Task SendCheckAsync(SettleCheck check, TimeSpan delay, CancellationToken ct) =>
@@ -108,6 +122,9 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
     private async Task<DispatchOutcome> RequestAsync(string dataset, TrainingOptions trainingOptions, string trigger,
         bool force, IReadOnlyList<DatasetImage> current, CancellationToken ct)
     {
+        using var span = Telemetry.Source.StartActivity("dispatch");
+        span?.SetTag(Telemetry.DatasetTag, dataset);
+        span?.SetTag("pipeline.trigger", trigger);
         if (current.Count == 0) return new(DispatchResult.NoImages, null,
             $"Dataset '{dataset}' has no accepted images yet.");
         if (Trainability.Check(dataset, current) is { } cannot)
@@ -126,14 +143,16 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
         if (decision.Result == DispatchResult.Queued && written is not null)
         {
             // training.json is written first: the conditional write decides which of two racing dispatchers queues.
+            span?.SetTag(Telemetry.JobTag, written.JobId);
             await storage.TrainingQueue.SendMessageAsync(JsonSerializer.Serialize(new TrainingJobMessage(dataset,
-                written.JobId), Json.Options), ct);
-            await WatchLaterAsync(dataset, written.JobId, ct);
+                written.JobId, Telemetry.TraceParent), Json.Options), ct);
+            await WatchLaterAsync(dataset, written.JobId, Telemetry.TraceParent, ct);
             logger.LogInformation("Queued training job {JobId} for {Dataset} ({Trigger}, {Images} images)",
                 written.JobId, dataset, trigger, current.Count);
         }
         else logger.LogInformation("Training request for {Dataset} ({Trigger}): {Result}", dataset, trigger,
             decision.Result);
+        span?.SetTag("pipeline.dispatch_result", decision.Result.ToString());
         return new(decision.Result, decision.Job, decision.Message);
     }
 

@@ -6,6 +6,7 @@ using Pipeline.Core.Contract;
 using Pipeline.Core.Datasets;
 using Pipeline.Core.Storage;
 using Pipeline.Local;
+using Pipeline.Tests.Otlp;
 using Xunit;
 
 namespace Pipeline.Tests;
@@ -27,6 +28,9 @@ public sealed class PipelineFixture : IAsyncLifetime
     public PipelineStorage Storage => Host.Services.GetRequiredService<PipelineStorage>();
     public T Service<T>() where T : notnull => Host.Services.GetRequiredService<T>();
     public TrainerProcess Trainer => Host.Services.GetRequiredService<TrainerProcess>();
+    /// <summary>Where the host and the trainer send their telemetry (OTLP), as a user's collector would receive
+    /// it.</summary>
+    public OtlpReceiver Otlp { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -34,8 +38,12 @@ public sealed class PipelineFixture : IAsyncLifetime
         dataFolder = Path.Combine(root, ".azurite", $"test-{Guid.NewGuid():N}");
         Azurite = await Azurite.StartOnFreePortsAsync(root, dataFolder, Console.WriteLine, CancellationToken.None);
         var port = Azurite.FreePort();
+        Otlp = new OtlpReceiver();
         Host = LocalHost.Build([], Azurite.ConnectionString, new Dictionary<string, string?>
         {
+            [SettingNames.OtlpEndpoint] = Otlp.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "1000",
             ["Local:Port"] = $"{port}",
             ["Pipeline:QuietPeriodSeconds"] = $"{QuietSeconds}",
             ["Pipeline:FastTraining"] = "true",
@@ -52,6 +60,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         await Host.StopAsync();
         await Host.DisposeAsync();
         await Azurite.DisposeAsync();
+        await Otlp.DisposeAsync();
         try { Directory.Delete(dataFolder, recursive: true); } catch (IOException) { }
     }
 

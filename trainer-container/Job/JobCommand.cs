@@ -2,6 +2,8 @@ using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Pipeline.Core;
 
 namespace Pipeline.Trainer.Job;
@@ -19,6 +21,8 @@ public static class JobCommand
         SIGTERM or Ctrl+C stops it at the next batch and hands the job back (queued again, the attempt not counted).
         Settings (environment): Storage (connection string) or Storage__blobServiceUri, Storage__queueServiceUri,
         Storage__credential, Storage__clientId; Pipeline__JobVisibilitySeconds, Pipeline__JobMaxAttempts.
+        Telemetry: APPLICATIONINSIGHTS_CONNECTION_STRING (with AZURE_CLIENT_ID's identity), else
+        OTEL_EXPORTER_OTLP_ENDPOINT, else spans on the console.
         """;
 
     public static Command Create()
@@ -42,7 +46,11 @@ public static class JobCommand
             .AddLogging(logging => logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }))
             .AddPipeline(configuration)
             .AddSingleton<JobWorker>()
+            .AddPipelineTelemetry(configuration, "pipeline-trainer").Services
             .BuildServiceProvider();
+        // No host starts the providers here; disposing the services flushes what they hold.
+        _ = services.GetService<TracerProvider>();
+        _ = services.GetService<MeterProvider>();
         var worker = services.GetRequiredService<JobWorker>();
         var logger = services.GetRequiredService<ILogger<JobWorker>>();
         logger.LogInformation("Waiting for training jobs, training on {Device} (watch: {Watch})", Training.TrainingDevice.Describe(), watch);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,11 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             return true;
         }
 
+        // The dispatch's trace goes on here: the job's stages and the promotion are its spans.
+        using var span = Telemetry.StartFrom("training job", message.TraceParent);
+        span?.SetTag(Telemetry.DatasetTag, message.Dataset);
+        span?.SetTag(Telemetry.JobTag, message.JobId);
+        span?.SetTag("pipeline.attempt", received.DequeueCount);
         var job = await jobs.ReadAsync(message.Dataset, ct);
         if (job is null || job.JobId != message.JobId || !job.IsActive)
         {
@@ -141,7 +147,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                     current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test)),
             }, ct);
             logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images", job.JobId, job.Dataset, attempt, current.Count);
-            await DownloadAsync(current, folder, ct);
+            using (Telemetry.Source.StartActivity("download")?.SetTag("pipeline.images", current.Count))
+                await DownloadAsync(current, folder, ct);
 
             TrainingOutcome outcome;
             await using (var progress = new ProgressWriter(jobs, job, logger))
@@ -163,8 +170,17 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
 
             // The report lists the uploads the split refused beside the files the trainer skipped; it is uploaded with the version.
             ReportWriter.TryWrite(outcome, (await rejections.ListAsync(job.Dataset, ct)).Select(r => new SkippedFile(r.Path, r.Reason)).ToList(), e => logger.LogWarning(e, "No report for job {JobId} of {Dataset}", job.JobId, job.Dataset));
-            await versions.UploadAsync(job.Dataset, job.JobId, outcome.ModelFolder, ct);
-            var promotion = await Promotion.DecideAndPromoteAsync(versions, job, outcome.Manifest, Path.Combine(folder, StorageNames.Test), ct);
+            using (Telemetry.Source.StartActivity("upload model"))
+                await versions.UploadAsync(job.Dataset, job.JobId, outcome.ModelFolder, ct);
+            PromotionDecision promotion;
+            using (var promoting = Telemetry.Source.StartActivity("promotion"))
+            {
+                promoting?.SetTag(Telemetry.ModelVersionTag, job.JobId);
+                promotion = await Promotion.DecideAndPromoteAsync(versions, job, outcome.Manifest,
+                    Path.Combine(folder, StorageNames.Test), ct);
+                promoting?.SetTag("pipeline.promoted", promotion.Promoted);
+                promoting?.SetTag("pipeline.reason", promotion.Reason);
+            }
             logger.LogInformation("Job {JobId} of {Dataset} done: {Decision}", job.JobId, job.Dataset, promotion.Reason);
             await FinishAsync(job, TrainingState.Succeeded, promotion.Promoted ? null : promotion.Reason, promotion.Promoted, outcome.Manifest.Metrics, ct);
             // After the job shows succeeded: status answers with the promoted version and its job's end together.
@@ -203,7 +219,12 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         });
     }
 
-    private async Task FinishAsync(TrainingJob job, TrainingState state, string? reason, bool? promoted, Metrics? metrics, CancellationToken ct) =>
+    private async Task FinishAsync(TrainingJob job, TrainingState state, string? reason, bool? promoted,
+        Metrics? metrics, CancellationToken ct)
+    {
+        Activity.Current?.SetTag("pipeline.job_state", state.ToString());
+        Telemetry.JobsFinished.Add(1, new("pipeline.job_state", state.ToString()),
+            new("pipeline.promoted", promoted ?? false));
         await jobs.UpdateAsync(job.Dataset, j => j?.JobId != job.JobId ? null : j with
         {
             State = state,
@@ -212,4 +233,5 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             Metrics = metrics ?? j.Metrics,
             FinishedAt = DateTimeOffset.UtcNow,
         }, ct);
+    }
 }

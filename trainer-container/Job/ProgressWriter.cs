@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
@@ -5,7 +6,10 @@ using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Job;
 
-/// <summary>Writes the trainer's progress into training.json every couple of seconds, where the status endpoint reads it.</summary>
+/// <summary>
+/// Writes the trainer's progress into training.json every couple of seconds, where the status endpoint reads it; each
+/// stage it reports (load, features, head, fine-tune, ...) is a span of the job's trace.
+/// </summary>
 public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposable
 {
     private readonly TrainingJobStore jobs;
@@ -15,6 +19,10 @@ public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposab
     private readonly Task writing;
     private TrainingProgress? latest;
     private TrainingProgress? written;
+    private readonly ActivityContext jobSpan = Activity.Current?.Context ?? default;
+    private readonly Lock gate = new();
+    private Activity? stageSpan;
+    private string? stage;
 
     public ProgressWriter(TrainingJobStore jobs, TrainingJob job, ILogger logger)
     {
@@ -27,6 +35,7 @@ public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposab
     public void Report(TrainingProgress value)
     {
         Volatile.Write(ref latest, value);
+        StageSpan(value.Stage);
         logger.LogInformation("{Dataset} {Stage} epoch {Epoch}/{Epochs} loss {Loss:0.###} accuracy {Accuracy:0.###} {Message}",
             job.Dataset, value.Stage, value.Epoch, value.Epochs, value.Loss, value.Accuracy, value.Message ?? "");
     }
@@ -58,8 +67,24 @@ public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposab
         }
     }
 
+    /// <summary>Ends the last stage's span and starts one for a new stage, leaving the caller's span current.</summary>
+    private void StageSpan(string name)
+    {
+        lock (gate)
+        {
+            if (name == stage) return;
+            stage = name;
+            stageSpan?.Dispose();
+            var current = Activity.Current;
+            stageSpan = Telemetry.Source.StartActivity($"stage {name}", ActivityKind.Internal, jobSpan);
+            stageSpan?.SetTag("pipeline.stage", name);
+            Activity.Current = current;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        lock (gate) stageSpan?.Dispose();
         stop.Cancel();
         await writing;
         stop.Dispose();
