@@ -142,6 +142,7 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             }, ct);
             logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images", job.JobId, job.Dataset, attempt, current.Count);
             await DownloadAsync(current, folder, ct);
+            await DownloadSettingsAsync(job.Dataset, folder, ct);
 
             TrainingOutcome outcome;
             await using (var progress = new ProgressWriter(jobs, job, logger))
@@ -187,6 +188,19 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             await storage.SplitContainer(image.Split).GetBlobClient(image.BlobName).DownloadToAsync(target, token);
         });
+    }
+
+    /// <summary>The dataset's dataset.json (multiclass or multilabel) where the trainer reads it, when there is one.</summary>
+    private async Task DownloadSettingsAsync(string dataset, string folder, CancellationToken ct)
+    {
+        try
+        {
+            var settings = await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset))
+                .DownloadContentAsync(ct);
+            await File.WriteAllBytesAsync(Path.Combine(folder, DatasetSettings.FileName),
+                settings.Value.Content.ToArray(), ct);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404) { }
     }
 
     private async Task FinishAsync(TrainingJob job, TrainingState state, string? reason, bool? promoted, Metrics? metrics, CancellationToken ct) =>
