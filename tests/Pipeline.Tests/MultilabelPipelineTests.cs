@@ -104,4 +104,33 @@ public sealed class MultilabelPipelineTests(PipelineFixture pipeline)
         Assert.All(skipped, s => Assert.Contains("'circles' and 'squares'", s.Reason));
         Assert.Equal(images.Count - 1, manifest.ImageCounts.Values.Sum(c => c.Values.Sum()));
     }
+
+    [Fact]
+    public async Task Images_beside_labels_csv_are_sorted_under_its_labels_before_or_after_it_arrives()
+    {
+        const string dataset = "tagged";
+        var random = new Random(21);
+        await pipeline.UploadAsync($"{dataset}/{DatasetSettings.FileName}",
+            """{ "classification": "multilabel" }"""u8.ToArray());
+        await pipeline.UploadAsync($"{dataset}/early.jpg", GeneratedImages.SceneJpeg([0, 1], random));
+        await pipeline.WaitForAsync(dataset, s => s.Rejected.Any(r => r.Path == $"{dataset}/early.jpg"),
+            "the image without labels.csv to be refused", 60);
+
+        await pipeline.UploadAsync($"{dataset}/{StorageNames.LabelsFile}", System.Text.Encoding.UTF8.GetBytes(
+            "file,labels\nearly.jpg,circle;square\nlate.jpg,square\nnothing.jpg,\nbad.jpg,ci*rcle\n"));
+        await pipeline.UploadAsync($"{dataset}/late.jpg", GeneratedImages.SceneJpeg([1], random));
+        await pipeline.UploadAsync($"{dataset}/nothing.jpg", GeneratedImages.SceneJpeg([], random));
+        await pipeline.UploadAsync($"{dataset}/stray.jpg", GeneratedImages.SceneJpeg([0], random));
+
+        // early.jpg under circle and square, late.jpg under square, nothing.jpg under Negative.
+        var status = await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == 4 &&
+            s.Rejected.Any(r => r.Path == $"{dataset}/stray.jpg"), "the images beside labels.csv to be sorted", 120);
+        Assert.Equal(["Negative", "circle", "square"], status.Labels.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(2, status.Labels["square"].Train + status.Labels["square"].Test);
+        Assert.DoesNotContain(status.Rejected, r => r.Path == $"{dataset}/early.jpg");
+        Assert.Contains("labels.csv", Assert.Single(status.Rejected, r => r.Path == $"{dataset}/stray.jpg").Reason);
+        Assert.Contains("line 5", Assert.Single(status.Rejected,
+            r => r.Path == $"{dataset}/{StorageNames.LabelsFile}").Reason);
+        Assert.Null(status.Conflicts);
+    }
 }

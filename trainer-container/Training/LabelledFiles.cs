@@ -10,7 +10,7 @@ namespace Pipeline.Trainer.Training;
 /// </summary>
 public static class LabelledFiles
 {
-    public const string LabelsFile = "labels.csv";
+    public const string LabelsFile = LabelsCsv.FileName;
 
     /// <summary>One image to decode: its first file, its content hash, its key (first label, or the number of labels
     /// for an image of none) and every label it has.</summary>
@@ -67,33 +67,21 @@ public static class LabelledFiles
     private static IEnumerable<(string File, string Label)> ReadCsv(string folder, string csv,
         List<SkippedFile> skipped)
     {
-        var rows = new List<(string, string)>();
-        var lines = File.ReadAllLines(csv);
-        for (var n = 0; n < lines.Length; n++)
+        var problems = new List<(int Line, string Reason)>();
+        var rows = LabelsCsv.Parse(File.ReadAllText(csv), problems);
+        skipped.AddRange(problems.Select(p => new SkippedFile(csv, $"{LabelsFile} line {p.Line}: {p.Reason}")));
+        var root = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
+        foreach (var row in rows)
         {
-            var line = lines[n].Trim();
-            if (line.Length == 0 || n == 0 && line.Replace(" ", "").Equals("file,labels", StringComparison.OrdinalIgnoreCase))
-                continue;
-            var comma = line.IndexOf(',');
-            var name = (comma < 0 ? line : line[..comma]).Trim().Trim('"');
-            var file = Path.GetFullPath(Path.Combine(folder, name));
-            var where = $"{LabelsFile} line {n + 1}";
-            if (!file.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal) ||
-                !File.Exists(file))
+            var file = Path.GetFullPath(Path.Combine(folder, row.File));
+            if (!file.StartsWith(root, StringComparison.Ordinal) || !File.Exists(file))
             {
-                skipped.Add(new(Path.Combine(folder, name), $"{where} names a file that is not there, beside {LabelsFile}."));
+                skipped.Add(new(Path.Combine(folder, row.File),
+                    $"{LabelsFile} line {row.Line} names a file that is not there, beside {LabelsFile}."));
                 continue;
             }
-            var labels = comma < 0 ? [] : line[(comma + 1)..].Trim().Trim('"').Split(';',
-                StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (labels.Select(Names.CheckLabel).FirstOrDefault(p => p is not null) is { } problem)
-            {
-                skipped.Add(new(file, $"{where}: {problem}"));
-                continue;
-            }
-            if (labels.Length == 0) rows.Add((file, Classification.Negative));
-            rows.AddRange(labels.Select(l => (file, Names.NormalizeLabel(l))));
+            if (row.Labels.Count == 0) yield return (file, Classification.Negative);
+            foreach (var label in row.Labels) yield return (file, label);
         }
-        return rows;
     }
 }
