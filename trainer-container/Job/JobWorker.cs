@@ -129,6 +129,7 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         try
         {
             var current = await images.ListAsync(job.Dataset, ct);
+            var kind = (await images.ReadSettingsAsync(job.Dataset, ct)).Kind;
             await jobs.UpdateAsync(job.Dataset, j => j?.JobId != job.JobId ? null : j with
             {
                 State = TrainingState.Running,
@@ -137,7 +138,7 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 Progress = null,
                 Reason = null,
                 // What this run trains on is what the dataset holds now, which may be more than when it was queued.
-                Trained = new TrainedImages(DispatchRules.Fingerprint(current, j.Options),
+                Trained = new TrainedImages(DispatchRules.Fingerprint(current, j.Options, kind),
                     current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test)),
             }, ct);
             logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images", job.JobId, job.Dataset, attempt, current.Count);
@@ -190,7 +191,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         });
     }
 
-    /// <summary>The dataset's dataset.json (multiclass or multilabel) where the trainer reads it, when there is one.</summary>
+    /// <summary>The dataset's dataset.json (multiclass or multilabel) where the trainer reads it, when there is
+    /// one.</summary>
     private async Task DownloadSettingsAsync(string dataset, string folder, CancellationToken ct)
     {
         try
