@@ -169,7 +169,8 @@ public sealed record UploadPlan(IReadOnlyList<PlannedFile> Images, IReadOnlyList
             if (!parsed.IsValid) refused.Add((path, parsed.Reason!));
             else if (parsed.Kind == UploadKind.Unlabelled && !named.Contains(parsed.FileName!))
                 refused.Add((path, UploadPath.NotLabelled(dataset, parsed.FileName!)));
-            else if (parsed.Kind is UploadKind.Image or UploadKind.Unlabelled) images.Add(new PlannedFile(path, blobName, false));
+            else if (parsed.Kind is UploadKind.Image or UploadKind.Unlabelled)
+                images.Add(new PlannedFile(path, blobName, false));
             else controls.Add(new PlannedFile(path, blobName, true));
         }
         return new UploadPlan(images, controls, refused);
