@@ -12,7 +12,8 @@ public static class LabelsCsv
 {
     public const string FileName = StorageNames.LabelsFile;
 
-    /// <summary>The rows that can be used; each row that cannot is in <paramref name="problems"/> with its reason.</summary>
+    /// <summary>The rows that can be used; each row that cannot is in <paramref name="problems"/> with its
+    /// reason.</summary>
     public static IReadOnlyList<LabelsCsvRow> Parse(string text, List<(int Line, string Reason)> problems)
     {
         var rows = new List<LabelsCsvRow>();

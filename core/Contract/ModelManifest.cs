@@ -10,7 +10,8 @@ public sealed record ModelManifest
     /// its own); versions written before multilabel datasets are multiclass.</summary>
     public string Classification { get; init; } = Contract.Classification.Multiclass;
     /// <summary>The label in <see cref="Labels"/> that means "no label" (a multiclass dataset's Negative folder);
-    /// null when there is none. A multilabel model has no such output: its Negative images trained as all zeros.</summary>
+    /// null when there is none. A multilabel model has no such output: its Negative images trained as all
+    /// zeros.</summary>
     public string? NegativeLabel { get; init; }
     public required PreprocessingSpec Preprocessing { get; init; }
     public string Backbone { get; init; } = "ResNet18 (ImageNet), Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1";

@@ -23,7 +23,8 @@ public static class StorageNames
 
     /// <summary>Control blob in uploads: <c>&lt;dataset&gt;/train.json</c> holds training options and asks for a run.</summary>
     public const string TrainControlFile = "train.json";
-    /// <summary>Control blob in uploads: <c>&lt;dataset&gt;/dataset.json</c> holds the dataset's settings (test fraction, classification).</summary>
+    /// <summary>Control blob in uploads: <c>&lt;dataset&gt;/dataset.json</c> holds the dataset's settings (test
+    /// fraction, classification).</summary>
     public const string DatasetSettingsFile = "dataset.json";
     /// <summary>In uploads: <c>&lt;dataset&gt;/labels.csv</c> gives the labels of the images beside it
     /// (<see cref="LabelsCsv"/>).</summary>

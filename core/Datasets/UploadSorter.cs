@@ -80,12 +80,17 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         {
             try
             {
-                await storage.SplitContainer(split).GetBlobClient(target).UploadAsync(new BinaryData(content), new BlobUploadOptions
-                {
-                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All }, // the same image twice is one image
-                    HttpHeaders = new BlobHttpHeaders { ContentType = "image/" + header.Format.ToLowerInvariant() },
-                    Metadata = new Dictionary<string, string> { ["source"] = Uri.EscapeDataString(path.Name), ["sha256"] = hash },
-                }, ct);
+                await storage.SplitContainer(split).GetBlobClient(target).UploadAsync(new BinaryData(content),
+                    new BlobUploadOptions
+                    {
+                        // The same image twice is one image.
+                        Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                        HttpHeaders = new BlobHttpHeaders { ContentType = "image/" + header.Format.ToLowerInvariant() },
+                        Metadata = new Dictionary<string, string>
+                        {
+                            ["source"] = Uri.EscapeDataString(path.Name), ["sha256"] = hash,
+                        },
+                    }, ct);
                 duplicate = false;
             }
             catch (RequestFailedException e) when (e.Status is 409 or 412) { }
@@ -98,7 +103,8 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         return new(path.Name, duplicate ? SortResult.Duplicate : SortResult.Accepted, split, destination);
     }
 
-    /// <summary>An image beside labels.csv: sorted under the labels the file gives it, refused where it names none.</summary>
+    /// <summary>An image beside labels.csv: sorted under the labels the file gives it, refused where it names
+    /// none.</summary>
     private async Task<SortOutcome> UnlabelledAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {
         var rows = await ReadLabelsAsync(path.Dataset!, ct);
@@ -116,7 +122,8 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         var content = await ReadAsync(upload, MaxLabelsBytes, ct);
         if (content is null) return Gone(path);
         if (content.Length > MaxLabelsBytes)
-            return await RejectAsync(path, $"labels.csv is larger than {MaxLabelsBytes / (1024 * 1024)} MB.", content.Length, ct);
+            return await RejectAsync(path, $"labels.csv is larger than {MaxLabelsBytes / (1024 * 1024)} MB.",
+                content.Length, ct);
         var problems = new List<(int Line, string Reason)>();
         var rows = LabelsCsv.Parse(System.Text.Encoding.UTF8.GetString(content), problems).ToList();
         foreach (var row in rows.Where(r => UploadPath.Parse($"{path.Dataset}/{r.File}").Kind != UploadKind.Unlabelled

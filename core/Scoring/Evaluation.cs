@@ -35,10 +35,12 @@ public static class Evaluation
     }
 
     /// <summary>Per label, the probability threshold with the best one-versus-rest F1 (Rekognition's rule), 0.5 where a label has no examples.</summary>
-    public static Dictionary<string, double> Thresholds(IReadOnlyList<float[]> probabilities, IReadOnlyList<int> truth, IReadOnlyList<string> labels) =>
+    public static Dictionary<string, double> Thresholds(IReadOnlyList<float[]> probabilities, IReadOnlyList<int> truth,
+        IReadOnlyList<string> labels) =>
         Thresholds(probabilities, truth.Select(t => (IReadOnlyCollection<int>)[t]).ToList(), labels);
 
-    /// <summary>The same for images with any number of labels (<paramref name="truth"/>: each image's label indices).</summary>
+    /// <summary>The same for images with any number of labels (<paramref name="truth"/>: each image's label
+    /// indices).</summary>
     public static Dictionary<string, double> Thresholds(IReadOnlyList<float[]> probabilities,
         IReadOnlyList<IReadOnlyCollection<int>> truth, IReadOnlyList<string> labels)
     {

@@ -7,7 +7,8 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace Pipeline.Core.Scoring;
 
-/// <param name="TagType">"Negative" on the label that means "no label" (Custom Vision's tagType); null otherwise.</param>
+/// <param name="TagType">"Negative" on the label that means "no label" (Custom Vision's tagType); null
+/// otherwise.</param>
 public sealed record Prediction(string Label, double Probability, string? TagType = null);
 
 /// <summary>
@@ -42,7 +43,8 @@ public sealed class Scorer : IDisposable
         new(File.ReadAllBytes(Path.Combine(folder, ModelFiles.Model)),
             ModelFiles.ReadManifest(File.ReadAllText(Path.Combine(folder, ModelFiles.Manifest))), threads);
 
-    /// <summary>Probabilities, one row per image, in <see cref="ModelManifest.Labels"/> order, as the model gives them.</summary>
+    /// <summary>Probabilities, one row per image, in <see cref="ModelManifest.Labels"/> order, as the model gives
+    /// them.</summary>
     public float[][] Probabilities(IReadOnlyList<Image<Rgb24>> images)
     {
         if (images.Count == 0) return [];

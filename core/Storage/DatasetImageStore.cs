@@ -41,7 +41,8 @@ public sealed class DatasetImageStore(PipelineStorage storage)
     {
         try
         {
-            var content = await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset)).DownloadContentAsync(ct);
+            var content = await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset))
+                .DownloadContentAsync(ct);
             return DatasetSettings.Parse(content.Value.Content.ToArray(), out _) ?? new DatasetSettings();
         }
         catch (Azure.RequestFailedException e) when (e.Status == 404) { return new DatasetSettings(); }

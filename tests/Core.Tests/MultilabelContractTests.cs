@@ -45,7 +45,8 @@ public class MultilabelContractTests
     public void Average_precision_is_precision_averaged_at_each_positive()
     {
         // Ranked: +, -, +, -: precision 1 at the first positive, 2/3 at the second.
-        Assert.Equal((1 + 2.0 / 3) / 2, Evaluation.AveragePrecision([0.9, 0.8, 0.7, 0.1], [true, false, true, false]), 6);
+        Assert.Equal((1 + 2.0 / 3) / 2,
+            Evaluation.AveragePrecision([0.9, 0.8, 0.7, 0.1], [true, false, true, false]), 6);
         Assert.Equal(0, Evaluation.AveragePrecision([0.9, 0.1], [false, false]));
     }
 

@@ -26,7 +26,8 @@ public sealed class MultilabelPipelineTests(PipelineFixture pipeline)
         foreach (var (split, container) in new[] { ("train", pipeline.Storage.Train), ("test", pipeline.Storage.Test) })
         {
             names[split] = [];
-            await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", default))
+            await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/",
+                default))
                 names[split].Add(Path.GetFileName(blob.Name));
         }
         return names;
@@ -50,10 +51,12 @@ public sealed class MultilabelPipelineTests(PipelineFixture pipeline)
         foreach (var (scene, i) in scenes.Select((s, i) => (s, i)))
             foreach (var shape in scene.Shapes)
             {
-                await pipeline.UploadAsync($"{dataset}/{GeneratedImages.Shapes[shape]}/scene-{i:000}.jpg", scene.Content);
+                await pipeline.UploadAsync($"{dataset}/{GeneratedImages.Shapes[shape]}/scene-{i:000}.jpg",
+                    scene.Content);
                 uploads++;
             }
-        var split = await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == uploads, "the split", 120);
+        var split = await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == uploads, "the split",
+            120);
         Assert.Equal(Classification.Multilabel, split.Classification);
         Assert.Null(split.Conflicts);
 

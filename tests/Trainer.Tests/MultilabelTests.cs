@@ -8,7 +8,9 @@ using Xunit;
 
 namespace Pipeline.Trainer.Tests;
 
-/// <summary>Multilabel datasets (the same image under several label folders, labels.csv) and the Negative label.</summary>
+/// <summary>
+/// Multilabel datasets (the same image under several label folders, labels.csv) and the Negative label.
+/// </summary>
 public class MultilabelTests
 {
     private static readonly string[] Shapes = GeneratedImages.Shapes;
@@ -27,7 +29,8 @@ public class MultilabelTests
     }
 
     private static void WriteSettings(string folder, string classification) =>
-        File.WriteAllText(Path.Combine(folder, DatasetSettings.FileName), $$"""{ "classification": "{{classification}}" }""");
+        File.WriteAllText(Path.Combine(folder, DatasetSettings.FileName),
+            $$"""{ "classification": "{{classification}}" }""");
 
     [Fact]
     public void The_same_bytes_under_two_label_folders_are_one_image_with_both_labels()
@@ -63,7 +66,8 @@ public class MultilabelTests
         Assert.NotNull(manifest.Metrics.MicroF1);
         Assert.Equal(Shapes.Length, manifest.Metrics.Outcomes!.Count);
         Assert.All(manifest.Metrics.Outcomes.Values, o =>
-            Assert.Equal(manifest.Metrics.TestImages, o.TruePositives + o.FalsePositives + o.FalseNegatives + o.TrueNegatives));
+            Assert.Equal(manifest.Metrics.TestImages,
+                o.TruePositives + o.FalsePositives + o.FalseNegatives + o.TrueNegatives));
         Assert.StartsWith("not tried", manifest.Recipe!.FineTune);
         Assert.Contains("sigmoid per label", manifest.Recipe.Head);
 
@@ -135,7 +139,8 @@ public class MultilabelTests
 
         using var scorer = Scorer.Load(temp["model"]);
         var random = new Random(77);
-        var images = Enumerable.Range(0, 8).Select(i => SyntheticImages.Draw(new[] { 2, 0, 1 }[i % 3], random)).ToList();
+        var images = Enumerable.Range(0, 8).Select(i => SyntheticImages.Draw(new[] { 2, 0, 1 }[i % 3], random))
+            .ToList();
         var scored = scorer.Score(images);
         images.ForEach(i => i.Dispose());
         var thresholds = outcome.Manifest.Thresholds;

@@ -57,7 +57,11 @@ public static class Promotion
             .Select(file => (File: file, Label: Path.GetFileName(folder))));
         foreach (var same in files.GroupBy(f => Path.GetFileName(f.File)))
         {
-            try { test.Add((ImageFile.Decode(same.First().File, ImageLimits.Default), same.Select(f => f.Label).ToArray())); }
+            try
+            {
+                test.Add((ImageFile.Decode(same.First().File, ImageLimits.Default),
+                    same.Select(f => f.Label).ToArray()));
+            }
             catch (ImageRejectedException) { } // the split checked it; a file that now fails counts for neither model
         }
         return test;
@@ -68,7 +72,8 @@ public static class Promotion
     /// exactly right, a Negative image's none); null when there are none. Multiclass images under two labels are
     /// conflicts the trainer left out, and are left out here too.
     /// </summary>
-    private static double? Accuracy(ModelManifest manifest, byte[] model, List<(Image<Rgb24> Image, string[] Labels)> test)
+    private static double? Accuracy(ModelManifest manifest, byte[] model,
+        List<(Image<Rgb24> Image, string[] Labels)> test)
     {
         var multilabel = Classification.IsMultilabel(manifest.Classification);
         if (!multilabel) test = test.Where(t => t.Labels.Length == 1).ToList();

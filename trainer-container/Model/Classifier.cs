@@ -6,7 +6,8 @@ namespace Pipeline.Trainer.Model;
 
 /// <summary>
 /// Pretrained backbone, global average pooling of layer4 and of layer3, dropout, a dense layer over the labels,
-/// softmax (or a sigmoid per label for multilabel datasets). The head sees layer3's mid-level features too; where they do not help, their weights are zero.
+/// softmax (or a sigmoid per label for multilabel datasets). The head sees layer3's mid-level features too; where
+/// they do not help, their weights are zero.
 /// </summary>
 public sealed class Classifier : Module<Tensor, Tensor>
 {

@@ -64,22 +64,28 @@ internal sealed class ReportPage(ModelManifest manifest)
 
     private string Headline(Metrics m) => Multilabel
         ? Card("mean average precision", (m.MeanAveragePrecision ?? 0).ToString("0.000", Invariant))
-            + Card("exact-match accuracy", Percent(m.Accuracy)) + Card("micro F1", (m.MicroF1 ?? 0).ToString("0.000", Invariant))
+            + Card("exact-match accuracy", Percent(m.Accuracy))
+            + Card("micro F1", (m.MicroF1 ?? 0).ToString("0.000", Invariant))
             + Card("macro F1", m.MacroF1.ToString("0.000", Invariant))
         : Card("test accuracy", Percent(m.Accuracy)) + Card("macro F1", m.MacroF1.ToString("0.000", Invariant))
             + Card("log loss", m.LogLoss.ToString("0.000", Invariant))
             + Card("wrong on test", $"{m.TestImages - Correct()} of {m.TestImages}");
 
-    /// <summary>A multilabel model's confusions: per label, its test images by outcome at the label's threshold.</summary>
+    /// <summary>A multilabel model's confusions: per label, its test images by outcome at the label's
+    /// threshold.</summary>
     private void Outcomes()
     {
         html.Append("<section id=\"confusion\"><h2>Where the model is wrong, label by label</h2>");
-        if (manifest.Metrics.Outcomes is not { Count: > 0 } outcomes) { html.Append("<p>No test images.</p></section>"); return; }
+        if (manifest.Metrics.Outcomes is not { Count: > 0 } outcomes)
+        {
+            html.Append("<p>No test images.</p></section>");
+            return;
+        }
         html.Append("<p>Each image may have several labels, so each label is its own yes-or-no question: on the test "
             + "split, at the label's threshold, the images rightly called (true positives), wrongly called (false "
             + "positives), missed (false negatives) and rightly left out (true negatives).</p>");
-        html.Append("<table id=\"label-outcomes\"><thead><tr><th>label</th><th>true positives</th><th>false positives</th>"
-            + "<th>false negatives</th><th>true negatives</th></tr></thead><tbody>");
+        html.Append("<table id=\"label-outcomes\"><thead><tr><th>label</th><th>true positives</th>"
+            + "<th>false positives</th><th>false negatives</th><th>true negatives</th></tr></thead><tbody>");
         foreach (var label in manifest.Labels)
         {
             var o = outcomes.TryGetValue(label, out var v) ? v : new LabelOutcomes(0, 0, 0, 0);
@@ -128,7 +134,8 @@ internal sealed class ReportPage(ModelManifest manifest)
             var s = manifest.Metrics.PerLabel.TryGetValue(label, out var v) ? v : new LabelMetrics(0, 0, 0, 0);
             var threshold = manifest.Thresholds.TryGetValue(label, out var t) ? t.ToString("0.00", Invariant) : "";
             var ap = Multilabel ? $"<td>{Bar(s.AveragePrecision ?? 0)}</td>" : "";
-            html.Append($"<tr><th>{E(label)}</th><td>{Bar(s.Precision)}</td><td>{Bar(s.Recall)}</td><td>{Bar(s.F1)}</td>{ap}<td>{s.Support}</td><td>{threshold}</td></tr>");
+            html.Append($"<tr><th>{E(label)}</th><td>{Bar(s.Precision)}</td><td>{Bar(s.Recall)}</td>"
+                + $"<td>{Bar(s.F1)}</td>{ap}<td>{s.Support}</td><td>{threshold}</td></tr>");
         }
         var meanAp = Multilabel ? $"<td>{Bar(manifest.Metrics.MeanAveragePrecision ?? 0)}</td>" : "";
         html.Append($"</tbody><tfoot><tr><th>macro average</th><td>{Bar(manifest.Metrics.PerLabel.Values.DefaultIfEmpty().Average(v => v?.Precision ?? 0))}</td>"
@@ -164,7 +171,8 @@ internal sealed class ReportPage(ModelManifest manifest)
     {
         html.Append("<section id=\"counts\"><h2>Images per label and split</h2><table><thead><tr><th>label</th><th>train</th><th>validation</th><th>test</th><th>total</th></tr></thead><tbody>");
         // A multilabel dataset's Negative images (no label) have a row of their own.
-        foreach (var label in manifest.Labels.Concat(manifest.ImageCounts.Keys.Where(k => !manifest.Labels.Contains(k))))
+        var counted = manifest.ImageCounts.Keys.Where(k => !manifest.Labels.Contains(k));
+        foreach (var label in manifest.Labels.Concat(counted))
         {
             var c = manifest.ImageCounts.TryGetValue(label, out var v) ? v : new Dictionary<string, int>();
             int Count(string split) => c.TryGetValue(split, out var n) ? n : 0;

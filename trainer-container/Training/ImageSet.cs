@@ -113,7 +113,9 @@ public sealed class ImageSet
             (train, var carved) = Stratify(train, keys, DefaultTestFraction, random);
             test = new(() => carved);
         }
-        else test = new(() => Decode(testImages, resize, limits ?? ImageLimits.Default, skipped, CancellationToken.None));
+        else
+            test = new(() => Decode(testImages, resize, limits ?? ImageLimits.Default, skipped,
+                CancellationToken.None));
         var (fit, validation) = Stratify(train, keys, options.ValidationFraction, random);
         if (validation.Count == 0) (fit, validation) = (train, []);
         return new ImageSet
@@ -137,7 +139,8 @@ public sealed class ImageSet
         });
     }
 
-    /// <summary>Whether an image counts for label <paramref name="key"/>; key <paramref name="none"/>: no label.</summary>
+    /// <summary>Whether an image counts for label <paramref name="key"/>; key <paramref name="none"/>: no
+    /// label.</summary>
     private static bool Has(IReadOnlyList<int> targets, int key, int none) =>
         key == none ? targets.Count == 0 : targets.Contains(key);
 

@@ -40,7 +40,10 @@ public static class LabelledFiles
         Parallel.For(0, files.Count, i =>
         {
             try { hashes[i] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(files[i].File))); }
-            catch (IOException e) { lock (skipped) skipped.Add(new(files[i].File, $"The file cannot be read: {e.Message}")); }
+            catch (IOException e)
+            {
+                lock (skipped) skipped.Add(new(files[i].File, $"The file cannot be read: {e.Message}"));
+            }
         });
         var candidates = new List<Candidate>();
         foreach (var same in files.Select((f, i) => (f.File, f.Label, Hash: hashes[i])).Where(x => x.Hash is not null)
@@ -51,7 +54,8 @@ public static class LabelledFiles
             {
                 var reason = $"Conflict: the same image is under {string.Join(" and ", names.Select(n => $"'{n}'"))}. "
                     + (multilabel
-                        ? "Negative means no label, so it is left out of training: remove it from Negative or from the labels."
+                        ? "Negative means no label, so it is left out of training: remove it from Negative or "
+                            + "from the labels."
                         : "A multiclass image has one label, so it is left out of training: keep it under one label, "
                             + "or make the dataset multilabel (dataset.json: {\"classification\": \"multilabel\"}).");
                 skipped.AddRange(same.Select(x => x.File).Distinct().Select(f => new SkippedFile(f, reason)));

@@ -44,7 +44,8 @@ public sealed record HeadTargets(double[][] Values, double[][] Weights, bool Sig
 
     internal Tensor ValueTensor() => Matrix(Values);
 
-    /// <summary>The weights scaled so that each label's sum to 1 (sigmoid) or all to 1 (softmax): a mean loss.</summary>
+    /// <summary>The weights scaled so that each label's sum to 1 (sigmoid) or all to 1 (softmax): a mean
+    /// loss.</summary>
     internal Tensor WeightTensor()
     {
         var w = Matrix(Weights);

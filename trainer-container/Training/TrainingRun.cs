@@ -119,12 +119,11 @@ public static partial class TrainingRun
                 clock.Elapsed.TotalSeconds, times.FeatureImagesPerSecond, times.FineTuneImagesPerSecond),
         };
         File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Manifest), JsonSerializer.Serialize(manifest, Json.Options));
+        TestPrediction Predicted(LabelledImage t, int i) =>
+            new(t.Path, t.Label, testProbabilities[i], t.Pixels) { Targets = t.Targets };
         return new TrainingOutcome(manifest, request.OutFolder)
         {
-            TestPredictions = data.Test.Select((t, i) => new TestPrediction(t.Path, t.Label, testProbabilities[i], t.Pixels)
-            {
-                Targets = t.Targets,
-            }).ToList(),
+            TestPredictions = data.Test.Select(Predicted).ToList(),
         };
     }
 
