@@ -72,10 +72,16 @@ public static class CustomVisionChecks
             try
             {
                 var s = parse.GetValue(seed);
+                // Every folder here is made new and filled with file links: a folder link to the shared set (as
+                // DatasetSplit makes for a whole given split) would put Negative inside the shared set itself.
                 var plain = Path.Combine(work, "plain");
-                DatasetSplit.Make(Path.Combine(datasets, "hymenoptera"), plain, DatasetSplit.GivenSplitSeed);
                 var with = Path.Combine(work, "with");
-                DatasetSplit.Make(Path.Combine(datasets, "hymenoptera"), with, DatasetSplit.GivenSplitSeed);
+                var hymenoptera = Path.Combine(datasets, "hymenoptera");
+                foreach (var (side, given) in new[] { ("train", "train"), ("test", "val") })
+                    foreach (var label in new[] { "ants", "bees" })
+                        foreach (var root in new[] { plain, with })
+                            Link(Directory.GetFiles(Path.Combine(hymenoptera, given, label)),
+                                Path.Combine(root, side, label), null);
                 var random = new Random(s);
                 var dogsAndCats = Path.Combine(datasets, "cats-vs-dogs");
                 foreach (var kind in new[] { "cats", "dogs" })
@@ -196,11 +202,18 @@ public static class CustomVisionChecks
         return files.Take(count);
     }
 
-    private static void Link(IEnumerable<string> files, string folder, string prefix)
+    /// <summary>Links to <paramref name="files"/> in a folder of the benchmark's own (never a linked one).</summary>
+    private static void Link(IEnumerable<string> files, string folder, string? prefix)
     {
+        if (Directory.Exists(folder) && new DirectoryInfo(folder).LinkTarget is not null)
+            throw new InvalidOperationException(
+                $"'{folder}' is a link; the benchmark writes only into its own folders.");
         Directory.CreateDirectory(folder);
         foreach (var file in files)
-            File.CreateSymbolicLink(Path.Combine(folder, $"{prefix}-{Path.GetFileName(file)}"), file);
+        {
+            var name = prefix is null ? Path.GetFileName(file) : $"{prefix}-{Path.GetFileName(file)}";
+            File.CreateSymbolicLink(Path.Combine(folder, name), file);
+        }
     }
 
     private static Option<string?> Shared() => new("--shared")
