@@ -51,10 +51,10 @@ public static class UploadCommand
         await foreach (var blob in uploads.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, $"{dataset}/", ct))
             if (blob.Metadata.TryGetValue(HashMetadata, out var hash)) existing[blob.Name] = hash;
 
-        // dataset.json (the test share) must be there before the images it applies to; train.json asks for a run, so it
-        // goes last.
+        // dataset.json (the test share, the kind) and labels.csv must be there before the images they apply to;
+        // train.json asks for a run, so it goes last.
         foreach (var control in plan.Controls.Where(c => c.BlobName.EndsWith(StorageNames.DatasetSettingsFile,
-            StringComparison.Ordinal)))
+            StringComparison.Ordinal) || c.BlobName.EndsWith(StorageNames.LabelsFile, StringComparison.Ordinal)))
             await UploadFileAsync(control, existing, connection, ct);
 
         var progress = new ProgressBar(console, plan.Images.Count);
@@ -152,6 +152,11 @@ public sealed record UploadPlan(IReadOnlyList<PlannedFile> Images, IReadOnlyList
         var controls = new List<PlannedFile>();
         var refused = new List<(string, string)>();
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
+        // Images beside labels.csv are images only where it names them.
+        var csv = Path.Combine(folder, StorageNames.LabelsFile);
+        var named = File.Exists(csv)
+            ? LabelsCsv.Parse(File.ReadAllText(csv), []).Select(r => r.File).ToHashSet(StringComparer.Ordinal)
+            : [];
         foreach (var path in files)
         {
             var relative = Path.GetRelativePath(folder, path).Replace('\\', '/');
@@ -162,7 +167,10 @@ public sealed record UploadPlan(IReadOnlyList<PlannedFile> Images, IReadOnlyList
             var blobName = $"{dataset}/{relative}";
             var parsed = UploadPath.Parse(blobName);
             if (!parsed.IsValid) refused.Add((path, parsed.Reason!));
-            else if (parsed.Kind == UploadKind.Image) images.Add(new PlannedFile(path, blobName, false));
+            else if (parsed.Kind == UploadKind.Unlabelled && !named.Contains(parsed.FileName!))
+                refused.Add((path, UploadPath.NotLabelled(dataset, parsed.FileName!)));
+            else if (parsed.Kind is UploadKind.Image or UploadKind.Unlabelled)
+                images.Add(new PlannedFile(path, blobName, false));
             else controls.Add(new PlannedFile(path, blobName, true));
         }
         return new UploadPlan(images, controls, refused);

@@ -86,7 +86,7 @@ public static partial class BenchmarkRun
     }
 
     /// <summary>The folder holding Pipeline.sln, found by walking up from the current directory.</summary>
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
@@ -97,7 +97,7 @@ public static partial class BenchmarkRun
     /// The datasets live beside the repository in ../shared/datasets; --shared names that folder or the shared/
     /// above it.
     /// </summary>
-    private static string DatasetsFolder(string? given, string repo)
+    internal static string DatasetsFolder(string? given, string repo)
     {
         var folder = Path.GetFullPath(given ?? Path.Combine(repo, "..", "shared", "datasets"));
         if (given is not null && Directory.Exists(Path.Combine(folder, "datasets")))
@@ -109,7 +109,7 @@ public static partial class BenchmarkRun
     }
 
     /// <summary>The trainer's Release build, built once if it is missing.</summary>
-    private static string TrainerDll(string repo)
+    internal static string TrainerDll(string repo)
     {
         var dll = Path.Combine(repo, "trainer-container", "bin", "Release", "net10.0", "trainer.dll");
         if (File.Exists(dll)) return dll;

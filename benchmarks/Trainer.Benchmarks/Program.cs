@@ -7,6 +7,8 @@ var root = new RootCommand("Measures the trainer against the standard ML.NET rou
     Summary.CreateCommand(),
     DatasetSplit.CreateCommand(),
     MlNetRoute.CreateCommand(),
+    CustomVisionChecks.MultilabelCommand(),
+    CustomVisionChecks.NegativeCommand(),
 };
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -13,7 +13,7 @@ public sealed record TrainerManifest(JsonElement? Timings, string? Path, JsonEle
     private static readonly HashSet<string> Known = new(StringComparer.OrdinalIgnoreCase)
     {
         "version", "dataset", "labels", "preprocessing", "backbone", "imageCounts", "metrics", "thresholds",
-        "timings", "device", "packageVersions", "skipped", "history", "createdAt",
+        "timings", "device", "packageVersions", "skipped", "history", "createdAt", "classification", "negativeLabel",
     };
 
     public static TrainerManifest Read(JsonElement? result)

@@ -12,6 +12,9 @@ public static class BlobPaths
     /// <summary>In uploads: the dataset's settings.</summary>
     public static string DatasetSettings(string dataset) => $"{dataset}/{StorageNames.DatasetSettingsFile}";
 
+    /// <summary>In uploads: the labels of the images beside it.</summary>
+    public static string Labels(string dataset) => $"{dataset}/{StorageNames.LabelsFile}";
+
     /// <summary>In models: the dataset's current or last training job.</summary>
     public static string TrainingState(string dataset) => $"{dataset}/{StorageNames.TrainingStateFile}";
 

@@ -6,6 +6,13 @@ public sealed record ModelManifest
     public required string Version { get; init; }
     public required string Dataset { get; init; }
     public required IReadOnlyList<string> Labels { get; init; }
+    /// <summary>"multiclass" (softmax: probabilities sum to 1) or "multilabel" (sigmoid: each label's probability on
+    /// its own); versions written before multilabel datasets are multiclass.</summary>
+    public string Classification { get; init; } = Contract.Classification.Multiclass;
+    /// <summary>The label in <see cref="Labels"/> that means "no label" (a multiclass dataset's Negative folder);
+    /// null when there is none. A multilabel model has no such output: its Negative images trained as all
+    /// zeros.</summary>
+    public string? NegativeLabel { get; init; }
     public required PreprocessingSpec Preprocessing { get; init; }
     public string Backbone { get; init; } = "ResNet18 (ImageNet), Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1";
     public required TrainingOptions Options { get; init; }
@@ -36,9 +43,20 @@ public sealed record Metrics
     /// <summary>Rows: true label; columns: predicted label; in <see cref="ModelManifest.Labels"/> order.</summary>
     public IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix { get; init; } = [];
     public int TestImages { get; init; }
+    /// <summary>Multilabel only: mean over labels of the average precision, micro-averaged F1, and per label the
+    /// true and false positives and negatives at its threshold (in place of the confusion matrix). Accuracy is then
+    /// exact-match accuracy (every label of an image right) and log loss the mean binary cross-entropy.</summary>
+    public double? MeanAveragePrecision { get; init; }
+    public double? MicroF1 { get; init; }
+    public IReadOnlyDictionary<string, LabelOutcomes>? Outcomes { get; init; }
 }
 
-public sealed record LabelMetrics(double Precision, double Recall, double F1, int Support);
+/// <param name="AveragePrecision">Area under the precision-recall curve (multilabel models only).</param>
+public sealed record LabelMetrics(double Precision, double Recall, double F1, int Support,
+    double? AveragePrecision = null);
+
+/// <summary>A label's test images by outcome at its threshold: the multilabel report's table.</summary>
+public sealed record LabelOutcomes(int TruePositives, int FalsePositives, int FalseNegatives, int TrueNegatives);
 
 public sealed record Timings(double LoadSeconds, double FeatureSeconds, double HeadSeconds, double FineTuneSeconds, double EvaluateSeconds, double TotalSeconds,
     double FeatureImagesPerSecond, double FineTuneImagesPerSecond);

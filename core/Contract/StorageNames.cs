@@ -26,8 +26,12 @@ public static class StorageNames
 
     /// <summary>Control blob in uploads: <c>&lt;dataset&gt;/train.json</c> holds training options and asks for a run.</summary>
     public const string TrainControlFile = "train.json";
-    /// <summary>Control blob in uploads: <c>&lt;dataset&gt;/dataset.json</c> holds the dataset's settings (test fraction).</summary>
+    /// <summary>Control blob in uploads: <c>&lt;dataset&gt;/dataset.json</c> holds the dataset's settings (test
+    /// fraction, classification).</summary>
     public const string DatasetSettingsFile = "dataset.json";
+    /// <summary>In uploads: <c>&lt;dataset&gt;/labels.csv</c> gives the labels of the images beside it
+    /// (<see cref="LabelsCsv"/>).</summary>
+    public const string LabelsFile = "labels.csv";
     /// <summary>In models: <c>&lt;dataset&gt;/latest.json</c> names the promoted version.</summary>
     public const string LatestFile = "latest.json";
     /// <summary>In models: <c>&lt;dataset&gt;/training.json</c> is the dataset's current or last training job.</summary>

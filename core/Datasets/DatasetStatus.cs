@@ -7,9 +7,13 @@ namespace Pipeline.Core.Datasets;
 /// What GET /api/datasets/{dataset} answers; <see cref="Report"/> links the promoted version's report.
 /// </summary>
 /// <param name="CannotTrain">Why the dataset cannot be trained as it is (too few labels or images), or null.</param>
+/// <param name="Classification">"multiclass" or "multilabel", as dataset.json says.</param>
+/// <param name="Conflicts">Images under several labels that training leaves out (multiclass; Negative beside a
+/// label in both kinds); null when there are none.</param>
 public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, SplitCounts> Labels, int TrainImages,
     int TestImages, IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model,
-    string? Report = null, string? CannotTrain = null);
+    string? Report = null, string? CannotTrain = null, string Classification = Contract.Classification.Multiclass,
+    IReadOnlyList<LabelConflict>? Conflicts = null);
 
 public sealed record SplitCounts(int Train, int Test);
 
@@ -36,9 +40,12 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
         // always comes with the version it promoted (read the other way round, a status could show neither).
         var job = await jobs.ReadAsync(dataset, ct);
         var (latest, _) = await models.ReadLatestAsync(dataset, ct);
+        var settings = await images.ReadSettingsAsync(dataset, ct);
+        var conflicts = LabelConflicts.Find(current, settings.Multilabel);
         return new DatasetStatus(dataset, labels, current.Count(i => i.Split == Split.Train),
             current.Count(i => i.Split == Split.Test), await rejections.ListAsync(dataset, ct),
-            job, latest, CannotTrain: Trainability.Check(dataset, current));
+            job, latest, CannotTrain: Trainability.Check(dataset, current), Classification: settings.Kind,
+            Conflicts: conflicts.Count > 0 ? conflicts : null);
     }
 
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken ct)

@@ -10,13 +10,14 @@ namespace Pipeline.Core.Datasets;
 public static class Trainability
 {
     public const int MinimumLabels = 2;
-    /// <summary>Images a label needs, train and test together.</summary>
+    /// <summary>Images a label needs, train and test together; Negative (images of no label) too.</summary>
     public const int MinimumImagesPerLabel = 5;
 
     /// <summary>Null when <paramref name="dataset"/> can be trained, else why not and what to upload.</summary>
     public static string? Check(string dataset, IReadOnlyCollection<DatasetImage> images)
     {
-        // The trainer learns the labels that have training images; a label only in test is skipped.
+        // The trainer learns the labels that have training images; a label only in test is skipped. Negative counts
+        // as a label: one label and Negative is a dataset ("defect or not").
         var labels = images.Where(i => i.Split == Split.Train).Select(i => i.Label).Distinct()
             .Order(StringComparer.Ordinal).ToList();
         if (labels.Count < MinimumLabels)
@@ -24,8 +25,8 @@ public static class Trainability
             var named = labels.Count > 0 ? $" ('{string.Join("', '", labels)}')" : "";
             var plural = labels.Count == 1 ? "" : "s";
             return $"Dataset '{dataset}' cannot be trained yet: it has {labels.Count} label{plural} with training " +
-                $"images{named}; at least {MinimumLabels} are needed. " +
-                $"Upload each label's images to uploads/{dataset}/<label>/.";
+                $"images{named}; at least {MinimumLabels} are needed (a Negative folder of images of no label " +
+                $"counts). Upload each label's images to uploads/{dataset}/<label>/.";
         }
         var tooFew = labels.Select(l => (Label: l, Count: images.Count(i => i.Label == l)))
             .Where(x => x.Count < MinimumImagesPerLabel).ToList();

@@ -2,7 +2,8 @@ using Pipeline.Core.Contract;
 
 namespace Pipeline.Core.Datasets;
 
-public enum UploadKind { Image, TrainControl, DatasetSettings }
+/// <summary>What an upload is; <see cref="Unlabelled"/>: an image beside labels.csv, which gives its labels.</summary>
+public enum UploadKind { Image, TrainControl, DatasetSettings, Labels, Unlabelled }
 
 /// <summary>
 /// What a blob name in uploads means: an image of a label (with the split the user chose, if any), a control blob,
@@ -34,8 +35,8 @@ public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, s
         {
             case 2 when segments[1] == StorageNames.TrainControlFile: return new(name, dataset, UploadKind.TrainControl);
             case 2 when segments[1] == StorageNames.DatasetSettingsFile: return new(name, dataset, UploadKind.DatasetSettings);
-            case 2:
-                return new(name, dataset, UploadKind.Image, Reason: $"The image is not in a label folder: put it at {dataset}/<label>/{Names.Shown(segments[1])}.");
+            case 2 when segments[1] == StorageNames.LabelsFile: return new(name, dataset, UploadKind.Labels);
+            case 2: return new(name, dataset, UploadKind.Unlabelled, FileName: segments[1]);
             case 3 when IsSplitFolder(segments[1]):
                 return new(name, dataset, UploadKind.Image,
                     Reason: $"'{segments[1]}/' holds label folders: put the image at {dataset}/{segments[1]}/<label>/{Names.Shown(segments[2])}.");
@@ -46,6 +47,11 @@ public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, s
                     Reason: $"The path is too deep: use {dataset}/<label>/<file> or {dataset}/train|test|val/<label>/<file>.");
         }
     }
+
+    /// <summary>Why an image beside labels.csv that the file does not name cannot be used.</summary>
+    public static string NotLabelled(string dataset, string file) =>
+        $"The image is not in a label folder: put it at {dataset}/<label>/{Names.Shown(file)}, or name it in " +
+        $"{dataset}/{StorageNames.LabelsFile} (file,labels).";
 
     private static bool IsSplitFolder(string segment) => segment is "train" or "test" or "val";
 

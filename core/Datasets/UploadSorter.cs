@@ -59,10 +59,17 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         {
             UploadKind.TrainControl => await TrainControlAsync(upload, path, ct),
             UploadKind.DatasetSettings => await DatasetSettingsAsync(upload, path, ct),
-            _ => await ImageAsync(upload, path, ct),
+            UploadKind.Labels => await LabelsAsync(upload, path, ct),
+            UploadKind.Unlabelled => await UnlabelledAsync(upload, path, ct),
+            _ => await ImageAsync(upload, path, [path.Label!], ct),
         };
 
-    private async Task<SortOutcome> ImageAsync(BlobClient upload, UploadPath path, CancellationToken ct)
+    /// <summary>
+    /// An image copied under each of <paramref name="labels"/> (the same content hash in the same split: one image
+    /// with all of them for a multilabel dataset); none: under Negative, an image of no label.
+    /// </summary>
+    private async Task<SortOutcome> ImageAsync(BlobClient upload, UploadPath path, IReadOnlyList<string> labels,
+        CancellationToken ct)
     {
         var limits = ImageLimits.From(options.Value);
         var content = await ReadAsync(upload, limits.MaxBytes, ct);
@@ -80,24 +87,87 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(content));
         var split = path.UserSplit ?? (InTest(hash, await TestFractionAsync(path.Dataset!, ct)) ? Split.Test : Split.Train);
-        var destination = $"{path.Dataset}/{path.Label}/{hash[..32]}{Extension(header.Format)}";
-        var duplicate = false;
-        try
+        if (labels.Count == 0) labels = [Classification.Negative];
+        var destinations = labels.Select(l => $"{path.Dataset}/{l}/{hash[..32]}{Extension(header.Format)}").ToList();
+        var duplicate = true;
+        foreach (var target in destinations)
         {
-            await storage.SplitContainer(split).GetBlobClient(destination).UploadAsync(new BinaryData(content), new BlobUploadOptions
+            try
             {
-                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All }, // the same image twice is one image
-                HttpHeaders = new BlobHttpHeaders { ContentType = "image/" + header.Format.ToLowerInvariant() },
-                Metadata = new Dictionary<string, string> { ["source"] = Uri.EscapeDataString(path.Name), ["sha256"] = hash },
-            }, ct);
+                await storage.SplitContainer(split).GetBlobClient(target).UploadAsync(new BinaryData(content),
+                    new BlobUploadOptions
+                    {
+                        // The same image twice is one image.
+                        Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                        HttpHeaders = new BlobHttpHeaders { ContentType = "image/" + header.Format.ToLowerInvariant() },
+                        Metadata = new Dictionary<string, string>
+                        {
+                            ["source"] = Uri.EscapeDataString(path.Name), ["sha256"] = hash,
+                        },
+                    }, ct);
+                duplicate = false;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412) { }
         }
-        catch (RequestFailedException e) when (e.Status is 409 or 412) { duplicate = true; }
+        var destination = string.Join(", ", destinations);
 
         await rejections.ClearAsync(path.Dataset!, path.Name, ct);
         if (!duplicate) await events.ImageAddedAsync(path.Dataset!, ct);
         logger.LogInformation("Split {Upload} into {Split} as {Destination} (duplicate: {Duplicate})", path.Name, split, destination, duplicate);
         return new(path.Name, duplicate ? SortResult.Duplicate : SortResult.Accepted, split, destination);
     }
+
+    /// <summary>An image beside labels.csv: sorted under the labels the file gives it, refused where it names
+    /// none.</summary>
+    private async Task<SortOutcome> UnlabelledAsync(BlobClient upload, UploadPath path, CancellationToken ct)
+    {
+        var rows = await ReadLabelsAsync(path.Dataset!, ct);
+        return rows?.LastOrDefault(r => r.File == path.FileName) is { } row
+            ? await ImageAsync(upload, path, row.Labels, ct)
+            : await RejectAsync(path, UploadPath.NotLabelled(path.Dataset!, path.FileName!), 0, ct);
+    }
+
+    /// <summary>
+    /// labels.csv: every image beside it that it names is sorted (again) under its labels, so images uploaded before it
+    /// are taken too; rows it cannot use are recorded against it, line by line, and the rest still count.
+    /// </summary>
+    private async Task<SortOutcome> LabelsAsync(BlobClient upload, UploadPath path, CancellationToken ct)
+    {
+        var content = await ReadAsync(upload, MaxLabelsBytes, ct);
+        if (content is null) return Gone(path);
+        if (content.Length > MaxLabelsBytes)
+            return await RejectAsync(path, $"labels.csv is larger than {MaxLabelsBytes / (1024 * 1024)} MB.",
+                content.Length, ct);
+        var problems = new List<(int Line, string Reason)>();
+        var rows = LabelsCsv.Parse(System.Text.Encoding.UTF8.GetString(content), problems).ToList();
+        foreach (var row in rows.Where(r => UploadPath.Parse($"{path.Dataset}/{r.File}").Kind != UploadKind.Unlabelled
+            || r.File == StorageNames.LabelsFile))
+            problems.Add((row.Line, $"'{Names.Shown(row.File)}' is not an image name beside labels.csv."));
+        rows.RemoveAll(r => problems.Any(p => p.Line == r.Line));
+        if (problems.Count > 0)
+            await RejectAsync(path, "Some rows of labels.csv cannot be used (the others are): " + string.Join(" ",
+                problems.OrderBy(p => p.Line).Take(10).Select(p => $"line {p.Line}: {p.Reason}")), content.Length, ct);
+        else await rejections.ClearAsync(path.Dataset!, path.Name, ct);
+        var sorted = 0;
+        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
+            async (row, token) =>
+            {
+                var image = UploadPath.Parse($"{path.Dataset}/{row.File}");
+                var outcome = await ImageAsync(storage.Uploads.GetBlobClient(image.Name), image, row.Labels, token);
+                if (outcome.Result is SortResult.Accepted or SortResult.Duplicate) Interlocked.Increment(ref sorted);
+            });
+        logger.LogInformation("Labels of {Upload}: {Sorted} of {Rows} images sorted", path.Name, sorted, rows.Count);
+        return new(path.Name, SortResult.ControlAccepted, Reason: $"{sorted} of {rows.Count} images sorted");
+    }
+
+    private async Task<IReadOnlyList<LabelsCsvRow>?> ReadLabelsAsync(string dataset, CancellationToken ct)
+    {
+        var content = await ReadAsync(storage.Uploads.GetBlobClient(BlobPaths.Labels(dataset)), MaxLabelsBytes, ct);
+        return content is null || content.Length > MaxLabelsBytes ? null
+            : LabelsCsv.Parse(System.Text.Encoding.UTF8.GetString(content), []);
+    }
+
+    private const int MaxLabelsBytes = 16 * 1024 * 1024;
 
     private async Task<SortOutcome> TrainControlAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {

@@ -7,7 +7,9 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace Pipeline.Core.Scoring;
 
-public sealed record Prediction(string Label, double Probability);
+/// <param name="TagType">"Negative" on the label that means "no label" (Custom Vision's tagType); null
+/// otherwise.</param>
+public sealed record Prediction(string Label, double Probability, string? TagType = null);
 
 /// <summary>
 /// Scores images with a model version's model.onnx under ONNX Runtime. Thread-safe (one session, concurrent runs),
@@ -18,6 +20,15 @@ public sealed class Scorer : IDisposable
     private readonly InferenceSession session;
 
     public ModelManifest Manifest { get; }
+
+    /// <summary>
+    /// A multilabel model's outputs are sigmoids, each label's probability on its own (they need not sum to 1 and
+    /// are never renormalised); a multiclass model's are a softmax.
+    /// </summary>
+    public bool Multilabel => Classification.IsMultilabel(Manifest.Classification);
+
+    /// <summary>The label that means "no label" (a multiclass model's Negative class), or null.</summary>
+    public string? NegativeLabel => Manifest.NegativeLabel;
 
     public Scorer(byte[] model, ModelManifest manifest, int threads = 0)
     {
@@ -32,7 +43,8 @@ public sealed class Scorer : IDisposable
         new(File.ReadAllBytes(Path.Combine(folder, ModelFiles.Model)),
             ModelFiles.ReadManifest(File.ReadAllText(Path.Combine(folder, ModelFiles.Manifest))), threads);
 
-    /// <summary>Class probabilities, one row per image, in <see cref="ModelManifest.Labels"/> order.</summary>
+    /// <summary>Probabilities, one row per image, in <see cref="ModelManifest.Labels"/> order, as the model gives
+    /// them.</summary>
     public float[][] Probabilities(IReadOnlyList<Image<Rgb24>> images)
     {
         if (images.Count == 0) return [];
@@ -62,7 +74,8 @@ public sealed class Scorer : IDisposable
     /// <summary>Predictions per image, most probable first, cut to <paramref name="top"/> when given.</summary>
     public IReadOnlyList<IReadOnlyList<Prediction>> Score(IReadOnlyList<Image<Rgb24>> images, int? top = null) =>
         Probabilities(images).Select(row => (IReadOnlyList<Prediction>)row
-            .Select((p, j) => new Prediction(Manifest.Labels[j], p))
+            .Select((p, j) => new Prediction(Manifest.Labels[j], p,
+                Manifest.Labels[j] == NegativeLabel ? Classification.Negative : null))
             .OrderByDescending(p => p.Probability)
             .Take(top ?? int.MaxValue)
             .ToList()).ToList();

@@ -35,6 +35,19 @@ public sealed class DatasetImageStore(PipelineStorage storage)
         return names.ToList();
     }
 
+    /// <summary>uploads/&lt;dataset&gt;/dataset.json, or the defaults where it is absent or not valid (the split
+    /// records why not).</summary>
+    public async Task<DatasetSettings> ReadSettingsAsync(string dataset, CancellationToken ct)
+    {
+        try
+        {
+            var content = await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset))
+                .DownloadContentAsync(ct);
+            return DatasetSettings.Parse(content.Value.Content.ToArray(), out _) ?? new DatasetSettings();
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404) { return new DatasetSettings(); }
+    }
+
     public async Task<bool> ExistsAsync(string dataset, CancellationToken ct)
     {
         foreach (var container in new[] { storage.Uploads, storage.Train, storage.Test, storage.Models })

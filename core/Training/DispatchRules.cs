@@ -80,9 +80,14 @@ public static class DispatchRules
 
     /// <summary>Names a set of images and options: the image names are content hashes, so equal means the same
     /// training.</summary>
-    public static string Fingerprint(IEnumerable<DatasetImage> images, TrainingOptions options)
+    /// <param name="classification">The dataset's kind: a dataset made multilabel is new training for the same
+    /// images (a multiclass one's fingerprint is what it always was).</param>
+    public static string Fingerprint(IEnumerable<DatasetImage> images, TrainingOptions options,
+        string classification = Classification.Multiclass)
     {
         var text = new StringBuilder(JsonSerializer.Serialize(options, Json.Options));
+        if (Classification.IsMultilabel(classification))
+            text.Append("\nclassification:").Append(Classification.Multilabel);
         foreach (var image in images.OrderBy(i => i.Split).ThenBy(i => i.BlobName, StringComparer.Ordinal))
             text.Append('\n').Append(image.Split).Append(':').Append(image.BlobName);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));

@@ -133,8 +133,9 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
                 cannot);
             return new(DispatchResult.NotTrainable, null, cannot);
         }
+        var kind = (await images.ReadSettingsAsync(dataset, ct)).Kind;
         var request = new DispatchRequest(dataset, trainingOptions, trigger, force, DispatchRules.Fingerprint(current,
-            trainingOptions),
+            trainingOptions, kind),
             current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test));
         DispatchDecision decision = default!;
         var written = await jobs.UpdateAsync(dataset, job => (decision = DispatchRules.Decide(job, request,

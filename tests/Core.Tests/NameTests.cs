@@ -61,8 +61,32 @@ public sealed class NameTests
         Assert.Equal(("flowers", label, split), (parsed.Dataset, parsed.Label, parsed.UserSplit));
     }
 
+    [Fact]
+    public void An_image_beside_labels_csv_takes_its_labels_from_it()
+    {
+        var loose = UploadPath.Parse("flowers/a.jpg");
+        Assert.Equal((UploadKind.Unlabelled, null, "a.jpg"), (loose.Kind, loose.Label, loose.FileName));
+        Assert.Equal(UploadKind.Labels, UploadPath.Parse("flowers/labels.csv").Kind);
+        Assert.Contains("not in a label folder", UploadPath.NotLabelled("flowers", "a.jpg"));
+        Assert.Contains("flowers/labels.csv", UploadPath.NotLabelled("flowers", "a.jpg"));
+    }
+
+    [Fact]
+    public void Labels_csv_rows_give_each_file_its_labels_and_name_the_lines_they_cannot_use()
+    {
+        var problems = new List<(int Line, string Reason)>();
+        var rows = LabelsCsv.Parse("file,labels\r\nbeach.jpg,sea; sand\nempty.jpg,\n\"q.jpg\",\"sea\"\nbad.jpg,se*a\n",
+            problems);
+        Assert.Equal(["beach.jpg", "empty.jpg", "q.jpg"], rows.Select(r => r.File));
+        Assert.Equal(["sea", "sand"], rows[0].Labels);
+        Assert.Empty(rows[1].Labels);
+        Assert.Equal(["sea"], rows[2].Labels);
+        var problem = Assert.Single(problems);
+        Assert.Equal(5, problem.Line);
+        Assert.Contains("only letters", problem.Reason);
+    }
+
     [Theory]
-    [InlineData("flowers/a.jpg", "label folder")]
     [InlineData("flowers/train/a.jpg", "label folders")]
     [InlineData("flowers/a/b/c/d.jpg", "too deep")]
     [InlineData("flowers/../x/a.jpg", "'..'")]

@@ -35,6 +35,69 @@ public static class GeneratedImages
         return image;
     }
 
+    /// <summary>Shapes a multilabel scene may hold, one or more of them at once.</summary>
+    public static readonly string[] Shapes = ["circle", "square", "triangle"];
+
+    /// <summary>
+    /// A scene holding the <paramref name="shapes"/> given (indices into <see cref="Shapes"/>; none: background only),
+    /// each in its own cell of a 2 x 2 grid chosen at random, on a noisy background of a random dull colour.
+    /// </summary>
+    public static Image<Rgb24> Scene(IReadOnlyCollection<int> shapes, Random random, int size = 96)
+    {
+        var image = new Image<Rgb24>(size, size);
+        var background = (random.Next(60, 140), random.Next(60, 140), random.Next(60, 140));
+        var cells = new[] { 0, 1, 2, 3 };
+        random.Shuffle(cells);
+        var placed = shapes.Select((shape, i) => (Shape: shape, Cell: cells[i],
+            Radius: size * (0.14 + 0.06 * random.NextDouble()))).ToList();
+        for (var y = 0; y < size; y++)
+            for (var x = 0; x < size; x++)
+            {
+                var noise = random.Next(-20, 20);
+                var pixel = Pixel(background.Item1, background.Item2, background.Item3, noise);
+                foreach (var (shape, cell, radius) in placed)
+                {
+                    var (cx, cy) = (size * (cell % 2 == 0 ? 0.27 : 0.73), size * (cell / 2 == 0 ? 0.27 : 0.73));
+                    var (dx, dy) = (x - cx, y - cy);
+                    var inside = shape switch
+                    {
+                        0 => dx * dx + dy * dy < radius * radius,
+                        1 => Math.Abs(dx) < radius && Math.Abs(dy) < radius,
+                        _ => dy < radius && dy > -radius && Math.Abs(dx) < (dy + radius) / 2,
+                    };
+                    if (inside)
+                        pixel = shape switch
+                        {
+                            0 => Pixel(245, 245, 245, noise),
+                            1 => Pixel(15, 15, 15, noise),
+                            _ => Pixel(240, 210, 30, noise),
+                        };
+                }
+                image[x, y] = pixel;
+            }
+        return image;
+    }
+
+    public static byte[] SceneJpeg(IReadOnlyCollection<int> shapes, Random random, int size = 96)
+    {
+        using var image = Scene(shapes, random, size);
+        using var memory = new MemoryStream();
+        image.SaveAsJpeg(memory);
+        return memory.ToArray();
+    }
+
+    /// <summary>Every scene of one shape and of two, <paramref name="each"/> of each kind: (shapes, bytes).</summary>
+    public static List<(int[] Shapes, byte[] Content)> Scenes(int each, int seed)
+    {
+        var random = new Random(seed);
+        var kinds = Enumerable.Range(0, Shapes.Length).Select(s => new[] { s })
+            .Concat(Enumerable.Range(0, Shapes.Length).SelectMany(a => Enumerable.Range(a + 1, Shapes.Length - a - 1)
+                .Select(b => new[] { a, b })))
+            .ToList();
+        return kinds.SelectMany(kind => Enumerable.Range(0, each).Select(_ => (kind, SceneJpeg(kind, random))))
+            .ToList();
+    }
+
     public static byte[] Jpeg(int label, Random random, int size = 80)
     {
         using var image = Draw(label, random, size);

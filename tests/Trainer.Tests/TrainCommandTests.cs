@@ -89,8 +89,9 @@ public class TrainCommandTests
         var refused = Assert.Throws<DatasetRefusedException>(() => TrainingRun.Run(
             new TrainingRequest(data, null, temp["model"], TrainingOptions.Fast, "flowers", "20261201-120000-abcdef"),
                 null, default));
-        Assert.Equal("Dataset 'flowers' has 1 label(s) with training images ('only'); at least 2 are needed. " +
-            "Upload each label's images to uploads/flowers/<label>/.", refused.Message);
+        Assert.Equal("Dataset 'flowers' has 1 label(s) with training images ('only'); at least 2 are needed (a " +
+            "Negative folder of images of no label counts). Upload each label's images to uploads/flowers/<label>/.",
+            refused.Message);
         Assert.DoesNotContain(data, refused.Message);
     }
 

@@ -135,6 +135,7 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         try
         {
             var current = await images.ListAsync(job.Dataset, ct);
+            var kind = (await images.ReadSettingsAsync(job.Dataset, ct)).Kind;
             await jobs.UpdateAsync(job.Dataset, j => j?.JobId != job.JobId ? null : j with
             {
                 State = TrainingState.Running,
@@ -143,12 +144,15 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 Progress = null,
                 Reason = null,
                 // What this run trains on is what the dataset holds now, which may be more than when it was queued.
-                Trained = new TrainedImages(DispatchRules.Fingerprint(current, j.Options),
+                Trained = new TrainedImages(DispatchRules.Fingerprint(current, j.Options, kind),
                     current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test)),
             }, ct);
             logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images", job.JobId, job.Dataset, attempt, current.Count);
             using (Telemetry.Source.StartActivity("download")?.SetTag("pipeline.images", current.Count))
+            {
                 await DownloadAsync(current, folder, ct);
+                await DownloadSettingsAsync(job.Dataset, folder, ct);
+            }
 
             TrainingOutcome outcome;
             await using (var progress = new ProgressWriter(jobs, job, logger))
@@ -217,6 +221,20 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             await storage.SplitContainer(image.Split).GetBlobClient(image.BlobName).DownloadToAsync(target, token);
         });
+    }
+
+    /// <summary>The dataset's dataset.json (multiclass or multilabel) where the trainer reads it, when there is
+    /// one.</summary>
+    private async Task DownloadSettingsAsync(string dataset, string folder, CancellationToken ct)
+    {
+        try
+        {
+            var settings = await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset))
+                .DownloadContentAsync(ct);
+            await File.WriteAllBytesAsync(Path.Combine(folder, DatasetSettings.FileName),
+                settings.Value.Content.ToArray(), ct);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404) { }
     }
 
     private async Task FinishAsync(TrainingJob job, TrainingState state, string? reason, bool? promoted,

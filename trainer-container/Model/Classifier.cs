@@ -6,7 +6,8 @@ namespace Pipeline.Trainer.Model;
 
 /// <summary>
 /// Pretrained backbone, global average pooling of layer4 and of layer3, dropout, a dense layer over the labels,
-/// softmax. The head sees layer3's mid-level features too; where they do not help, their weights are zero.
+/// softmax (or a sigmoid per label for multilabel datasets). The head sees layer3's mid-level features too; where
+/// they do not help, their weights are zero.
 /// </summary>
 public sealed class Classifier : Module<Tensor, Tensor>
 {
@@ -14,8 +15,11 @@ public sealed class Classifier : Module<Tensor, Tensor>
     public readonly Dropout dropout;
     public readonly Linear head;
 
-    public Classifier(ResNetBackbone backbone, int labels, double dropoutRate) : base("classifier")
+    /// <param name="multilabel">Sigmoid outputs, each label on its own, in place of the softmax.</param>
+    public Classifier(ResNetBackbone backbone, int labels, double dropoutRate, bool multilabel = false)
+        : base("classifier")
     {
+        Multilabel = multilabel;
         this.backbone = backbone;
         dropout = Dropout(dropoutRate);
         head = Linear(Inputs, labels);
@@ -26,6 +30,12 @@ public sealed class Classifier : Module<Tensor, Tensor>
     public const int Inputs = ResNetBackbone.Features + ResNetBackbone.MidFeatures;
 
     public int Labels => (int)head.weight!.shape[0];
+
+    /// <summary>A sigmoid per label (multilabel) rather than a softmax across them.</summary>
+    public bool Multilabel { get; }
+
+    /// <summary>Probabilities from logits: the model's last layer.</summary>
+    public Tensor Output(Tensor logits) => Multilabel ? functional.sigmoid(logits) : functional.softmax(logits, 1);
 
     /// <summary>Logits from pooled features: the part trained on cached features.</summary>
     public Tensor HeadLogits(Tensor features) => head.forward(dropout.forward(features));
@@ -40,8 +50,8 @@ public sealed class Classifier : Module<Tensor, Tensor>
     public Tensor Probabilities(Tensor pixels, bool flipAverage)
     {
         using var scope = NewDisposeScope();
-        var p = functional.softmax(forward(pixels), 1);
-        if (flipAverage) p = (p + functional.softmax(forward(pixels.flip(3)), 1)) / 2;
+        var p = Output(forward(pixels));
+        if (flipAverage) p = (p + Output(forward(pixels.flip(3)))) / 2;
         return p.MoveToOuterDisposeScope();
     }
 }

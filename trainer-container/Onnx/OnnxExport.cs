@@ -41,13 +41,20 @@ public static class OnnxExport
         g.Node("Gemm", [x, "head_weight", "head_bias"], ["logits"], a => a.Int("transB", 1));
         if (flipAverage)
         {
-            g.Node("Softmax", ["logits"], ["both_probabilities"], a => a.Int("axis", 1));
+            Output(g, model, "both_probabilities");
             g.Initializer("pair_shape", [3], [2L, -1, model.Labels]);
             g.Node("Reshape", ["both_probabilities", "pair_shape"], ["pairs"]);
             g.Node("ReduceMean", ["pairs"], [ModelFiles.OutputName], a => a.Ints("axes", 0).Int("keepdims", 0));
         }
-        else g.Node("Softmax", ["logits"], [ModelFiles.OutputName], a => a.Int("axis", 1));
+        else Output(g, model, ModelFiles.OutputName);
         return g.Model([(ModelFiles.OutputName, model.Labels)]);
+    }
+
+    /// <summary>The last layer: softmax across the labels, or for a multilabel model a sigmoid each.</summary>
+    private static void Output(GraphWriter g, Classifier model, string output)
+    {
+        if (model.Multilabel) g.Node("Sigmoid", ["logits"], [output]);
+        else g.Node("Softmax", ["logits"], [output], a => a.Int("axis", 1));
     }
 
     public const string FeaturesOutput = "features";

@@ -32,7 +32,7 @@ internal sealed class ReportPage(ModelManifest manifest)
             <p>Trained {manifest.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Invariant)} UTC on {E(manifest.Device)} in {Duration(manifest.Timings.TotalSeconds)};
             {manifest.Labels.Count} labels, {Images("train")} training, {Images("validation")} validation and {m.TestImages} test images.</p>
             <div class="cards">
-            {Card("test accuracy", Percent(m.Accuracy))}{Card("macro F1", m.MacroF1.ToString("0.000", Invariant))}{Card("log loss", m.LogLoss.ToString("0.000", Invariant))}{Card("wrong on test", $"{m.TestImages - Correct()} of {m.TestImages}")}
+            {Headline(m)}
             </div></header>
             """);
         Curves();
@@ -60,8 +60,46 @@ internal sealed class ReportPage(ModelManifest manifest)
             """);
     }
 
+    private bool Multilabel => Classification.IsMultilabel(manifest.Classification);
+
+    private string Headline(Metrics m) => Multilabel
+        ? Card("mean average precision", (m.MeanAveragePrecision ?? 0).ToString("0.000", Invariant))
+            + Card("exact-match accuracy", Percent(m.Accuracy))
+            + Card("micro F1", (m.MicroF1 ?? 0).ToString("0.000", Invariant))
+            + Card("macro F1", m.MacroF1.ToString("0.000", Invariant))
+        : Card("test accuracy", Percent(m.Accuracy)) + Card("macro F1", m.MacroF1.ToString("0.000", Invariant))
+            + Card("log loss", m.LogLoss.ToString("0.000", Invariant))
+            + Card("wrong on test", $"{m.TestImages - Correct()} of {m.TestImages}");
+
+    /// <summary>A multilabel model's confusions: per label, its test images by outcome at the label's
+    /// threshold.</summary>
+    private void Outcomes()
+    {
+        html.Append("<section id=\"confusion\"><h2>Where the model is wrong, label by label</h2>");
+        if (manifest.Metrics.Outcomes is not { Count: > 0 } outcomes)
+        {
+            html.Append("<p>No test images.</p></section>");
+            return;
+        }
+        html.Append("<p>Each image may have several labels, so each label is its own yes-or-no question: on the test "
+            + "split, at the label's threshold, the images rightly called (true positives), wrongly called (false "
+            + "positives), missed (false negatives) and rightly left out (true negatives).</p>");
+        html.Append("<table id=\"label-outcomes\"><thead><tr><th>label</th><th>true positives</th>"
+            + "<th>false positives</th><th>false negatives</th><th>true negatives</th></tr></thead><tbody>");
+        foreach (var label in manifest.Labels)
+        {
+            var o = outcomes.TryGetValue(label, out var v) ? v : new LabelOutcomes(0, 0, 0, 0);
+            html.Append($"<tr><th>{E(label)}</th><td class=\"count right\">{o.TruePositives}</td>"
+                + $"<td class=\"count{(o.FalsePositives > 0 ? " wrong" : "")}\">{o.FalsePositives}</td>"
+                + $"<td class=\"count{(o.FalseNegatives > 0 ? " wrong" : "")}\">{o.FalseNegatives}</td>"
+                + $"<td class=\"count right\">{o.TrueNegatives}</td></tr>");
+        }
+        html.Append("</tbody></table></section>");
+    }
+
     private void Confusions()
     {
+        if (Multilabel) { Outcomes(); return; }
         var matrix = manifest.Metrics.ConfusionMatrix;
         html.Append("<section id=\"confusion\"><h2>Where the model is confused</h2>");
         if (ConfusionMatrix is null) { html.Append("<p>No test images.</p></section>"); return; }
@@ -87,22 +125,33 @@ internal sealed class ReportPage(ModelManifest manifest)
             <section id="labels"><h2>Per label</h2>
             <p>Precision: of the images predicted as the label, the share that are. Recall: of the label's test images, the share found.
             Threshold: the probability at which the label is best called (highest F1 on validation), for when a wrong call costs more than none.</p>
-            <table><thead><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th><th>threshold</th></tr></thead><tbody>
+            <table><thead><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th>
             """);
+        if (Multilabel) html.Append("<th>average precision</th>");
+        html.Append("<th>support</th><th>threshold</th></tr></thead><tbody>");
         foreach (var label in manifest.Labels)
         {
             var s = manifest.Metrics.PerLabel.TryGetValue(label, out var v) ? v : new LabelMetrics(0, 0, 0, 0);
             var threshold = manifest.Thresholds.TryGetValue(label, out var t) ? t.ToString("0.00", Invariant) : "";
-            html.Append($"<tr><th>{E(label)}</th><td>{Bar(s.Precision)}</td><td>{Bar(s.Recall)}</td><td>{Bar(s.F1)}</td><td>{s.Support}</td><td>{threshold}</td></tr>");
+            var ap = Multilabel ? $"<td>{Bar(s.AveragePrecision ?? 0)}</td>" : "";
+            html.Append($"<tr><th>{E(label)}</th><td>{Bar(s.Precision)}</td><td>{Bar(s.Recall)}</td>"
+                + $"<td>{Bar(s.F1)}</td>{ap}<td>{s.Support}</td><td>{threshold}</td></tr>");
         }
+        var meanAp = Multilabel ? $"<td>{Bar(manifest.Metrics.MeanAveragePrecision ?? 0)}</td>" : "";
         html.Append($"</tbody><tfoot><tr><th>macro average</th><td>{Bar(manifest.Metrics.PerLabel.Values.DefaultIfEmpty().Average(v => v?.Precision ?? 0))}</td>"
             + $"<td>{Bar(manifest.Metrics.PerLabel.Values.DefaultIfEmpty().Average(v => v?.Recall ?? 0))}</td><td>{Bar(manifest.Metrics.MacroF1)}</td>"
-            + $"<td>{manifest.Metrics.TestImages}</td><td></td></tr></tfoot></table></section>");
+            + $"{meanAp}<td>{manifest.Metrics.TestImages}</td><td></td></tr></tfoot></table></section>");
     }
 
     private void WrongImages()
     {
         html.Append("<section id=\"wrong\"><h2>Most confidently wrong</h2>");
+        if (Multilabel)
+        {
+            html.Append("<p>Not shown for multilabel models yet: the table of each label's outcomes above counts their "
+                + "mistakes.</p></section>");
+            return;
+        }
         if (Wrong.Count == 0) { html.Append("<p>The model gets every test image right.</p></section>"); return; }
         var total = manifest.Metrics.TestImages - Correct();
         html.Append($"<p>The test images the model is surest about and wrong, {(Wrong.Count < total ? $"the first {Wrong.Count} of {total}" : $"all {total}")}, "
@@ -121,7 +170,9 @@ internal sealed class ReportPage(ModelManifest manifest)
     private void Counts()
     {
         html.Append("<section id=\"counts\"><h2>Images per label and split</h2><table><thead><tr><th>label</th><th>train</th><th>validation</th><th>test</th><th>total</th></tr></thead><tbody>");
-        foreach (var label in manifest.Labels)
+        // A multilabel dataset's Negative images (no label) have a row of their own.
+        var counted = manifest.ImageCounts.Keys.Where(k => !manifest.Labels.Contains(k));
+        foreach (var label in manifest.Labels.Concat(counted))
         {
             var c = manifest.ImageCounts.TryGetValue(label, out var v) ? v : new Dictionary<string, int>();
             int Count(string split) => c.TryGetValue(split, out var n) ? n : 0;

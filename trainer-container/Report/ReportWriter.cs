@@ -21,7 +21,8 @@ public static class ReportWriter
             LossCurve = manifest.History.Count > 0 ? ReportPlots.LearningCurve(manifest.History, accuracy: false) : null,
             AccuracyCurve = manifest.History.Count > 0 ? ReportPlots.LearningCurve(manifest.History, accuracy: true) : null,
             ConfusionMatrix = manifest.Metrics.ConfusionMatrix.Count > 0 ? ReportPlots.ConfusionMatrix(manifest.Labels, manifest.Metrics.ConfusionMatrix) : null,
-            Wrong = MostConfidentlyWrong(outcome.TestPredictions, WrongImages),
+            Wrong = Classification.IsMultilabel(manifest.Classification) ? []
+                : MostConfidentlyWrong(outcome.TestPredictions, WrongImages),
             Rejected = rejected ?? [],
         };
         var path = Path.Combine(outcome.ModelFolder, ModelFiles.Report);

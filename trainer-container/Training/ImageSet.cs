@@ -3,13 +3,23 @@ using Pipeline.Core.Images;
 
 namespace Pipeline.Trainer.Training;
 
-/// <summary>One usable image: its file, label index and preprocessed pixels (3 x 224 x 224 BGR bytes).</summary>
-public sealed record LabelledImage(string Path, int Label, byte[] Pixels);
+/// <summary>
+/// One usable image: its file, its label index (multilabel: its first label, or the number of labels for one with
+/// none, the key that stratifies splits and folds), its preprocessed pixels (3 x 224 x 224 BGR bytes) and
+/// <see cref="Targets"/>, every label it has.
+/// </summary>
+public sealed record LabelledImage(string Path, int Label, byte[] Pixels)
+{
+    /// <summary>Multiclass: the one label; multilabel: zero or more label indices.</summary>
+    public IReadOnlyList<int> Targets { get; init; } = [Label];
+}
 
 /// <summary>
 /// A folder-per-label dataset read from disk, decoded once and split into train, validation and test, as Keras'
 /// flow_from_directory reads it. A given train/ and test/ (or val/) split is respected; otherwise a seeded,
-/// stratified 20 % becomes the test split. Validation is always carved from train.
+/// stratified 20 % becomes the test split. Validation is always carved from train. dataset.json in the data folder
+/// says whether it is multilabel; labels.csv (file,labels) beside the images adds labels; the same content under
+/// several labels is one image with all of them (multilabel) or a conflict left out (multiclass).
 /// </summary>
 public sealed class ImageSet
 {
@@ -17,7 +27,9 @@ public sealed class ImageSet
     public const int MinimumPerLabel = Pipeline.Core.Datasets.Trainability.MinimumImagesPerLabel;
     private const int DecodeChunk = 256;
 
+    /// <summary>The model's outputs: every label folder, Negative too for multiclass, never for multilabel.</summary>
     public required IReadOnlyList<string> Labels { get; init; }
+    public bool Multilabel { get; init; }
     public required IReadOnlyList<LabelledImage> Train { get; init; }
     public required IReadOnlyList<LabelledImage> Validation { get; init; }
     /// <summary>Decoded on first use: a given test split waits until evaluation, outside the time to a model.</summary>
@@ -28,6 +40,14 @@ public sealed class ImageSet
     public required IReadOnlyList<SkippedFile> Skipped { get; init; }
     public required bool SplitGiven { get; init; }
 
+    /// <summary>What the model is: multiclass or multilabel.</summary>
+    public string Classification => Multilabel ? Core.Contract.Classification.Multilabel
+        : Core.Contract.Classification.Multiclass;
+
+    /// <summary>The output that means "no label": a multiclass dataset's Negative folder, else null.</summary>
+    public string? NegativeLabel => !Multilabel && Labels.Contains(Core.Contract.Classification.Negative)
+        ? Core.Contract.Classification.Negative : null;
+
     /// <param name="dataset">The dataset's name when the folders are a job's temporary copy: refusals name it, not the
     /// folder.</param>
     public static ImageSet Load(string dataFolder, string? testFolder, TrainingOptions options,
@@ -36,6 +56,7 @@ public sealed class ImageSet
     {
         if (!Directory.Exists(dataFolder)) throw new DatasetRefusedException($"The data folder '{dataFolder}' does not exist.");
         if (testFolder is not null && !Directory.Exists(testFolder)) throw new DatasetRefusedException($"The test folder '{testFolder}' does not exist.");
+        var multilabel = Settings(dataFolder).Multilabel;
         var trainFolder = dataFolder;
         if (testFolder is null)
         {
@@ -44,68 +65,97 @@ public sealed class ImageSet
                 (trainFolder, testFolder) = (Path.Combine(dataFolder, "train"), given);
         }
 
-        var labels = LabelFolders(trainFolder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
-        if (labels.Count < 2)
-            throw new DatasetRefusedException(dataset is null
-                ? $"'{trainFolder}' holds {labels.Count} label folder(s); at least 2 are needed, one folder per " +
-                    $"label with its images inside."
-                : $"Dataset '{dataset}' has {labels.Count} label(s) with training " +
-                    $"images{(labels.Count > 0 ? $" ('{string.Join("', '", labels)}')" : "")}; " +
-                  $"at least 2 are needed. Upload each label's images to uploads/{dataset}/<label>/.");
         var skipped = new List<SkippedFile>();
+        var trainFiles = LabelledFiles.List(trainFolder, skipped);
+        // Negative counts as a label here: one label and Negative is a dataset ("defect or not").
+        var folders = trainFiles.Select(f => f.Label).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (folders.Count < 2)
+            throw new DatasetRefusedException(dataset is null
+                ? $"'{trainFolder}' holds {folders.Count} label folder(s); at least 2 are needed (a Negative " +
+                    $"folder of images of no label counts), one folder per label with its images inside."
+                : $"Dataset '{dataset}' has {folders.Count} label(s) with training " +
+                    $"images{(folders.Count > 0 ? $" ('{string.Join("', '", folders)}')" : "")}; " +
+                  $"at least 2 are needed (a Negative folder of images of no label counts). Upload each label's " +
+                  $"images to uploads/{dataset}/<label>/.");
+        var labels = multilabel ? folders.Where(f => f != Core.Contract.Classification.Negative).ToList() : folders;
         var resize = Preprocessing.Validate(options.Resize);
-        var train = Decode(trainFolder, labels!, resize, limits ?? ImageLimits.Default, skipped, ct);
-        var testFiles = testFolder is null ? [] : Files(testFolder, labels!);
+        var trainImages = LabelledFiles.Group(trainFiles, labels, multilabel, skipped);
+        var train = Decode(trainImages, resize, limits ?? ImageLimits.Default, skipped, ct);
+        var testImages = new List<LabelledFiles.Candidate>();
         if (testFolder is not null)
-            skipped.AddRange(LabelFolders(testFolder).Where(f => !labels.Contains(Path.GetFileName(f)))
+        {
+            var testFiles = LabelledFiles.List(testFolder, skipped);
+            skipped.AddRange(testFiles.Where(f => !folders.Contains(f.Label)).Select(f => f.File).Distinct()
                 .Select(f => new SkippedFile(f, "This label has no folder in the training data, so the model cannot learn it.")));
+            testImages = LabelledFiles.Group(testFiles.Where(f => folders.Contains(f.Label)).ToList(), labels,
+                multilabel, skipped);
+            var trained = trainImages.Select(c => c.Hash).ToHashSet();
+            foreach (var leak in testImages.Where(c => trained.Contains(c.Hash)))
+                skipped.Add(new SkippedFile(leak.File, "The same image is in the training split; it is trained on, " +
+                    "not tested."));
+            testImages = testImages.Where(c => !trained.Contains(c.Hash)).ToList();
+        }
 
         // Test files count here as candidates: they are decoded (and any refused) only when the model is evaluated.
-        var tooFew = labels.Select((l, i) => (l, n: train.Count(x => x.Label == i) + testFiles.Count(x => x.Label == i)))
+        int Count(int key) => train.Count(x => Has(x.Targets, key, labels.Count))
+            + testImages.Count(x => Has(x.Targets, key, labels.Count));
+        var tooFew = folders.Select(f => (l: f, n: Count(labels.IndexOf(f) is var i and >= 0 ? i : labels.Count)))
             .Where(x => x.n < MinimumPerLabel).ToList();
         if (tooFew.Count > 0)
             throw new DatasetRefusedException((dataset is null ? "" : $"Dataset '{dataset}': ")
-                + "Each label needs at least " + MinimumPerLabel + " usable images; too few in: " +
+                + "Each label needs at least " + MinimumPerLabel + " usable images (Negative too); too few in: " +
                 string.Join(", ", tooFew.Select(x => $"'{x.l}' ({x.n})")) + ".");
 
         var random = new Random(options.Seed);
         var splitGiven = testFolder is not null;
+        var keys = labels.Count + 1;
         Lazy<IReadOnlyList<LabelledImage>> test;
         if (!splitGiven)
         {
-            (train, var carved) = Stratify(train, labels.Count, DefaultTestFraction, random);
+            (train, var carved) = Stratify(train, keys, DefaultTestFraction, random);
             test = new(() => carved);
         }
-        else test = new(() => Decode(testFiles, resize, limits ?? ImageLimits.Default, skipped, CancellationToken.None));
-        var (fit, validation) = Stratify(train, labels.Count, options.ValidationFraction, random);
+        else
+            test = new(() => Decode(testImages, resize, limits ?? ImageLimits.Default, skipped,
+                CancellationToken.None));
+        var (fit, validation) = Stratify(train, keys, options.ValidationFraction, random);
         if (validation.Count == 0) (fit, validation) = (train, []);
         return new ImageSet
         {
-            Labels = labels!, Train = fit, Validation = validation, PendingTest = test, Skipped = skipped,
-            SplitGiven = splitGiven, TestFiles = splitGiven ? testFiles.Count : test.Value.Count,
+            Labels = labels, Multilabel = multilabel, Train = fit, Validation = validation, PendingTest = test,
+            Skipped = skipped, SplitGiven = splitGiven, TestFiles = splitGiven ? testFiles.Count : test.Value.Count,
         };
     }
 
-    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Counts() =>
-        Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => (IReadOnlyDictionary<string, int>)new Dictionary<string, int>
+    /// <summary>Images per label and split; a multilabel dataset's Negative images (no label) as "Negative".</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Counts()
+    {
+        var keys = Labels.Select((l, i) => (l, i)).ToList();
+        if (Multilabel && Train.Concat(Validation).Concat(Test).Any(t => t.Targets.Count == 0))
+            keys.Add((Core.Contract.Classification.Negative, Labels.Count));
+        return keys.ToDictionary(x => x.l, x => (IReadOnlyDictionary<string, int>)new Dictionary<string, int>
         {
-            ["train"] = Train.Count(t => t.Label == x.i),
-            ["validation"] = Validation.Count(t => t.Label == x.i),
-            ["test"] = Test.Count(t => t.Label == x.i),
+            ["train"] = Train.Count(t => Has(t.Targets, x.i, Labels.Count)),
+            ["validation"] = Validation.Count(t => Has(t.Targets, x.i, Labels.Count)),
+            ["test"] = Test.Count(t => Has(t.Targets, x.i, Labels.Count)),
         });
+    }
 
-    private static IEnumerable<string> LabelFolders(string folder) =>
-        Directory.EnumerateDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.'));
+    /// <summary>Whether an image counts for label <paramref name="key"/>; key <paramref name="none"/>: no
+    /// label.</summary>
+    private static bool Has(IReadOnlyList<int> targets, int key, int none) =>
+        key == none ? targets.Count == 0 : targets.Contains(key);
 
-    private static List<(string File, int Label)> Files(string folder, IReadOnlyList<string> labels) =>
-        labels.SelectMany((l, i) => Directory.Exists(Path.Combine(folder, l))
-                ? Directory.EnumerateFiles(Path.Combine(folder, l)).Order(StringComparer.Ordinal).Select(f => (f, i))
-                : []).ToList();
+    /// <summary>dataset.json in the data folder (a job writes the dataset's there), or the defaults.</summary>
+    private static DatasetSettings Settings(string dataFolder)
+    {
+        var file = Path.Combine(dataFolder, DatasetSettings.FileName);
+        if (!File.Exists(file)) return new DatasetSettings();
+        return DatasetSettings.Parse(File.ReadAllBytes(file), out var reason)
+            ?? throw new DatasetRefusedException($"{DatasetSettings.FileName}: {reason}");
+    }
 
-    private static List<LabelledImage> Decode(string folder, IReadOnlyList<string> labels, string resize, ImageLimits limits,
-        List<SkippedFile> skipped, CancellationToken ct) => Decode(Files(folder, labels), resize, limits, skipped, ct);
-
-    private static List<LabelledImage> Decode(List<(string File, int Label)> files, string resize, ImageLimits limits,
+    private static List<LabelledImage> Decode(List<LabelledFiles.Candidate> files, string resize, ImageLimits limits,
         List<SkippedFile> skipped, CancellationToken ct)
     {
         var results = new LabelledImage?[files.Count];
@@ -116,11 +166,14 @@ public sealed class ImageSet
         {
             Parallel.For(start, Math.Min(start + DecodeChunk, files.Count), new ParallelOptions { CancellationToken = ct }, k =>
             {
-                var (file, label) = files[k];
+                var (file, _, label, targets) = files[k];
                 try
                 {
                     using var image = ImageFile.Decode(file, limits);
-                    results[k] = new LabelledImage(file, label, Preprocessing.ToBytes(image, resize));
+                    results[k] = new LabelledImage(file, label, Preprocessing.ToBytes(image, resize))
+                    {
+                        Targets = targets,
+                    };
                 }
                 catch (ImageRejectedException e) { reasons[k] = e.Reason; }
                 catch (IOException e) { reasons[k] = $"The file cannot be read: {e.Message}"; }

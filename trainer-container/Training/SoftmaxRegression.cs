@@ -7,8 +7,64 @@ namespace Pipeline.Trainer.Training;
 public sealed record CrossValidation(double Strength, double Accuracy, double LogLoss, float[][] OutOfFold);
 
 /// <summary>
+/// What a head learns from: per image and label a target and a weight. Softmax: one-hot rows, weighted by the
+/// image's label. Sigmoid (multilabel): any number of ones, each label its own binary problem whose positives and
+/// negatives weigh alike when balancing. <see cref="Groups"/> (an image's label, or its first) stratify the folds.
+/// </summary>
+public sealed record HeadTargets(double[][] Values, double[][] Weights, bool Sigmoid, long[] Groups, int Classes)
+{
+    public int Rows => Values.Length;
+
+    public static HeadTargets OneHot(long[] labels, int classes, double[] labelWeights) => new(
+        labels.Select(l => Enumerable.Range(0, classes).Select(k => k == l ? 1.0 : 0.0).ToArray()).ToArray(),
+        labels.Select(l => Enumerable.Repeat(labelWeights[l], classes).ToArray()).ToArray(), false, labels, classes);
+
+    /// <param name="balance">Each label's positives weigh as much as its negatives in total (class-weighted binary
+    /// cross-entropy), so a rare label is not learnt as "never".</param>
+    public static HeadTargets MultiHot(IReadOnlyList<IReadOnlyList<int>> targets, long[] groups, int classes,
+        bool balance)
+    {
+        var values = targets.Select(t => Enumerable.Range(0, classes).Select(k => t.Contains(k) ? 1.0 : 0.0)
+            .ToArray()).ToArray();
+        var n = values.Length;
+        var positives = Enumerable.Range(0, classes).Select(k => values.Count(v => v[k] > 0)).ToArray();
+        double Weight(int k, bool positive) => !balance ? 1
+            : n / (2.0 * Math.Max(1, positive ? positives[k] : n - positives[k]));
+        var weights = values.Select(v => v.Select((y, k) => Weight(k, y > 0)).ToArray()).ToArray();
+        return new(values, weights, true, groups, classes);
+    }
+
+    internal HeadTargets Take(int[] rows) => new(rows.Select(r => Values[r]).ToArray(),
+        rows.Select(r => Weights[r]).ToArray(), Sigmoid, rows.Select(r => Groups[r]).ToArray(), Classes);
+
+    /// <summary>Log loss (mean binary cross-entropy for sigmoid) and accuracy (exact match at 0.5 for sigmoid) of
+    /// probabilities, one row per image.</summary>
+    public (double LogLoss, double Accuracy) Score(float[][] probabilities) => Sigmoid
+        ? (SoftmaxRegression.BinaryLogLoss(probabilities, Values), SoftmaxRegression.ExactMatch(probabilities, Values))
+        : (SoftmaxRegression.LogLoss(probabilities, Groups), SoftmaxRegression.Accuracy(probabilities, Groups));
+
+    internal Tensor ValueTensor() => Matrix(Values);
+
+    /// <summary>The weights scaled so that each label's sum to 1 (sigmoid) or all to 1 (softmax): a mean
+    /// loss.</summary>
+    internal Tensor WeightTensor()
+    {
+        var w = Matrix(Weights);
+        return Sigmoid ? w / w.sum(0, true).clamp_min(1e-12) : w / w.sum().div(Classes);
+    }
+
+    /// <summary>Probabilities from logits: softmax across labels or a sigmoid each.</summary>
+    public Tensor Probabilities(Tensor logits) =>
+        Sigmoid ? nn.functional.sigmoid(logits) : nn.functional.softmax(logits, 1);
+
+    private Tensor Matrix(double[][] rows) =>
+        tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, Classes]);
+}
+
+/// <summary>
 /// The frozen head as a convex problem: multinomial logistic regression with an L2 penalty on standardised features,
-/// fitted full-batch by L-BFGS (the kind of head ML.NET's LbfgsMaximumEntropy and Create ML fit). Its strength is
+/// fitted full-batch by L-BFGS (the kind of head ML.NET's LbfgsMaximumEntropy and Create ML fit); for multilabel
+/// datasets one binary logistic regression per label (sigmoid outputs), fitted by the same solver. Its strength is
 /// chosen by stratified k-fold cross-validation on the cached features, so every training image both chooses it and,
 /// in the refit, learns from it; no small validation split decides. Works in double precision on the CPU: 512-d
 /// features make each fit milliseconds to a second.
@@ -25,12 +81,15 @@ public static class SoftmaxRegression
 
     /// <summary>Fits on all rows: weight (labels x features) and bias in the original feature space.</summary>
     public static (Tensor Weight, Tensor Bias) Fit(Tensor features, long[] labels, int classes, double strength,
-        double[] labelWeights)
+        double[] labelWeights) => Fit(features, HeadTargets.OneHot(labels, classes, labelWeights), strength);
+
+    public static (Tensor Weight, Tensor Bias) Fit(Tensor features, HeadTargets targets, double strength)
     {
         using var scope = NewDisposeScope();
         var x = features.to(ScalarType.Float64).cpu();
         var (mean, std) = Standardiser(x);
-        var theta = Solve((x - mean) / std, labels, classes, strength, labelWeights, null);
+        var classes = targets.Classes;
+        var theta = Solve((x - mean) / std, targets, strength, null);
         var (w, b) = Split(theta, classes, x.shape[1]);
         // Fold the standardisation into the dense layer: w (x - m) / s + b = (w / s) x + (b - (w / s) m).
         var weight = w / std;
@@ -39,36 +98,42 @@ public static class SoftmaxRegression
             bias.to(ScalarType.Float32).MoveToOuterDisposeScope());
     }
 
+    public static CrossValidation Choose(Tensor features, long[] labels, int classes, double[] labelWeights, int folds,
+        int seed, CancellationToken ct, IReadOnlyList<double>? strengths = null) =>
+        Choose(features, HeadTargets.OneHot(labels, classes, labelWeights), folds, seed, ct, strengths);
+
     /// <summary>
     /// Stratified k-fold cross-validation over <see cref="Strengths"/> (log loss decides); returns the strength and
     /// the out-of-fold probabilities at that strength. Folds are drawn from <paramref name="seed"/>.
     /// </summary>
-    public static CrossValidation Choose(Tensor features, long[] labels, int classes, double[] labelWeights, int folds,
-        int seed, CancellationToken ct, IReadOnlyList<double>? strengths = null)
+    public static CrossValidation Choose(Tensor features, HeadTargets targets, int folds, int seed,
+        CancellationToken ct, IReadOnlyList<double>? strengths = null)
     {
         strengths ??= Strengths;
         using var scope = NewDisposeScope();
         var x = features.to(ScalarType.Float64).cpu();
-        var fold = Folds(labels, classes, Math.Clamp(folds, 2, Math.Max(2, labels.Length)), seed);
+        var n = targets.Rows;
+        var groups = targets.Groups;
+        var fold = Folds(groups, (int)groups.Max() + 1, Math.Clamp(folds, 2, Math.Max(2, n)), seed);
         var k = fold.Max() + 1;
-        var n = labels.Length;
+        var classes = targets.Classes;
         var probabilities = strengths.Select(_ => new float[n][]).ToArray();
         // The folds in parallel, each on one libtorch thread: the fits are small products that a second thread of
         // libtorch's own barely speeds up, while two folds at once take half the time.
         using var oneThread = new OneThread();
         Parallel.For(0, k, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = ProcessorCount },
-            f => CrossValidateFold(x, labels, classes, labelWeights, strengths, fold, f, probabilities, ct));
-        var scores = probabilities.Select(p => (LogLoss(p, labels), Accuracy(p, labels))).ToArray();
-        var best = Enumerable.Range(0, strengths.Count).MinBy(s => scores[s].Item1);
-        return new CrossValidation(strengths[best], scores[best].Item2, scores[best].Item1, probabilities[best]);
+            f => CrossValidateFold(x, targets, strengths, fold, f, probabilities, ct));
+        var scores = probabilities.Select(targets.Score).ToArray();
+        var best = Enumerable.Range(0, strengths.Count).MinBy(s => scores[s].LogLoss);
+        return new CrossValidation(strengths[best], scores[best].Accuracy, scores[best].LogLoss, probabilities[best]);
     }
 
     /// <summary>Fits fold <paramref name="f"/>'s training rows at each strength; writes its rows' probabilities.</summary>
-    private static void CrossValidateFold(Tensor x, long[] labels, int classes, double[] labelWeights,
-        IReadOnlyList<double> strengths, int[] fold, int f, float[][][] probabilities, CancellationToken ct)
+    private static void CrossValidateFold(Tensor x, HeadTargets targets, IReadOnlyList<double> strengths, int[] fold,
+        int f, float[][][] probabilities, CancellationToken ct)
     {
         using var scope = NewDisposeScope();
-        var n = labels.Length;
+        var n = targets.Rows;
         var trainRows = Enumerable.Range(0, n).Where(i => fold[i] != f).ToArray();
         var testRows = Enumerable.Range(0, n).Where(i => fold[i] == f).ToArray();
         if (testRows.Length == 0) return;
@@ -77,16 +142,16 @@ public static class SoftmaxRegression
         var (mean, std) = Standardiser(xTrain);
         xTrain = (xTrain - mean) / std;
         xTest = (xTest - mean) / std;
-        var yTrain = trainRows.Select(i => labels[i]).ToArray();
+        var yTrain = targets.Take(trainRows);
         Tensor? start = null;
         // Strongest penalty first: each fit starts from the last, so the weaker ones converge in few steps.
         foreach (var s in Enumerable.Range(0, strengths.Count).OrderByDescending(s => strengths[s]))
         {
             ct.ThrowIfCancellationRequested();
-            var theta = Solve(xTrain, yTrain, classes, strengths[s], labelWeights, start);
+            var theta = Solve(xTrain, yTrain, strengths[s], start);
             start = theta;
-            var (w, b) = Split(theta, classes, x.shape[1]);
-            var p = nn.functional.softmax(xTest.matmul(w.t()).add(b, One), 1).to(ScalarType.Float32);
+            var (w, b) = Split(theta, targets.Classes, x.shape[1]);
+            var p = targets.Probabilities(xTest.matmul(w.t()).add(b, One)).to(ScalarType.Float32);
             for (var r = 0; r < testRows.Length; r++) probabilities[s][testRows[r]] = p[r].data<float>().ToArray();
         }
     }
@@ -96,6 +161,16 @@ public static class SoftmaxRegression
 
     public static double Accuracy(float[][] probabilities, long[] labels) =>
         probabilities.Select((p, i) => Core.Scoring.Evaluation.ArgMax(p) == labels[i] ? 1.0 : 0.0).Average();
+
+    /// <summary>Mean binary cross-entropy over images and labels.</summary>
+    public static double BinaryLogLoss(float[][] probabilities, double[][] targets) =>
+        -probabilities.SelectMany((p, i) => p.Select((q, k) =>
+            Math.Log(Math.Max(targets[i][k] > 0 ? q : 1 - q, 1e-7)))).Average();
+
+    /// <summary>Share of images whose labels at 0.5 are exactly right.</summary>
+    public static double ExactMatch(float[][] probabilities, double[][] targets) =>
+        probabilities.Select((p, i) => p.Select((q, k) => q >= 0.5 == targets[i][k] > 0).All(b => b) ? 1.0 : 0.0)
+            .Average();
 
     /// <summary>Fold of each row: each label's rows shuffled and dealt round the folds.</summary>
     public static int[] Folds(long[] labels, int classes, int folds, int seed)
@@ -117,7 +192,10 @@ public static class SoftmaxRegression
     private static (Tensor W, Tensor B) Split(Tensor theta, int classes, long features) =>
         (theta.narrow(0, 0, classes * features).view(classes, features), theta.narrow(0, classes * features, classes));
 
-    /// <summary>Weighted mean cross-entropy plus strength / 2 * |W|^2 (bias not penalised), and its gradient.</summary>
+    /// <summary>
+    /// Weighted cross-entropy (softmax) or binary cross-entropy per label (sigmoid) plus strength / 2 * |W|^2 (bias not
+    /// penalised), and its gradient; both have the same gradient in the logits, (p - y) times the weight.
+    /// </summary>
     /// <remarks>
     /// No scalar crosses into libtorch here (the strength is a tensor, values are read from memory): thousands of calls
     /// with temporary scalars failed now and then inside libtorch ("Unknown scalar type"), twice on flowers-small.
@@ -125,15 +203,30 @@ public static class SoftmaxRegression
     /// failed a fold of toy-dogs once the folds ran in parallel): every sum here passes <see cref="One"/>; - takes no
     /// scalar.
     /// </remarks>
-    private static double LossAndGradient(Tensor x, Tensor oneHot, Tensor rowWeights, double[] theta, double[] gradient,
-        int classes, Tensor strength)
+    private static double LossAndGradient(Tensor x, Tensor y, Tensor notY, Tensor weights, bool sigmoid,
+        double[] theta, double[] gradient, int classes, Tensor strength)
     {
         using var scope = NewDisposeScope();
         var (w, b) = Split(tensor(theta), classes, x.shape[1]);
-        var logp = nn.functional.log_softmax(x.matmul(w.t()).add(b, One), 1);
-        var dataLoss = (logp * oneHot).sum(1).mul(rowWeights).sum().data<double>()[0];
+        var logits = x.matmul(w.t()).add(b, One);
+        double dataLoss;
+        Tensor p;
+        if (sigmoid)
+        {
+            // log sigmoid(z) for the positives, log sigmoid(-z) for the negatives, stable for large |z|.
+            var logPositive = nn.functional.logsigmoid(logits);
+            var logNegative = nn.functional.logsigmoid(logits.neg());
+            dataLoss = (y * logPositive).add(notY * logNegative, One).mul(weights).sum().data<double>()[0];
+            p = logPositive.exp();
+        }
+        else
+        {
+            var logp = nn.functional.log_softmax(logits, 1);
+            dataLoss = (logp * y).mul(weights).sum().data<double>()[0];
+            p = logp.exp();
+        }
         var penalty = w.mul(w).sum().mul(strength).data<double>()[0];
-        var g = (logp.exp() - oneHot) * rowWeights.unsqueeze(1);
+        var g = (p - y) * weights;
         cat([g.t().matmul(x).add(w.mul(strength), One).flatten(), g.sum(0, false)]).data<double>().CopyTo(gradient, 0);
         return -dataLoss + 0.5 * penalty;
     }
@@ -142,19 +235,20 @@ public static class SoftmaxRegression
     /// L-BFGS (two-loop recursion) with a backtracking Armijo line search; deterministic. The vector algebra runs on
     /// arrays: a few thousand parameters, where a tensor call per dot product would cost more than the arithmetic.
     /// </summary>
-    private static Tensor Solve(Tensor x, long[] labels, int classes, double strength, double[] labelWeights,
-        Tensor? start)
+    private static Tensor Solve(Tensor x, HeadTargets targets, double strength, Tensor? start)
     {
         using var scope = NewDisposeScope();
         using var _ = new OneThread();
-        var oneHot = nn.functional.one_hot(tensor(labels), classes).to(ScalarType.Float64);
+        var classes = targets.Classes;
+        var values = targets.ValueTensor();
+        var notValues = ones_like(values) - values;
+        var weights = targets.WeightTensor();
+        var sigmoid = targets.Sigmoid;
         var penalty = tensor(strength);
-        var rowWeights = tensor(labels.Select(l => labelWeights[l]).ToArray());
-        rowWeights /= rowWeights.sum();
         var size = classes * (int)x.shape[1] + classes;
         var theta = start?.data<double>().ToArray() ?? new double[size];
         var g = new double[size];
-        var loss = LossAndGradient(x, oneHot, rowWeights, theta, g, classes, penalty);
+        var loss = LossAndGradient(x, values, notValues, weights, sigmoid, theta, g, classes, penalty);
         var s = new List<double[]>();
         var y = new List<double[]>();
         var next = new double[size];
@@ -177,7 +271,8 @@ public static class SoftmaxRegression
             while (true)
             {
                 for (var i = 0; i < size; i++) next[i] = theta[i] + step * direction[i];
-                nextLoss = LossAndGradient(x, oneHot, rowWeights, next, nextG, classes, penalty);
+                nextLoss = LossAndGradient(x, values, notValues, weights, sigmoid, next, nextG, classes,
+                    penalty);
                 if (nextLoss <= loss + 1e-4 * step * slope || step < 1e-10) break;
                 step *= 0.5;
             }

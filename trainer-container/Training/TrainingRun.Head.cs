@@ -48,11 +48,34 @@ public static partial class TrainingRun
     /// </summary>
     private static HeadFit FitLbfgsHead(Classifier model, FeatureCache train, FeatureCache validation, long[] labels,
         double[] weights, TrainingOptions options, IProgress<TrainingProgress>? progress, List<EpochRecord> history,
-        Stopwatch clock, TimeSpan start, CancellationToken ct)
+        Stopwatch clock, TimeSpan start, CancellationToken ct) =>
+        FitConvexHead(model, train, validation, HeadTargets.OneHot(labels, model.Labels, weights), "lbfgs", options,
+            progress, history, clock, start, ct);
+
+    /// <summary>
+    /// A multilabel dataset's head: one logistic regression per label (sigmoid outputs, binary cross-entropy, each
+    /// label's positives and negatives weighted alike), fitted and cross-validated as the softmax head is. The
+    /// gradient heads learn one label per image, so a multilabel head is always this one.
+    /// </summary>
+    private static HeadFit FitMultilabelHead(Classifier model, ImageSet data, FeatureCache train,
+        FeatureCache validation, TrainingOptions options, IProgress<TrainingProgress>? progress,
+        List<EpochRecord> history, Stopwatch clock, CancellationToken ct)
+    {
+        var images = data.Train.Concat(data.Validation).ToList();
+        var targets = HeadTargets.MultiHot(images.Select(i => i.Targets).ToList(),
+            images.Select(i => (long)i.Label).ToArray(), model.Labels, options.BalanceLabels);
+        var how = options.HeadOptimizer.Equals("lbfgs", StringComparison.OrdinalIgnoreCase) ? "lbfgs"
+            : $"lbfgs (not {options.HeadOptimizer}: the gradient heads are multiclass only)";
+        return FitConvexHead(model, train, validation, targets, $"{how}, a sigmoid per label", options, progress,
+            history, clock, clock.Elapsed, ct);
+    }
+
+    private static HeadFit FitConvexHead(Classifier model, FeatureCache train, FeatureCache validation,
+        HeadTargets targets, string kind, TrainingOptions options, IProgress<TrainingProgress>? progress,
+        List<EpochRecord> history, Stopwatch clock, TimeSpan start, CancellationToken ct)
     {
         using var scope = NewDisposeScope();
         var features = cat([train.Features, validation.Features], 0).cpu();
-        var classes = model.Labels;
         CrossValidation? cv = null;
         var strength = options.HeadL2 ?? 0;
         var columns = Classifier.Inputs;
@@ -60,14 +83,13 @@ public static partial class TrainingRun
         {
             // Layer3's pooled features join layer4's only where cross-validation says they help (fine-grained and
             // far-from-ImageNet images, where mid-level patterns carry more than ImageNet's classes).
-            var both = SoftmaxRegression.Choose(features, labels, classes, weights, options.CrossValidationFolds,
-                options.Seed, ct);
-            var top = SoftmaxRegression.Choose(features.narrow(1, 0, ResNetBackbone.Features), labels, classes, weights,
+            var both = SoftmaxRegression.Choose(features, targets, options.CrossValidationFolds, options.Seed, ct);
+            var top = SoftmaxRegression.Choose(features.narrow(1, 0, ResNetBackbone.Features), targets,
                 options.CrossValidationFolds, options.Seed, ct);
             (cv, columns) = both.LogLoss < top.LogLoss ? (both, Classifier.Inputs) : (top, ResNetBackbone.Features);
             strength = cv.Strength;
         }
-        var (fitted, bias) = SoftmaxRegression.Fit(features.narrow(1, 0, columns), labels, classes, strength, weights);
+        var (fitted, bias) = SoftmaxRegression.Fit(features.narrow(1, 0, columns), targets, strength);
         // Unused columns get zero weights: the exported graph is the same whichever features the head uses.
         var weight = nn.functional.pad(fitted, [0, Classifier.Inputs - columns]);
         SetHead(model, weight, bias);
@@ -75,19 +97,19 @@ public static partial class TrainingRun
         // The fit on all images, and what cross-validation said of it, as the head's one "epoch" for the report.
         using (no_grad())
         {
-            var p = nn.functional.softmax(model.head.forward(features.to(weight.device)), 1);
-            var truth = tensor(labels);
-            var trainLoss = nn.functional.nll_loss(p.clamp_min(1e-7f).log(), truth).item<float>();
-            var trainAccuracy = p.argmax(1).eq(truth).to(ScalarType.Float32).mean().item<float>();
+            var p = targets.Probabilities(model.head.forward(features.to(weight.device))).cpu();
+            var rows = Enumerable.Range(0, targets.Rows).Select(r => p[r].data<float>().ToArray()).ToArray();
+            var (trainLoss, trainAccuracy) = targets.Score(rows);
             history.Add(new EpochRecord("head", 1, trainLoss, trainAccuracy, cv?.LogLoss ?? trainLoss,
                 cv?.Accuracy ?? trainAccuracy, true));
         }
         var which = columns == Classifier.Inputs ? "layer4 and layer3 features" : "layer4 features";
-        var how = cv is null ? $"lbfgs on {which}, L2 {strength:G3} as given"
-            : $"lbfgs on {which}, L2 {strength:G3}, both chosen by " +
+        var how = cv is null ? $"{kind} on {which}, L2 {strength:G3} as given"
+            : $"{kind} on {which}, L2 {strength:G3}, both chosen by " +
                 $"{Math.Max(2, options.CrossValidationFolds)}-fold cross-validation";
+        var accuracy = targets.Sigmoid ? "exact-match accuracy" : "accuracy";
         progress?.Report(Note("head", clock, cv is null ? how
-            : $"{how}: accuracy {cv.Accuracy:0.0000}, log loss {cv.LogLoss:0.0000} over {labels.Length} images"));
+            : $"{how}: {accuracy} {cv.Accuracy:0.0000}, log loss {cv.LogLoss:0.0000} over {targets.Rows} images"));
         var recipe = new Recipe
         {
             Head = how,
@@ -95,7 +117,7 @@ public static partial class TrainingRun
             CrossValidatedLogLoss = cv?.LogLoss,
             Thresholds = cv is null ? "validation" : "out-of-fold probabilities of the cross-validation",
         };
-        return new HeadFit(recipe, cv, strength, labels, (clock.Elapsed - start).TotalSeconds, columns);
+        return new HeadFit(recipe, cv, strength, targets.Groups, (clock.Elapsed - start).TotalSeconds, columns);
     }
 
     private static void SetHead(Classifier model, Tensor weight, Tensor bias)

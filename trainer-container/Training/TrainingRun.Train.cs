@@ -20,7 +20,9 @@ public static partial class TrainingRun
 
     /// <param name="OutOfFold">Probabilities for the thresholds when the final head never saw validation apart.</param>
     /// <param name="Int8">The calibration of the int8 backbone, and how many stages of it the export keeps int8.</param>
-    private sealed record FitResult(StageTimes Times, Recipe Recipe, float[][]? OutOfFold, long[]? OutOfFoldLabels)
+    /// <param name="OutOfFoldTargets">The labels of each out-of-fold row.</param>
+    private sealed record FitResult(StageTimes Times, Recipe Recipe, float[][]? OutOfFold,
+        IReadOnlyList<IReadOnlyCollection<int>>? OutOfFoldTargets)
     {
         public Int8Calibration? Int8 { get; init; }
         public int Int8Stages { get; init; } = 4;
@@ -63,20 +65,27 @@ public static partial class TrainingRun
         var passRate = images / Math.Max(featureSeconds, 1e-9);
 
         var weights = LabelWeights(data, options);
-        var head = FitHead(model, train, validation, weights, options, progress, history, clock, ct);
+        var head = data.Multilabel
+            ? FitMultilabelHead(model, data, train, validation, options, progress, history, clock, ct)
+            : FitHead(model, train, validation, weights, options, progress, history, clock, ct);
         var recipe = head.Recipe with
         {
             FlipAverage = options.FlipTestTimeAugmentation == true,
             Precision = int8 is null ? "float" : "int8",
         };
         var times = new StageTimes(featureSeconds, passRate, head.Seconds, 0, 0);
-        var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, head.Labels) { Int8 = int8 };
+        var targets = data.Train.Concat(data.Validation).Select(t => (IReadOnlyCollection<int>)t.Targets.ToArray())
+            .ToList();
+        var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, targets) { Int8 = int8 };
 
         var perLabel = (double)images / data.Labels.Count;
         // A fine-tuning step (forward and backward through the top stage, in float) costs about as much as a float pass of
         // the whole backbone, nearly three int8 passes (measured on this project's CPUs).
         var epochSeconds = data.Train.Count / passRate * (int8 is null ? 1 : 2.8);
-        var why = mayFineTune ? WhyNotTry(options, head.CrossValidation, validation, perLabel, budget, epochSeconds)
+        var why = data.Multilabel && options.FineTuneEpochs > 0 && options.FineTuneStages > 0
+                && options.FineTune != "never"
+            ? "multilabel models train the frozen head only in this version (fine-tuning learns one label per image)"
+            : mayFineTune ? WhyNotTry(options, head.CrossValidation, validation, perLabel, budget, epochSeconds)
             : options.FineTune == "auto" && options.FineTuneEpochs > 0 && options.FineTuneStages > 0
                 ? "no time budget was given (--budget minutes); without one training stops at the frozen model"
                 : "it is off";

@@ -28,7 +28,11 @@ public sealed record TrainingOutcome(ModelManifest Manifest, string ModelFolder)
 }
 
 /// <summary>One test image: its file, true label index, probabilities per label (in manifest order) and its 224 x 224 BGR pixels.</summary>
-public sealed record TestPrediction(string Path, int Label, float[] Probabilities, byte[] Pixels);
+public sealed record TestPrediction(string Path, int Label, float[] Probabilities, byte[] Pixels)
+{
+    /// <summary>Every label the image has: multilabel images have zero or more.</summary>
+    public IReadOnlyList<int> Targets { get; init; } = [Label];
+}
 
 /// <summary>Refused datasets (fewer than 2 labels, a label with fewer than 5 usable images): the command line exits 2.</summary>
 public sealed class DatasetRefusedException(string reason) : Exception(reason);
@@ -71,7 +75,7 @@ public static partial class TrainingRun
         // head starts from the same draw whichever finished first.
         manual_seed(options.Seed);
         var history = new List<EpochRecord>();
-        using var model = new Classifier(prepared.Backbone, data.Labels.Count, options.Dropout);
+        using var model = new Classifier(prepared.Backbone, data.Labels.Count, options.Dropout, data.Multilabel);
         model.to(TrainingDevice.Current);
         model.eval();
         ProcessMemory.Collect();
@@ -92,6 +96,8 @@ public static partial class TrainingRun
             Version = request.Version ?? DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss"),
             Dataset = request.Dataset,
             Labels = data.Labels,
+            Classification = data.Classification,
+            NegativeLabel = data.NegativeLabel,
             Preprocessing = spec,
             Options = options,
             ImageCounts = new Dictionary<string, IReadOnlyDictionary<string, int>>(),
@@ -106,12 +112,15 @@ public static partial class TrainingRun
         };
         using var scorer = new Scorer(modelBytes, draft);
         var testProbabilities = Probabilities(scorer, data.Test);
-        var metrics = Evaluation.Measure(testProbabilities, data.Test.Select(t => t.Label).ToList(), data.Labels);
         var thresholds = fit.OutOfFold is { } outOfFold
-            ? Evaluation.Thresholds(outOfFold, fit.OutOfFoldLabels!.Select(l => (int)l).ToList(), data.Labels)
+            ? Evaluation.Thresholds(outOfFold, fit.OutOfFoldTargets!, data.Labels)
             : data.Validation.Count == 0
                 ? data.Labels.ToDictionary(l => l, _ => 0.5)
-                : Evaluation.Thresholds(Probabilities(scorer, data.Validation), data.Validation.Select(t => t.Label).ToList(), data.Labels);
+                : Evaluation.Thresholds(Probabilities(scorer, data.Validation), Targets(data.Validation), data.Labels);
+        // A multilabel model is judged at its thresholds, label by label; a multiclass one by its most probable label.
+        var metrics = data.Multilabel
+            ? Evaluation.MeasureMultilabel(testProbabilities, Targets(data.Test), data.Labels, thresholds)
+            : Evaluation.Measure(testProbabilities, data.Test.Select(t => t.Label).ToList(), data.Labels);
         var evaluateSeconds = (clock.Elapsed - evaluateStart).TotalSeconds;
 
         var manifest = draft with
@@ -124,11 +133,16 @@ public static partial class TrainingRun
                 clock.Elapsed.TotalSeconds, times.FeatureImagesPerSecond, times.FineTuneImagesPerSecond),
         };
         File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Manifest), JsonSerializer.Serialize(manifest, Json.Options));
+        TestPrediction Predicted(LabelledImage t, int i) =>
+            new(t.Path, t.Label, testProbabilities[i], t.Pixels) { Targets = t.Targets };
         return new TrainingOutcome(manifest, request.OutFolder)
         {
-            TestPredictions = data.Test.Select((t, i) => new TestPrediction(t.Path, t.Label, testProbabilities[i], t.Pixels)).ToList(),
+            TestPredictions = data.Test.Select(Predicted).ToList(),
         };
     }
+
+    private static List<IReadOnlyCollection<int>> Targets(IEnumerable<LabelledImage> images) =>
+        images.Select(t => (IReadOnlyCollection<int>)t.Targets.ToArray()).ToList();
 
     /// <summary>Probabilities of images already preprocessed by <see cref="ImageSet"/>, in batches.</summary>
     public static List<float[]> Probabilities(Scorer scorer, IReadOnlyList<LabelledImage> images, int batch = 16)
