@@ -38,7 +38,7 @@ public sealed class ModelCache(ModelStore versions, IOptions<PipelineOptions> op
             entry.CheckedAt = DateTimeOffset.UtcNow;
             if (latest is null || latest.Version == entry.Current?.Version) return;
             var (model, manifest) = await versions.DownloadAsync(dataset, latest.Version, ct);
-            entry.Swap(new LoadedModel(latest.Version, new Scorer(model, manifest)));
+            entry.Swap(new LoadedModel(latest.Version, new Scorer(model, manifest, options.Value.ScoreThreads)));
             logger.LogInformation("Loaded model {Version} of {Dataset}", latest.Version, dataset);
         }
         finally { entry.Loading.Release(); }
