@@ -57,6 +57,19 @@ public sealed class MalformedRequestTests(PipelineFixture pipeline)
     }
 
     [Fact]
+    public async Task A_multipart_part_over_the_image_limit_is_a_413_that_names_it()
+    {
+        // Read part by part as it arrives: the part is refused once it passes the limit.
+        var body = Part("form-data; name=\"images\"; filename=\"small.jpg\"", GeneratedImages.Jpeg(0, new Random(3)))
+            .Concat(Part("form-data; name=\"images\"; filename=\"big.jpg\"",
+                new byte[PipelineFixture.MaxImageBytes + 1]))
+            .Concat(Encoding.ASCII.GetBytes($"--{Boundary}--\r\n")).ToArray();
+        var (status, problem) = await SendAsync($"multipart/form-data; boundary={Boundary}", body);
+        Assert.Equal(413, status);
+        Assert.Contains("big.jpg", problem);
+    }
+
+    [Fact]
     public async Task A_body_that_stalls_is_a_408()
     {
         // Headers and a first part, then nothing: Kestrel's minimum data rate ends the wait.
