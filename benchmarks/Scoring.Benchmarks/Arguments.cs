@@ -49,8 +49,9 @@ public static class Arguments
 
     public static string RepoRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
         throw new InvalidOperationException("Run from inside the repository (no Pipeline.sln above the program).");
     }
 }

@@ -28,10 +28,10 @@ public sealed class HostProcess : IAsyncDisposable
         Api = new Uri($"http://127.0.0.1:{port}/api/");
     }
 
-    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
+    public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string> settings, string? build)
     {
         var repo = Arguments.RepoRoot();
-        var dll = Path.Combine(repo, "local", "bin", "Release", "net10.0", "Pipeline.Local.dll");
+        var dll = Path.Combine(build ?? Path.Combine(repo, "local", "bin", "Release", "net10.0"), "Pipeline.Local.dll");
         if (!File.Exists(dll))
             throw new InvalidOperationException("Build the host first: dotnet build local -c Release");
         var data = Path.Combine(Path.GetTempPath(), $"scoring-bench-{Guid.NewGuid():N}");

@@ -47,6 +47,11 @@ public static class LoadCommand
             Description = "How long memory is sampled after the last level, the host idle",
             DefaultValueFactory = _ => 0,
         };
+        var build = new Option<string?>("--host-build")
+        {
+            Description = "The host's build folder [default: local/bin/Release/net10.0]",
+            HelpName = "folder",
+        };
         var plot = new Option<string?>("--plot")
         {
             Description = "Write the memory samples as a PNG plot here (and as CSV beside it)",
@@ -54,22 +59,23 @@ public static class LoadCommand
         };
         var command = new Command("load", "Requests/s, p50, p99 and share shed at each number of clients, and the " +
             "host's memory")
-        { model, images, clients, requests, perRequest, settings, sample, after, plot };
+        { model, images, clients, requests, perRequest, settings, build, sample, after, plot };
         command.SetAction((parse, ct) => RunAsync(new Plan(parse.GetRequiredValue(model),
             parse.GetRequiredValue(images), parse.GetRequiredValue(clients), parse.GetRequiredValue(requests),
             parse.GetRequiredValue(perRequest), parse.GetRequiredValue(settings), parse.GetRequiredValue(sample),
-            parse.GetRequiredValue(after), parse.GetValue(plot))));
+            parse.GetRequiredValue(after), parse.GetValue(plot), parse.GetValue(build))));
         return command;
     }
 
     private sealed record Plan(string Model, string Images, IReadOnlyList<int> Clients, int Requests,
-        int PerRequest, IReadOnlyList<string> Settings, double SampleSeconds, double AfterSeconds, string? Plot);
+        int PerRequest, IReadOnlyList<string> Settings, double SampleSeconds, double AfterSeconds, string? Plot,
+        string? Build);
 
     private static async Task<int> RunAsync(Plan plan)
     {
         var settings = plan.Settings.Select(s => s.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
         var images = Arguments.ImageFiles(plan.Images).Select(File.ReadAllBytes).ToList();
-        await using var host = await HostProcess.StartAsync(settings);
+        await using var host = await HostProcess.StartAsync(settings, plan.Build);
         await host.PublishAsync(Dataset, plan.Model);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1000 })
         {
