@@ -1,4 +1,7 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
 using Pipeline.Core.Serving;
 
 namespace Pipeline.Http;
@@ -7,34 +10,53 @@ namespace Pipeline.Http;
 /// body.</summary>
 public static class ImageRequest
 {
+    private const int Chunk = 64 * 1024;
+
     /// <summary>The images, or the problem of a body that could not be read (cut short, stalled, malformed) or of
     /// the first image over <paramref name="limit"/> bytes (read no further).</summary>
+    /// <remarks>A multipart body is read part by part as it arrives, each part once into an array of its own size
+    /// (checked against the limit as it streams), never buffered whole.</remarks>
     public static async Task<(IReadOnlyList<ImageUpload> Images, ApiProblem? Problem)> ReadAsync(HttpRequest request,
         long limit,
         CancellationToken ct)
     {
-        var uploads = new List<ImageUpload>();
-        if (request.HasFormContentType)
+        try
         {
-            IFormCollection form;
-            try { form = await request.ReadFormAsync(ct); }
-            catch (Exception e) when (BodyProblem(e) is { } problem) { return ([], problem); }
-            foreach (var file in form.Files)
-            {
-                if (file.Length > limit) return ([], TooLarge(file.FileName, limit));
-                using var memory = new MemoryStream();
-                await file.CopyToAsync(memory, ct);
-                uploads.Add(new ImageUpload(string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName,
-                    memory.ToArray()));
-            }
-            return (uploads, null);
+            if (request.HasFormContentType) return await ReadPartsAsync(request, limit, ct);
+            if (request.ContentLength > limit) return ([], TooLarge("The body", limit));
+            var body = await ReadAtMostAsync(request.Body, request.ContentLength, limit, ct);
+            return body is null ? ([], TooLarge("The body", limit)) : ([new ImageUpload("body", body)], null);
         }
-        if (request.ContentLength > limit) return ([], TooLarge("The body", limit));
-        byte[] body;
-        try { body = await ReadAtMostAsync(request.Body, limit + 1, ct); }
         catch (Exception e) when (BodyProblem(e) is { } problem) { return ([], problem); }
-        if (body.Length > limit) return ([], TooLarge("The body", limit));
-        uploads.Add(new ImageUpload("body", body));
+    }
+
+    private static async Task<(IReadOnlyList<ImageUpload> Images, ApiProblem? Problem)> ReadPartsAsync(
+        HttpRequest request, long limit, CancellationToken ct)
+    {
+        var type = MediaTypeHeaderValue.Parse(request.ContentType);
+        var boundary = HeaderUtilities.RemoveQuotes(type.Boundary).Value;
+        if (string.IsNullOrWhiteSpace(boundary))
+            return ([], Malformed("The Content-Type has no boundary."));
+        var reader = new MultipartReader(boundary, request.Body);
+        var uploads = new List<ImageUpload>();
+        while (await reader.ReadNextSectionAsync(ct) is { } section)
+        {
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+                return ([], Malformed($"Part {uploads.Count + 1} has an invalid Content-Disposition header."));
+            // Form fields that are not files are not images; read past them, as a form reader would.
+            if (!disposition.IsFileDisposition())
+            {
+                await section.Body.DrainAsync(ct);
+                continue;
+            }
+            var name = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue
+                ? disposition.FileNameStar : disposition.FileName).Value;
+            if (string.IsNullOrEmpty(name)) name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+            var content = await ReadAtMostAsync(section.Body, null, limit, ct);
+            if (content is null) return ([], TooLarge(name, limit));
+            uploads.Add(new ImageUpload(name, content));
+        }
         return (uploads, null);
     }
 
@@ -50,28 +72,56 @@ public static class ImageRequest
         BadHttpRequestException bad => ApiResult.Fail(bad.StatusCode, "Bad request", bad.Message),
         InvalidDataException { Message: var m } when m.Contains("limit", StringComparison.OrdinalIgnoreCase)
             => ApiResult.Fail(413, "Request too large", m),
-        InvalidDataException bad => ApiResult.Fail(400, "Malformed multipart body",
-            $"{bad.Message} Send multipart/form-data with a boundary and one part per image, each named by a plain " +
-                "file name."),
+        InvalidDataException bad => Malformed(bad.Message),
+        FormatException bad => Malformed(bad.Message),
         IOException => ApiResult.Fail(400, "Body cut short",
             "The body ended before the multipart closing boundary. Send the whole request again."),
         _ => null,
     };
 
+    private static ApiProblem Malformed(string what) => ApiResult.Fail(400, "Malformed multipart body",
+        $"{what} Send multipart/form-data with a boundary and one part per image, each named by a plain file name.");
+
     private static ApiProblem TooLarge(string name, long limit) =>
         ApiResult.Fail(413, "Image too large",
             $"{name} is larger than the limit of {limit / 1048576.0:0.#} MB. Resize or recompress it.");
 
-    private static async Task<byte[]> ReadAtMostAsync(Stream body, long max, CancellationToken ct)
+    /// <summary>
+    /// The whole stream in an array of its own size, or null once it passes <paramref name="limit"/> (read no
+    /// further). A known length is read straight into its array; otherwise pooled chunks hold it until its end.
+    /// </summary>
+    private static async Task<byte[]?> ReadAtMostAsync(Stream body, long? length, long limit, CancellationToken ct)
     {
-        using var memory = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        if (length is { } known)
         {
-            memory.Write(chunk, 0, read);
-            if (memory.Length >= max) break;
+            var exact = new byte[known];
+            await body.ReadExactlyAsync(exact, ct);
+            return exact;
         }
-        return memory.ToArray();
+        var chunks = new List<byte[]>();
+        try
+        {
+            long total = 0;
+            while (true)
+            {
+                var chunk = ArrayPool<byte>.Shared.Rent(Chunk);
+                chunks.Add(chunk);
+                var filled = 0;
+                int read;
+                while (filled < Chunk && (read = await body.ReadAsync(chunk.AsMemory(filled, Chunk - filled), ct)) > 0)
+                    filled += read;
+                total += filled;
+                if (total > limit) return null;
+                if (filled < Chunk) break;
+            }
+            var content = new byte[total];
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                var used = (int)Math.Min(Chunk, total - (long)i * Chunk);
+                chunks[i].AsSpan(0, used).CopyTo(content.AsSpan(i * Chunk));
+            }
+            return content;
+        }
+        finally { foreach (var chunk in chunks) ArrayPool<byte>.Shared.Return(chunk); }
     }
 }

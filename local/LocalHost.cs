@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Pipeline.Core;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
@@ -28,6 +29,11 @@ public static class LocalHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(12));
         var port = builder.Configuration.GetValue("Local:Port", 7071);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var rejected = new RejectedRequests();
+        builder.Services.AddSingleton(rejected);
+        // Requests Kestrel refuses before any middleware (a NUL in the path) get a problem body too.
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(rejected.Use)));
         builder.Services.AddPipelineHttp();
         builder.Services.AddPipeline(builder.Configuration);
         builder.Services.AddPipelineTelemetry(builder.Configuration, "pipeline-local")
@@ -41,6 +47,7 @@ public static class LocalHost
         builder.Services.AddHostedService<SettleListener>();
 
         var app = builder.Build();
+        rejected.Listen(app.Services.GetRequiredService<DiagnosticListener>());
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();

@@ -44,6 +44,10 @@ public sealed class PipelineOptions
     /// </summary>
     public int KeepVersions { get; set; } = 10;
 
+    /// <summary>Intra-op threads of each scoring run (ONNX Runtime); 0: one per physical core, which scored fastest
+    /// here with several requests at once (docs/benchmarks.md).</summary>
+    public int ScoreThreads { get; set; }
+
     /// <summary>Images one scoring request may carry.</summary>
     public int MaxImagesPerRequest { get; set; } = 32;
 

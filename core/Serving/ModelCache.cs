@@ -107,7 +107,7 @@ public sealed class ModelCache(ModelStore versions, PublishedNameStore names, IO
             ModelManifest manifest;
             try { (model, manifest) = await versions.DownloadAsync(dataset, version, ct); }
             catch (RequestFailedException e) when (e.Status == 404) { return null; }
-            var scorer = new Scorer(model, manifest);
+            var scorer = new Scorer(model, manifest, options.Value.ScoreThreads);
             logger.LogInformation("Loaded model {Version} of {Dataset}", version, dataset);
             return Add(dataset, version, scorer);
         }
