@@ -46,15 +46,16 @@ public static class ScoredLabels
         }
         // Stable: equal probabilities keep model.json's label order.
         var ordered = scored.OrderByDescending(s => s.Probability).ToList();
-        var labels = ordered.Where(s => s.AboveThreshold && !IsNegative(s.Label)).Select(s => s.Label)
+        var negative = manifest.NegativeLabel ?? NegativeLabel;
+        var labels = ordered.Where(s => s.AboveThreshold && s.Label != negative).Select(s => s.Label)
             .ToList();
         return (query.All ? ordered : ordered.Take(query.Top ?? int.MaxValue).ToList(), labels);
     }
 
     /// <summary>
     /// True for the class that stands for "none of the labels": a Negative class is scored and shown among the
-    /// predictions, but an image is never labelled with it. (Where model.json marks the Negative class, that mark is
-    /// what to ask here.)
+    /// predictions, but an image is never labelled with it. Shape asks model.json's mark first (NegativeLabel), then
+    /// this name, for versions trained before the mark.
     /// </summary>
     public static bool IsNegative(string label) => label == NegativeLabel;
 }
