@@ -123,7 +123,7 @@ public sealed class ImageSet
         return new ImageSet
         {
             Labels = labels, Multilabel = multilabel, Train = fit, Validation = validation, PendingTest = test,
-            Skipped = skipped, SplitGiven = splitGiven, TestFiles = splitGiven ? testFiles.Count : test.Value.Count,
+            Skipped = skipped, SplitGiven = splitGiven, TestFiles = splitGiven ? testImages.Count : test.Value.Count,
         };
     }
 
