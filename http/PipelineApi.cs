@@ -87,8 +87,30 @@ public static class PipelineApi
                 "published name or a version")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(408).ProducesProblem(413)
             .ProducesProblem(415).ProducesProblem(503);
+        MapCustomVision(app.MapGroup("/api").WithTags("Custom Vision").ExcludeFromDescription());
         app.MapOpenApi(DocumentPath);
         return app;
+    }
+
+    /// <summary>
+    /// The Custom Vision Prediction API (v3.0 and v3.1, classification), so its clients need only a new endpoint and
+    /// key. Kept out of the OpenAPI document: Custom Vision's own swagger describes it. Literal segments match in any
+    /// case (clients send both <c>Prediction</c> and <c>prediction</c>).
+    /// </summary>
+    private static void MapCustomVision(RouteGroupBuilder api)
+    {
+        api.MapPost(CustomVisionRequests.Image, (HttpRequest request, string apiVersion, string projectId,
+                string publishedName, CustomVisionApi cv, CancellationToken ct) =>
+            CustomVisionRequests.ClassifyImageAsync(cv, request, apiVersion, projectId, publishedName, true, ct));
+        api.MapPost(CustomVisionRequests.ImageNoStore, (HttpRequest request, string apiVersion, string projectId,
+                string publishedName, CustomVisionApi cv, CancellationToken ct) =>
+            CustomVisionRequests.ClassifyImageAsync(cv, request, apiVersion, projectId, publishedName, false, ct));
+        api.MapPost(CustomVisionRequests.Url, (HttpRequest request, string apiVersion, string projectId,
+                string publishedName, CustomVisionApi cv, CancellationToken ct) =>
+            CustomVisionRequests.ClassifyUrlAsync(cv, request, apiVersion, projectId, publishedName, true, ct));
+        api.MapPost(CustomVisionRequests.UrlNoStore, (HttpRequest request, string apiVersion, string projectId,
+                string publishedName, CustomVisionApi cv, CancellationToken ct) =>
+            CustomVisionRequests.ClassifyUrlAsync(cv, request, apiVersion, projectId, publishedName, false, ct));
     }
 
     public static async Task<Results<Ok<DatasetList>, ProblemHttpResult>> ListAsync(DatasetApi datasets,

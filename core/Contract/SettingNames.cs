@@ -17,8 +17,12 @@ public static class SettingNames
     /// <summary>Which user-assigned identity DefaultAzureCredential (and so the Azure SDK) picks.</summary>
     public const string AzureClientId = "AZURE_CLIENT_ID";
 
+    /// <summary>The Custom Vision Prediction API's key: in Azure a Key Vault reference.</summary>
+    public const string PredictionKey = CustomVisionOptions.Section + "__" + nameof(CustomVisionOptions.PredictionKey);
+
     /// <summary>Read by the functions app (Split, Score, dispatch), besides the Functions host's own AzureWebJobsStorage__*.</summary>
-    public static readonly string[] Functions = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId];
+    public static readonly string[] Functions = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId,
+        PredictionKey];
 
     /// <summary>Read by the trainer container (<c>trainer job</c>).</summary>
     public static readonly string[] Trainer = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId, AzureClientId];

@@ -34,6 +34,8 @@ public static class StorageNames
     public const string TrainingStateFile = "training.json";
     /// <summary>In models: <c>&lt;dataset&gt;/published.json</c> holds the names published versions go by.</summary>
     public const string PublishedFile = "published.json";
+    /// <summary>In models: <c>&lt;dataset&gt;/project.json</c> is the dataset's Custom Vision project id.</summary>
+    public const string ProjectFile = "project.json";
 
     public static readonly string[] Containers = [Uploads, Train, Test, Rejected, Models];
     public static readonly string[] Queues = [TrainingQueue, TrainingPoisonQueue, SettleQueue];

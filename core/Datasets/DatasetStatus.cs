@@ -9,7 +9,11 @@ namespace Pipeline.Core.Datasets;
 /// <param name="CannotTrain">Why the dataset cannot be trained as it is (too few labels or images), or null.</param>
 public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, SplitCounts> Labels, int TrainImages,
     int TestImages, IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model,
-    string? Report = null, string? CannotTrain = null);
+    string? Report = null, string? CannotTrain = null)
+{
+    /// <summary>The dataset's Custom Vision project id (its Prediction API's <c>projectId</c>).</summary>
+    public Guid? ProjectId { get; init; }
+}
 
 public sealed record SplitCounts(int Train, int Test);
 
