@@ -31,6 +31,7 @@ public static class PipelineServices
         services.AddSingleton<ModelStore>();
         services.AddSingleton<PublishedNameStore>();
         services.AddSingleton<ProjectStore>();
+        services.AddSingleton<PredictionStore>();
         services.AddSingleton<ModelRetention>();
         services.AddSingleton<JobAttempts>();
         services.AddSingleton<TrainingDispatch>();
@@ -43,6 +44,7 @@ public static class PipelineServices
         services.AddSingleton<PublishApi>();
         services.AddSingleton<ImageUrlFetch>();
         services.AddSingleton<CustomVisionApi>();
+        services.AddSingleton<PredictionApi>();
         return services;
     }
 }

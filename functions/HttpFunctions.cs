@@ -7,8 +7,28 @@ namespace Pipeline.Functions;
 
 /// <summary>The HTTP API, function-level keys in Azure. Each trigger hands the request to
 /// <see cref="PipelineApi"/>.</summary>
-public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores, PublishApi publish, CustomVisionApi cv)
+public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores, PublishApi publish, CustomVisionApi cv,
+    PredictionApi kept)
 {
+    [Function("Predictions")]
+    public async Task<IResult> PredictionsAsync([HttpTrigger(AuthorizationLevel.Function, "get",
+        Route = PipelineApi.Predictions)] HttpRequest request,
+        string dataset, CancellationToken ct) =>
+        await PipelineApi.PredictionsAsync(kept, dataset, request.Query["order"].FirstOrDefault(),
+            request.Query["take"].FirstOrDefault(), request.Query["skip"].FirstOrDefault(), ct);
+
+    [Function("LabelPrediction")]
+    public async Task<IResult> LabelAsync([HttpTrigger(AuthorizationLevel.Function, "post",
+        Route = PipelineApi.LabelPrediction)] HttpRequest request,
+        string dataset, string id, CancellationToken ct) =>
+        await PipelineApi.LabelAsync(kept, request, dataset, id, ct);
+
+    [Function("DeletePrediction")]
+    public async Task<IResult> DeletePredictionAsync([HttpTrigger(AuthorizationLevel.Function, "delete",
+        Route = PipelineApi.Prediction)] HttpRequest request,
+        string dataset, string id, CancellationToken ct) =>
+        await PipelineApi.DeletePredictionAsync(kept, dataset, id, ct);
+
     // Custom Vision's routes carry their own key (Prediction-Key, checked by CustomVisionApi), not a function key.
     [Function("CustomVisionImage")]
     public async Task<IResult> ClassifyImageAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post",

@@ -23,6 +23,10 @@ param principalId string = ''
 @description('The Custom Vision Prediction API\'s key; azd passes the vault\'s current one, or a new random one.')
 param predictionKey string = newGuid()
 
+@description('Days a kept prediction (the predictions container) stays before the lifecycle rule deletes it.')
+@minValue(1)
+param keepPredictionsDays int = 30
+
 @description('Set by azd once the trainer has been deployed, so provisioning keeps its image.')
 param trainerExists bool = false
 
@@ -62,6 +66,7 @@ module dataStorage 'core/storage-account.bicep' = {
     tags: tags
     containers: map(items(contract.containers), c => c.value)
     queues: map(items(contract.queues), q => q.value)
+    deleteAfterDays: { '${contract.containers.predictions}': keepPredictionsDays }
   }
 }
 

@@ -43,6 +43,7 @@ public static class LocalHost
         builder.Services.AddSingleton<UploadSweep>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UploadSweep>());
         builder.Services.AddHostedService<SettleListener>();
+        builder.Services.AddHostedService<PredictionSweep>();
 
         var app = builder.Build();
         app.UseExceptionHandler();

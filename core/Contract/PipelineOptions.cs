@@ -44,6 +44,10 @@ public sealed class PipelineOptions
     /// </summary>
     public int KeepVersions { get; set; } = 10;
 
+    /// <summary>Days a kept prediction (predictions container) stays: the local host's sweep, Azure's lifecycle
+    /// rule.</summary>
+    public int KeepPredictionsDays { get; set; } = 30;
+
     /// <summary>Images one scoring request may carry.</summary>
     public int MaxImagesPerRequest { get; set; } = 32;
 

@@ -66,7 +66,7 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(content));
         var split = path.UserSplit ?? (InTest(hash, await TestFractionAsync(path.Dataset!, ct)) ? Split.Test : Split.Train);
-        var destination = $"{path.Dataset}/{path.Label}/{hash[..32]}{Extension(header.Format)}";
+        var destination = $"{path.Dataset}/{path.Label}/{hash[..32]}{ImageFile.Extension(header.Format)}";
         var duplicate = false;
         try
         {
@@ -151,14 +151,4 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         testFractions[dataset] = (fraction, DateTimeOffset.UtcNow);
         return fraction;
     }
-
-    private static string Extension(string format) => format.ToUpperInvariant() switch
-    {
-        "JPEG" => ".jpg",
-        "PNG" => ".png",
-        "GIF" => ".gif",
-        "BMP" => ".bmp",
-        "WEBP" => ".webp",
-        _ => ".img",
-    };
 }

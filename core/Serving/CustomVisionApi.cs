@@ -35,7 +35,7 @@ public sealed record ImageUrlBody(string? Url);
 /// <see cref="ScoreService"/>'s, every label returned, most probable first.
 /// </summary>
 public sealed class CustomVisionApi(ScoreService scores, ProjectStore projects, DatasetImageStore images,
-    ImageUrlFetch fetch, IOptions<CustomVisionOptions> options)
+    PredictionStore predictions, ImageUrlFetch fetch, IOptions<CustomVisionOptions> options)
 {
     public const string Latest = "latest";
 
@@ -73,7 +73,7 @@ public sealed class CustomVisionApi(ScoreService scores, ProjectStore projects, 
         if (image is null || image.Content.Length == 0)
             return CustomVisionResult.Fail(400, "BadRequestImageStream",
                 "No image: send it as the body (application/octet-stream) or as the multipart part 'imageData'.");
-        return await ClassifyAsync(apiVersion, dataset!, project!, publishedName, image, ct);
+        return await ClassifyAsync(apiVersion, dataset!, project!, publishedName, image, store, ct);
     }
 
     /// <summary>POST .../classify/iterations/{publishedName}/url[/nostore], body <c>{"url":"https://..."}</c>.</summary>
@@ -90,21 +90,26 @@ public sealed class CustomVisionApi(ScoreService scores, ProjectStore projects, 
                 "The body is {\"url\":\"https://...\"}, the url of the image to classify.");
         var (image, fetchProblem) = await fetch.FetchAsync(url, ct);
         if (fetchProblem is not null) return CustomVisionResult.Fail(400, "BadRequestImageUrl", fetchProblem);
-        return await ClassifyAsync(apiVersion, dataset!, project!, publishedName, image!, ct);
+        return await ClassifyAsync(apiVersion, dataset!, project!, publishedName, image!, store, ct);
     }
 
     private async Task<CustomVisionResult> ClassifyAsync(string apiVersion, string dataset, DatasetProject project,
-        string publishedName, ImageUpload image, CancellationToken ct)
+        string publishedName, ImageUpload image, bool store, CancellationToken ct)
     {
         var model = IsLatest(publishedName) ? null : publishedName;
         var result = await scores.ScoreAsync(dataset, [image], new ScoreQuery(All: true, Model: model), ct);
         if (result.Value is not { } scored) return FromScoreProblem(result.Problem!, publishedName);
         var v31 = string.Equals(apiVersion, "v3.1", StringComparison.OrdinalIgnoreCase);
-        var predictions = scored.Images[0].Predictions.Select(p => new TagPrediction(p.Probability,
+        var tags = scored.Images[0].Predictions.Select(p => new TagPrediction(p.Probability,
             project.TagId(p.Label), p.Label,
             v31 ? (ScoredLabels.IsNegative(p.Label) ? "Negative" : "Regular") : null)).ToList();
-        return new ImagePrediction(Guid.CreateVersion7(), project.ProjectId, project.IterationId(scored.ModelVersion),
-            DateTime.UtcNow, predictions);
+        var id = Guid.CreateVersion7();
+        // The image routes keep what they scored (as Custom Vision does); the nostore routes keep nothing.
+        if (store)
+            await predictions.KeepAsync(dataset, id, image.Content, scored.ModelVersion,
+                scored.Images[0].Predictions.Select(p => new LabelProbability(p.Label, p.Probability)).ToList(), ct);
+        return new ImagePrediction(id, project.ProjectId, project.IterationId(scored.ModelVersion), DateTime.UtcNow,
+            tags);
     }
 
     /// <summary>The dataset a project id (or a dataset name) stands for, and a published name that can be.</summary>
