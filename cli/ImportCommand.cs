@@ -11,17 +11,20 @@ namespace Pipeline.Cli;
 
 /// <summary>
 /// <c>pipeline import customvision --endpoint --training-key --project --dataset</c>: a Custom Vision project's tagged
-/// images, read through its Training API v3.3, uploaded as uploads/&lt;dataset&gt;/&lt;tag&gt;/&lt;image id&gt;.&lt;ext&gt;
-/// (a multilabel image under each of its tags), where the split takes them. Parallel; an image already uploaded is
-/// skipped, so running it again after a cut finishes the rest. The project's id and tag ids are kept as the
-/// dataset's, so Prediction API clients keep their project id.
+/// images, read through its Training API v3.3, uploaded as uploads/{dataset}/{tag}/{image id}.{ext} (a multilabel
+/// image under each of its tags), where the split takes them. Parallel; an image already uploaded is skipped, so
+/// running it again after a cut finishes the rest. The project's id and tag ids are kept as the dataset's, so
+/// Prediction API clients keep their project id.
 /// </summary>
 public static class ImportCommand
 {
     public static Command Create(CliOptions options)
     {
         var endpoint = new Option<string>("--endpoint")
-        { Description = "the Custom Vision training resource, https://<name>.cognitiveservices.azure.com/", Required = true };
+        {
+            Description = "the Custom Vision training resource, https://<name>.cognitiveservices.azure.com/",
+            Required = true,
+        };
         var key = new Option<string>("--training-key") { Description = "its training key", Required = true };
         var project = new Option<Guid>("--project") { Description = "the project id", Required = true };
         var dataset = CliOptions.DatasetOption();
@@ -48,7 +51,8 @@ public static class ImportCommand
         var projectPath = $"customvision/v3.3/training/projects/{project}";
         var tags = await api.GetAsync<List<Tag>>($"{projectPath}/tags", ct);
         // Custom Vision's Negative tag stays Negative; a tag whose name cannot be a label folder is reported.
-        var labels = tags.ToDictionary(t => t.Id, t => t.Type == "Negative" ? "Negative" : Names.NormalizeLabel(t.Name));
+        var labels = tags.ToDictionary(t => t.Id,
+            t => t.Type == "Negative" ? "Negative" : Names.NormalizeLabel(t.Name));
         var badTags = labels.Where(l => Names.CheckLabel(l.Value) is not null).ToList();
         foreach (var (_, label) in badTags)
             console.Error.WriteLine($"Tag '{label}' is skipped: {Names.CheckLabel(label)}");
@@ -65,7 +69,8 @@ public static class ImportCommand
 
         var storage = connection.Storage;
         var (uploaded, skipped, failed) = (0, 0, new ConcurrentBag<string>());
-        await Parallel.ForEachAsync(images, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct },
+        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct };
+        await Parallel.ForEachAsync(images, parallelism,
             async (image, token) =>
             {
                 var targets = (image.Tags ?? []).Select(t => labels.GetValueOrDefault(t.TagId))

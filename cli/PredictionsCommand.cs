@@ -20,7 +20,8 @@ public static class PredictionsCommand
         {
             Description = "least certain first (smallest margin between the two most probable labels), not newest",
         };
-        var take = new Option<int>("--take") { Description = "how many to list (1 to 256)", DefaultValueFactory = _ => 50 };
+        var take = new Option<int>("--take")
+        { Description = "how many to list (1 to 256)", DefaultValueFactory = _ => 50 };
         var command = new Command("predictions",
             "Scored images kept for review (Custom Vision routes, score?store=true), newest or least certain first")
         { dataset, uncertain, take };
@@ -36,7 +37,8 @@ public static class PredictionsCommand
         var id = new Argument<string>("id") { Description = "the prediction's id (pipeline predictions lists them)" };
         var label = new Argument<string>("label")
         {
-            Description = "the image's label (Negative: none of the labels); it is copied to uploads/<dataset>/<label>/",
+            Description = "the image's label (Negative: none of the labels); it is copied to " +
+                "uploads/<dataset>/<label>/",
         };
         label.Validators.Add(r =>
             { if (Names.CheckLabel(r.GetValueOrDefault<string>()) is { } problem) r.AddError(problem); });

@@ -1,8 +1,8 @@
 namespace Pipeline.Core.Contract;
 
 /// <summary>
-/// predictions/&lt;dataset&gt;/&lt;id&gt;.json: a scored image kept for review (Custom Vision keeps them 30 days), beside
-/// the image itself (<see cref="Image"/>, in the same folder). <see cref="Margin"/> is the gap between the two most
+/// predictions/{dataset}/{id}.json: a scored image kept for review (Custom Vision keeps them 30 days), beside the
+/// image itself (<see cref="Image"/>, in the same folder). <see cref="Margin"/> is the gap between the two most
 /// probable labels: the smallest margins are the images the model was least sure of.
 /// </summary>
 public sealed record KeptPrediction(Guid Id, string Dataset, string ModelVersion, DateTimeOffset CreatedAt,

@@ -21,8 +21,8 @@ public static class SettingNames
     public const string PredictionKey = CustomVisionOptions.Section + "__" + nameof(CustomVisionOptions.PredictionKey);
 
     /// <summary>Read by the functions app (Split, Score, dispatch), besides the Functions host's own AzureWebJobsStorage__*.</summary>
-    public static readonly string[] Functions = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId,
-        PredictionKey];
+    public static readonly string[] Functions =
+        [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId, PredictionKey];
 
     /// <summary>Read by the trainer container (<c>trainer job</c>).</summary>
     public static readonly string[] Trainer = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential, StorageClientId, AzureClientId];

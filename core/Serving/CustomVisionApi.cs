@@ -76,7 +76,8 @@ public sealed class CustomVisionApi(ScoreService scores, ProjectStore projects, 
         return await ClassifyAsync(apiVersion, dataset!, project!, publishedName, image, store, ct);
     }
 
-    /// <summary>POST .../classify/iterations/{publishedName}/url[/nostore], body <c>{"url":"https://..."}</c>.</summary>
+    /// <summary>POST .../classify/iterations/{publishedName}/url[/nostore], body
+    /// <c>{"url":"https://..."}</c>.</summary>
     public async Task<CustomVisionResult> ClassifyUrlAsync(string apiVersion, string projectId, string publishedName,
         string body, bool store, CancellationToken ct)
     {

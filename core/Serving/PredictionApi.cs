@@ -16,9 +16,9 @@ public sealed record LabelResponse(string Dataset, Guid Id, IReadOnlyList<string
     IReadOnlyList<string> Uploads);
 
 /// <summary>
-/// Custom Vision's improve-your-classifier loop: scored images are kept (<see cref="PredictionStore"/>), listed least certain
-/// first (Smart Labeler's order), and labelling one copies it into uploads/&lt;dataset&gt;/&lt;label&gt;/, where the split
-/// takes it as any upload and the next training includes it.
+/// Custom Vision's improve-your-classifier loop: scored images are kept (<see cref="PredictionStore"/>), listed least
+/// certain first (Smart Labeler's order), and labelling one copies it into uploads/{dataset}/{label}/, where the
+/// split takes it as any upload and the next training includes it.
 /// </summary>
 public sealed class PredictionApi(PredictionStore predictions, PipelineStorage storage)
 {

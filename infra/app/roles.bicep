@@ -33,7 +33,10 @@ resource hostAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
 resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' existing = { name: registryName }
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = { name: applicationInsightsName }
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = { name: keyVaultName }
-resource predictionKey 'Microsoft.KeyVault/vaults/secrets@2024-11-01' existing = { parent: vault, name: predictionKeySecretName }
+resource predictionKey 'Microsoft.KeyVault/vaults/secrets@2024-11-01' existing = {
+  parent: vault
+  name: predictionKeySecretName
+}
 
 // --- functions identity ---
 resource functionsHostBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

@@ -5,7 +5,8 @@ using Xunit;
 
 namespace Pipeline.Core.Tests;
 
-/// <summary>Ids a Custom Vision client keeps (project, tag, iteration) and the addresses the url routes refuse.</summary>
+/// <summary>Ids a Custom Vision client keeps (project, tag, iteration) and the addresses the url routes
+/// refuse.</summary>
 public sealed class CustomVisionContractTests
 {
     [Fact]

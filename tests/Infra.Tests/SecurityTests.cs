@@ -156,7 +156,8 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
         if (provider.StartsWith("Microsoft.Storage/storageAccounts/") && parts.Length == 9) return "host account";
         if (provider.StartsWith("Microsoft.ContainerRegistry/registries/")) return "container registry";
         if (provider.StartsWith("Microsoft.Insights/components/")) return "Application Insights";
-        if (provider.StartsWith("Microsoft.KeyVault/vaults/") && parts.Length == 11) return $"key vault: secret {parts[^1]}";
+        if (provider.StartsWith("Microsoft.KeyVault/vaults/") && parts.Length == 11)
+            return $"key vault: secret {parts[^1]}";
         return $"unexpected scope {scope}";
     }
 }

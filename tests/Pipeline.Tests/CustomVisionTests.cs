@@ -43,7 +43,8 @@ public sealed class CustomVisionTests(PipelineFixture pipeline)
             {
                 using var response = await ClassifyAsync(api, prediction, project, iteration, content, multipart);
                 var body = await response.Content.ReadAsStringAsync();
-                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{api} {prediction} {project} {iteration}: {body}");
+                Assert.True(response.StatusCode == HttpStatusCode.OK,
+                    $"{api} {prediction} {project} {iteration}: {body}");
                 Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
                 using var json = JsonDocument.Parse(body);
                 var root = json.RootElement;
@@ -174,7 +175,8 @@ public sealed class CustomVisionTests(PipelineFixture pipeline)
         return version;
     }
 
-    /// <summary>As the official client sends it: {Endpoint}/customvision/v3.x/Prediction/{projectId}/classify/...</summary>
+    /// <summary>As the official client sends it:
+    /// {Endpoint}/customvision/v3.x/Prediction/{projectId}/classify/...</summary>
     private Task<HttpResponseMessage> ClassifyAsync(string api, string prediction, string project, string iteration,
         byte[] image, bool multipart, string suffix = "", string? key = PipelineFixture.PredictionKey)
     {

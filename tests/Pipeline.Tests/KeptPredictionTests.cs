@@ -31,14 +31,14 @@ public sealed class KeptPredictionTests(PipelineFixture pipeline)
             cvIds.Add(await ClassifyAsync(content, "/image"));
         await ClassifyAsync(images[3].Content, "/image/nostore");
         using (var score = new ByteArrayContent(images[4].Content)
-            { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } })
+        { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } })
         using (var response = await pipeline.Http.PostAsync($"score/{Dataset}?model=prod&store=true", score))
         {
             var answer = await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options);
             cvIds.Add(answer!.PredictionId!.Value);
         }
         using (var plain = new ByteArrayContent(images[5].Content)
-            { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } })
+        { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } })
         using (var response = await pipeline.Http.PostAsync($"score/{Dataset}?model=prod", plain))
             Assert.Null((await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options))!.PredictionId);
 
@@ -55,7 +55,8 @@ public sealed class KeptPredictionTests(PipelineFixture pipeline)
         var page = await ListAsync("?order=newest&take=2&skip=1");
         Assert.Equal(2, page.Predictions.Count);
         Assert.Equal(4, page.Total);
-        await ProblemAsync(HttpStatusCode.BadRequest, pipeline.Http.GetAsync($"datasets/{Dataset}/predictions?order=x"));
+        await ProblemAsync(HttpStatusCode.BadRequest,
+            pipeline.Http.GetAsync($"datasets/{Dataset}/predictions?order=x"));
 
         // Label the least certain one: its image goes to uploads/<dataset>/<label>/ and the split takes it.
         var first = uncertain.Predictions[0];
@@ -66,19 +67,24 @@ public sealed class KeptPredictionTests(PipelineFixture pipeline)
             Assert.Equal([$"uploads/{Dataset}/circles/{first.Image}"], answer!.Uploads);
         }
         Assert.True((await pipeline.Upload($"{Dataset}/circles/{first.Image}").ExistsAsync()).Value);
-        var status = await pipeline.WaitForAsync(Dataset, s => s.Labels.ContainsKey("circles"), "the labelled image's split", 60);
+        var status = await pipeline.WaitForAsync(Dataset, s => s.Labels.ContainsKey("circles"),
+            "the labelled image's split", 60);
         Assert.Equal(1, status.Labels["circles"].Train + status.Labels["circles"].Test);
         Assert.Equal(3, (await ListAsync("")).Total);
 
         await ProblemAsync(HttpStatusCode.BadRequest, pipeline.Http.PostAsync(
-            $"datasets/{Dataset}/predictions/{uncertain.Predictions[1].Id}/label", JsonContent.Create(new { labels = new[] { "a/b" } })));
+            $"datasets/{Dataset}/predictions/{uncertain.Predictions[1].Id}/label",
+            JsonContent.Create(new { labels = new[] { "a/b" } })));
         await ProblemAsync(HttpStatusCode.NotFound, pipeline.Http.PostAsync(
-            $"datasets/{Dataset}/predictions/{first.Id}/label", JsonContent.Create(new { labels = new[] { "circles" } })));
-        using (var deleted = await pipeline.Http.DeleteAsync($"datasets/{Dataset}/predictions/{uncertain.Predictions[1].Id}"))
+            $"datasets/{Dataset}/predictions/{first.Id}/label",
+            JsonContent.Create(new { labels = new[] { "circles" } })));
+        var second = uncertain.Predictions[1].Id;
+        using (var deleted = await pipeline.Http.DeleteAsync($"datasets/{Dataset}/predictions/{second}"))
             Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
         await ProblemAsync(HttpStatusCode.NotFound,
             pipeline.Http.DeleteAsync($"datasets/{Dataset}/predictions/{uncertain.Predictions[1].Id}"));
-        await ProblemAsync(HttpStatusCode.BadRequest, pipeline.Http.DeleteAsync($"datasets/{Dataset}/predictions/nope"));
+        await ProblemAsync(HttpStatusCode.BadRequest,
+            pipeline.Http.DeleteAsync($"datasets/{Dataset}/predictions/nope"));
         Assert.Equal(2, (await ListAsync("")).Total);
 
         // The command line: list least certain first, label one.
@@ -145,7 +151,8 @@ public sealed class KeptPredictionTests(PipelineFixture pipeline)
         var (stdout, stderr) = (new StringWriter(), new StringWriter());
         string[] all = [.. args, "--connection-string", pipeline.Azurite.ConnectionString, "--api",
             pipeline.Http.BaseAddress!.ToString()];
-        var code = await PipelineCli.RunAsync(all, new CliConsole(stdout, stderr, Interactive: false), CancellationToken.None);
+        var code = await PipelineCli.RunAsync(all, new CliConsole(stdout, stderr, Interactive: false),
+            CancellationToken.None);
         return (code, stdout.ToString(), stderr.ToString());
     }
 }
