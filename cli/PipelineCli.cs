@@ -26,6 +26,7 @@ public static class PipelineCli
         {
             UploadCommand.Create(options), TrainCommand.Create(options), StatusCommand.Create(options),
             ModelsCommand.Create(options), PublishCommand.Create(options), PublishCommand.CreateUnpublish(options),
+            PredictionsCommand.Create(options), PredictionsCommand.CreateLabel(options), ImportCommand.Create(options),
             ScoreCommand.Create(options), ReportCommand.Create(options), DownloadCommand.Create(options),
         })
             root.Subcommands.Add(command);

@@ -124,6 +124,7 @@ public static class StatusCommand
         if (s.CannotTrain is not null) o.WriteLine(s.CannotTrain);
         o.WriteLine(JobLine(s.Training));
         o.WriteLine(s.Model is { } model ? ModelLine(model, Report(answer)) : "Model: none promoted yet");
+        if (s.ProjectId is { } project) o.WriteLine($"Custom Vision project id: {project}");
     }
 
     private static string? Report(JsonElement answer) => answer.TryGetProperty("report",

@@ -18,6 +18,7 @@ public static class PipelineServices
     public static IServiceCollection AddPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.Section));
+        services.AddOptions<CustomVisionOptions>().Bind(configuration.GetSection(CustomVisionOptions.Section));
         services.AddSingleton<StorageHealth>();
         services.AddSingleton(_ =>
         {
@@ -29,6 +30,8 @@ public static class PipelineServices
         services.AddSingleton<TrainingJobStore>();
         services.AddSingleton<ModelStore>();
         services.AddSingleton<PublishedNameStore>();
+        services.AddSingleton<ProjectStore>();
+        services.AddSingleton<PredictionStore>();
         services.AddSingleton<ModelRetention>();
         services.AddSingleton<JobAttempts>();
         services.AddSingleton<TrainingDispatch>();
@@ -39,6 +42,9 @@ public static class PipelineServices
         services.AddSingleton<ScoreService>();
         services.AddSingleton<DatasetApi>();
         services.AddSingleton<PublishApi>();
+        services.AddSingleton<ImageUrlFetch>();
+        services.AddSingleton<CustomVisionApi>();
+        services.AddSingleton<PredictionApi>();
         return services;
     }
 }

@@ -7,8 +7,53 @@ namespace Pipeline.Functions;
 
 /// <summary>The HTTP API, function-level keys in Azure. Each trigger hands the request to
 /// <see cref="PipelineApi"/>.</summary>
-public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores, PublishApi publish)
+public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores, PublishApi publish, CustomVisionApi cv,
+    PredictionApi kept)
 {
+    [Function("Predictions")]
+    public async Task<IResult> PredictionsAsync([HttpTrigger(AuthorizationLevel.Function, "get",
+        Route = PipelineApi.Predictions)] HttpRequest request,
+        string dataset, CancellationToken ct) =>
+        await PipelineApi.PredictionsAsync(kept, dataset, request.Query["order"].FirstOrDefault(),
+            request.Query["take"].FirstOrDefault(), request.Query["skip"].FirstOrDefault(), ct);
+
+    [Function("LabelPrediction")]
+    public async Task<IResult> LabelAsync([HttpTrigger(AuthorizationLevel.Function, "post",
+        Route = PipelineApi.LabelPrediction)] HttpRequest request,
+        string dataset, string id, CancellationToken ct) =>
+        await PipelineApi.LabelAsync(kept, request, dataset, id, ct);
+
+    [Function("DeletePrediction")]
+    public async Task<IResult> DeletePredictionAsync([HttpTrigger(AuthorizationLevel.Function, "delete",
+        Route = PipelineApi.Prediction)] HttpRequest request,
+        string dataset, string id, CancellationToken ct) =>
+        await PipelineApi.DeletePredictionAsync(kept, dataset, id, ct);
+
+    // Custom Vision's routes carry their own key (Prediction-Key, checked by CustomVisionApi), not a function key.
+    [Function("CustomVisionImage")]
+    public async Task<IResult> ClassifyImageAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post",
+        Route = CustomVisionRequests.Image)] HttpRequest request,
+        string apiVersion, string projectId, string publishedName, CancellationToken ct) =>
+        await CustomVisionRequests.ClassifyImageAsync(cv, request, apiVersion, projectId, publishedName, true, ct);
+
+    [Function("CustomVisionImageNoStore")]
+    public async Task<IResult> ClassifyImageNoStoreAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post",
+        Route = CustomVisionRequests.ImageNoStore)] HttpRequest request,
+        string apiVersion, string projectId, string publishedName, CancellationToken ct) =>
+        await CustomVisionRequests.ClassifyImageAsync(cv, request, apiVersion, projectId, publishedName, false, ct);
+
+    [Function("CustomVisionUrl")]
+    public async Task<IResult> ClassifyUrlAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post",
+        Route = CustomVisionRequests.Url)] HttpRequest request,
+        string apiVersion, string projectId, string publishedName, CancellationToken ct) =>
+        await CustomVisionRequests.ClassifyUrlAsync(cv, request, apiVersion, projectId, publishedName, true, ct);
+
+    [Function("CustomVisionUrlNoStore")]
+    public async Task<IResult> ClassifyUrlNoStoreAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post",
+        Route = CustomVisionRequests.UrlNoStore)] HttpRequest request,
+        string apiVersion, string projectId, string publishedName, CancellationToken ct) =>
+        await CustomVisionRequests.ClassifyUrlAsync(cv, request, apiVersion, projectId, publishedName, false, ct);
+
     [Function("Score")]
     public async Task<IResult> ScoreAsync([HttpTrigger(AuthorizationLevel.Function, "post",
         Route = PipelineApi.Score)] HttpRequest request,

@@ -23,6 +23,9 @@ public static class PipelineApi
     public const string Publish = "datasets/{dataset}/models/{version}/publish";
     public const string Unpublish = "datasets/{dataset}/models/{version}/publish/{name}";
     public const string Score = "score/{dataset}";
+    public const string Predictions = "datasets/{dataset}/predictions";
+    public const string Prediction = "datasets/{dataset}/predictions/{id}";
+    public const string LabelPrediction = "datasets/{dataset}/predictions/{id}/label";
 
     /// <summary>The OpenAPI document's name: the local host serves it at /openapi/v1.json
     /// (docs/openapi.json).</summary>
@@ -31,6 +34,7 @@ public static class PipelineApi
 
     private const int MaxOptionsBytes = 64 * 1024;
     private const int MaxPublishBytes = 4 * 1024;
+    private const int MaxLabelBytes = 16 * 1024;
 
     /// <summary>The local host's routes under /api, as the function app serves them, and the OpenAPI
     /// document.</summary>
@@ -87,8 +91,47 @@ public static class PipelineApi
                 "published name or a version")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(408).ProducesProblem(413)
             .ProducesProblem(415).ProducesProblem(503);
+        api.MapGet(Predictions, (string dataset, string? order, string? take, string? skip, PredictionApi kept,
+                CancellationToken ct) => PredictionsAsync(kept, dataset, order, take, skip, ct))
+            .WithName("ListPredictions")
+            .WithSummary("Kept predictions (Custom Vision's image and url routes, score?store=true): order=uncertain " +
+                "(smallest margin between the two most probable labels first) or newest; take (1 to 256, 50) and skip")
+            .ProducesProblem(400);
+        api.MapPost(LabelPrediction, (HttpRequest request, string dataset, string id, PredictionApi kept,
+                CancellationToken ct) => LabelAsync(kept, request, dataset, id, ct))
+            .WithName("LabelPrediction")
+            .WithSummary("Label a kept image (body: {\"labels\":[\"rose\"]}): it is copied into " +
+                "uploads/<dataset>/<label>/ for the next training, and no longer kept")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413);
+        api.MapDelete(Prediction, (string dataset, string id, PredictionApi kept, CancellationToken ct) =>
+                DeletePredictionAsync(kept, dataset, id, ct))
+            .WithName("DeletePrediction")
+            .WithSummary("Drop a kept prediction and its image")
+            .ProducesProblem(400).ProducesProblem(404);
+        MapCustomVision(app.MapGroup("/api").WithTags("Custom Vision").ExcludeFromDescription());
         app.MapOpenApi(DocumentPath);
         return app;
+    }
+
+    /// <summary>
+    /// The Custom Vision Prediction API (v3.0 and v3.1, classification), so its clients need only a new endpoint and
+    /// key. Kept out of the OpenAPI document: Custom Vision's own swagger describes it. Literal segments match in any
+    /// case (clients send both <c>Prediction</c> and <c>prediction</c>).
+    /// </summary>
+    private static void MapCustomVision(RouteGroupBuilder api)
+    {
+        api.MapPost(CustomVisionRequests.Image, (HttpRequest request, string apiVersion, string projectId,
+                string publishedName, CustomVisionApi cv, CancellationToken ct) =>
+            CustomVisionRequests.ClassifyImageAsync(cv, request, apiVersion, projectId, publishedName, true, ct));
+        api.MapPost(CustomVisionRequests.ImageNoStore, (HttpRequest request, string apiVersion, string projectId,
+                string publishedName, CustomVisionApi cv, CancellationToken ct) =>
+            CustomVisionRequests.ClassifyImageAsync(cv, request, apiVersion, projectId, publishedName, false, ct));
+        api.MapPost(CustomVisionRequests.Url, (HttpRequest request, string apiVersion, string projectId,
+                string publishedName, CustomVisionApi cv, CancellationToken ct) =>
+            CustomVisionRequests.ClassifyUrlAsync(cv, request, apiVersion, projectId, publishedName, true, ct));
+        api.MapPost(CustomVisionRequests.UrlNoStore, (HttpRequest request, string apiVersion, string projectId,
+                string publishedName, CustomVisionApi cv, CancellationToken ct) =>
+            CustomVisionRequests.ClassifyUrlAsync(cv, request, apiVersion, projectId, publishedName, false, ct));
     }
 
     public static async Task<Results<Ok<DatasetList>, ProblemHttpResult>> ListAsync(DatasetApi datasets,
@@ -164,8 +207,26 @@ public static class PipelineApi
         if (request.HasFormContentType) return TypedResults.Ok(scored);
         var image = scored.Images[0];
         return TypedResults.Ok(new ScoreResponse(scored.Dataset, scored.ModelVersion, image.Predictions, image.Labels,
-            scored.Model));
+            scored.Model, image.PredictionId));
     }
+
+    public static async Task<Results<Ok<PredictionList>, ProblemHttpResult>> PredictionsAsync(PredictionApi kept,
+        string dataset, string? order, string? take, string? skip, CancellationToken ct) =>
+        Answer(await kept.ListAsync(dataset, order, take, skip, ct));
+
+    public static async Task<Results<Ok<LabelResponse>, ProblemHttpResult>> LabelAsync(PredictionApi kept,
+        HttpRequest request, string dataset, string id, CancellationToken ct)
+    {
+        using var reader = new StreamReader(request.Body);
+        var buffer = new char[MaxLabelBytes + 1];
+        var read = await reader.ReadBlockAsync(buffer, ct);
+        if (read > MaxLabelBytes) return Problem(ApiResult.Fail(413, "Body too large",
+            "The body is {\"labels\":[\"<label>\"]}, a few bytes."));
+        return Answer(await kept.LabelAsync(dataset, id, new string(buffer, 0, read), ct));
+    }
+
+    public static async Task<Results<Ok<KeptPrediction>, ProblemHttpResult>> DeletePredictionAsync(PredictionApi kept,
+        string dataset, string id, CancellationToken ct) => Answer(await kept.DeleteAsync(dataset, id, ct));
 
     private static Results<Ok<T>, ProblemHttpResult> Answer<T>(ApiResult<T> result) =>
         result.Problem is { } problem ? Problem(problem) : TypedResults.Ok(result.Value);

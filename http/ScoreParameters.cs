@@ -29,6 +29,10 @@ public sealed class ScoreParameters
     [FromQuery(Name = "version"), Description("A model version to score with (default: the promoted version).")]
     public string? Version { get; init; }
 
+    [FromQuery(Name = "store"),
+     Description("true: keep each image with its predictions for review (GET /api/datasets/{dataset}/predictions).")]
+    public string? Store { get; init; }
+
     /// <summary>The function app's triggers bind no query parameters; they read them here.</summary>
     public static ScoreParameters From(IQueryCollection query) => new()
     {
@@ -37,6 +41,7 @@ public sealed class ScoreParameters
         All = query["all"].FirstOrDefault(),
         Model = query["model"].FirstOrDefault(),
         Version = query["version"].FirstOrDefault(),
+        Store = query["store"].FirstOrDefault(),
     };
 
     public (ScoreQuery? Query, ApiProblem? Problem) Parse()
@@ -60,7 +65,10 @@ public sealed class ScoreParameters
         var all = false;
         if (All is not null && !bool.TryParse(All, out all))
             return (null, ApiResult.Fail(400, "Invalid all", $"all is true or false, not '{All}'."));
-        return (new ScoreQuery(top, threshold, all, Empty(Model), Empty(Version)), null);
+        var store = false;
+        if (Store is not null && !bool.TryParse(Store, out store))
+            return (null, ApiResult.Fail(400, "Invalid store", $"store is true or false, not '{Store}'."));
+        return (new ScoreQuery(top, threshold, all, Empty(Model), Empty(Version), store), null);
     }
 
     private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;

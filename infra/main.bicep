@@ -19,6 +19,14 @@ param gpuProfile string = 'Consumption-GPU-NC8as-T4'
 @description('Object id of the person running azd; empty to grant nobody data access.')
 param principalId string = ''
 
+@secure()
+@description('The Custom Vision Prediction API\'s key; azd passes the vault\'s current one, or a new random one.')
+param predictionKey string = newGuid()
+
+@description('Days a kept prediction (the predictions container) stays before the lifecycle rule deletes it.')
+@minValue(1)
+param keepPredictionsDays int = 30
+
 @description('Set by azd once the trainer has been deployed, so provisioning keeps its image.')
 param trainerExists bool = false
 
@@ -28,6 +36,7 @@ var abbrs = loadJsonContent('abbreviations.json')
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var deploymentContainer = 'app-package'
+var predictionKeySecret = 'prediction-key'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -57,6 +66,7 @@ module dataStorage 'core/storage-account.bicep' = {
     tags: tags
     containers: map(items(contract.containers), c => c.value)
     queues: map(items(contract.queues), q => q.value)
+    deleteAfterDays: { '${contract.containers.predictions}': keepPredictionsDays }
   }
 }
 
@@ -90,6 +100,19 @@ module registry 'core/registry.bicep' = {
   params: { name: '${abbrs.containerRegistryRegistries}${token}', location: location, tags: tags }
 }
 
+// The Custom Vision Prediction API's key (Prediction-Key), read by the function app through a Key Vault reference.
+module vault 'core/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: '${abbrs.keyVaultVaults}${token}'
+    location: location
+    tags: tags
+    secretName: predictionKeySecret
+    secretValue: predictionKey
+  }
+}
+
 module roles 'app/roles.bicep' = {
   name: 'roles'
   scope: rg
@@ -102,6 +125,8 @@ module roles 'app/roles.bicep' = {
     trainerQueues: [contract.queues.training, contract.queues.trainingPoison]
     functionsIdentity: { id: functionsIdentity.outputs.id, principalId: functionsIdentity.outputs.principalId }
     trainerIdentity: { id: trainerIdentity.outputs.id, principalId: trainerIdentity.outputs.principalId }
+    keyVaultName: vault.outputs.name
+    predictionKeySecretName: predictionKeySecret
     userPrincipalId: principalId
   }
 }
@@ -125,6 +150,7 @@ module functions 'app/functions.bicep' = {
     dataStorage: { blobServiceUri: dataStorage.outputs.blobServiceUri, queueServiceUri: dataStorage.outputs.queueServiceUri }
     connectionName: contract.connection
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    predictionKeySecretUri: vault.outputs.secretUri
   }
   // The app reads its deployment package with its identity as soon as it starts.
   dependsOn: [roles]
@@ -180,3 +206,5 @@ output UPLOADS_CONTAINER string = contract.containers.uploads
 output UPLOADS_SYSTEM_TOPIC string = events.outputs.name
 output TRAINING_JOB_NAME string = training.outputs.jobName
 output GPU_PROFILE string = gpuProfile
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
+output PREDICTION_KEY_SECRET_NAME string = predictionKeySecret

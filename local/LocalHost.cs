@@ -39,12 +39,20 @@ public static class LocalHost
         builder.Services.AddPipelineTelemetry(builder.Configuration, "pipeline-local")
             .WithTracing(t => t.AddAspNetCoreInstrumentation());
         builder.Services.AddScoreLimits(builder.Configuration);
+        // Custom Vision's API locally: Local__PredictionKey, none by default; loopback urls, so tests serve images.
+        builder.Services.Configure<CustomVisionOptions>(o =>
+        {
+            o.PredictionKey = builder.Configuration["Local:PredictionKey"];
+            o.AllowWithoutKey = true;
+            o.AllowLoopbackUrls = true;
+        });
         builder.Services.AddSingleton<TrainerProcess>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerProcess>());
         // Stopped in reverse order: the listeners stop before the trainer, which stops before Azurite (Program.cs).
         builder.Services.AddSingleton<UploadSweep>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UploadSweep>());
         builder.Services.AddHostedService<SettleListener>();
+        builder.Services.AddHostedService<PredictionSweep>();
 
         var app = builder.Build();
         rejected.Listen(app.Services.GetRequiredService<DiagnosticListener>());

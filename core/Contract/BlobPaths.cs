@@ -24,6 +24,9 @@ public static class BlobPaths
     /// <summary>In models: the names published versions go by.</summary>
     public static string Published(string dataset) => $"{dataset}/{StorageNames.PublishedFile}";
 
+    /// <summary>In models: the dataset's Custom Vision project id.</summary>
+    public static string Project(string dataset) => $"{dataset}/{StorageNames.ProjectFile}";
+
     /// <summary>Uploads whose dataset name is invalid have no dataset folder to go to.</summary>
     public const string NoDataset = "_invalid";
 

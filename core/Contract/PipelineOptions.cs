@@ -48,6 +48,10 @@ public sealed class PipelineOptions
     /// here with several requests at once (docs/benchmarks.md).</summary>
     public int ScoreThreads { get; set; }
 
+    /// <summary>Days a kept prediction (predictions container) stays: the local host's sweep, Azure's lifecycle
+    /// rule.</summary>
+    public int KeepPredictionsDays { get; set; } = 30;
+
     /// <summary>Images one scoring request may carry.</summary>
     public int MaxImagesPerRequest { get; set; } = 32;
 

@@ -24,9 +24,13 @@ public static class SettingNames
     /// <summary>Local only: an OTLP endpoint for traces, metrics and logs (else spans go to the console).</summary>
     public const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
-    /// <summary>Read by the functions app (Split, Score, dispatch), besides the Functions host's own AzureWebJobsStorage__*.</summary>
+    /// <summary>The Custom Vision Prediction API's key: in Azure a Key Vault reference.</summary>
+    public const string PredictionKey = CustomVisionOptions.Section + "__" + nameof(CustomVisionOptions.PredictionKey);
+
+    /// <summary>Read by the functions app (Split, Score, dispatch), besides the Functions host's own
+    /// AzureWebJobsStorage__*.</summary>
     public static readonly string[] Functions = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential,
-        StorageClientId, AzureClientId, ApplicationInsightsConnectionString];
+        StorageClientId, AzureClientId, ApplicationInsightsConnectionString, PredictionKey];
 
     /// <summary>Read by the trainer container (<c>trainer job</c>).</summary>
     public static readonly string[] Trainer = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential,

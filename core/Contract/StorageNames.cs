@@ -18,6 +18,11 @@ public static class StorageNames
     /// <c>&lt;dataset&gt;/training.json</c> and <c>&lt;dataset&gt;/published.json</c>.
     /// </summary>
     public const string Models = "models";
+    /// <summary>
+    /// Scored images kept for review: <c>&lt;dataset&gt;/&lt;id&gt;.json</c> (<see cref="KeptPrediction"/>) and the
+    /// image beside it; deleted after <c>Pipeline__KeepPredictionsDays</c>.
+    /// </summary>
+    public const string Predictions = "predictions";
 
     public const string TrainingQueue = "training-jobs";
     public const string TrainingPoisonQueue = "training-jobs-poison";
@@ -38,7 +43,9 @@ public static class StorageNames
     public const string TrainingStateFile = "training.json";
     /// <summary>In models: <c>&lt;dataset&gt;/published.json</c> holds the names published versions go by.</summary>
     public const string PublishedFile = "published.json";
+    /// <summary>In models: <c>&lt;dataset&gt;/project.json</c> is the dataset's Custom Vision project id.</summary>
+    public const string ProjectFile = "project.json";
 
-    public static readonly string[] Containers = [Uploads, Train, Test, Rejected, Models];
+    public static readonly string[] Containers = [Uploads, Train, Test, Rejected, Models, Predictions];
     public static readonly string[] Queues = [TrainingQueue, TrainingPoisonQueue, SettleQueue];
 }

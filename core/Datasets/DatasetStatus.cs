@@ -13,7 +13,11 @@ namespace Pipeline.Core.Datasets;
 public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, SplitCounts> Labels, int TrainImages,
     int TestImages, IReadOnlyList<RejectedUpload> Rejected, TrainingJob? Training, LatestModel? Model,
     string? Report = null, string? CannotTrain = null, string Classification = Contract.Classification.Multiclass,
-    IReadOnlyList<LabelConflict>? Conflicts = null);
+    IReadOnlyList<LabelConflict>? Conflicts = null)
+{
+    /// <summary>The dataset's Custom Vision project id (its Prediction API's <c>projectId</c>).</summary>
+    public Guid? ProjectId { get; init; }
+}
 
 public sealed record SplitCounts(int Train, int Test);
 

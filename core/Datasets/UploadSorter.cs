@@ -88,7 +88,7 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         var hash = Convert.ToHexStringLower(SHA256.HashData(content));
         var split = path.UserSplit ?? (InTest(hash, await TestFractionAsync(path.Dataset!, ct)) ? Split.Test : Split.Train);
         if (labels.Count == 0) labels = [Classification.Negative];
-        var destinations = labels.Select(l => $"{path.Dataset}/{l}/{hash[..32]}{Extension(header.Format)}").ToList();
+        var destinations = labels.Select(l => $"{path.Dataset}/{l}/{hash[..32]}{ImageFile.Extension(header.Format)}").ToList();
         var duplicate = true;
         foreach (var target in destinations)
         {
@@ -235,14 +235,4 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         testFractions[dataset] = (fraction, DateTimeOffset.UtcNow);
         return fraction;
     }
-
-    private static string Extension(string format) => format.ToUpperInvariant() switch
-    {
-        "JPEG" => ".jpg",
-        "PNG" => ".png",
-        "GIF" => ".gif",
-        "BMP" => ".bmp",
-        "WEBP" => ".webp",
-        _ => ".img",
-    };
 }

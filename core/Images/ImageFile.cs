@@ -19,6 +19,17 @@ public static class ImageFile
 {
     public const string SupportedFormats = "JPEG, PNG, GIF, BMP or WebP";
 
+    /// <summary>The file extension of a format <see cref="Identify"/> names.</summary>
+    public static string Extension(string format) => format.ToUpperInvariant() switch
+    {
+        "JPEG" => ".jpg",
+        "PNG" => ".png",
+        "GIF" => ".gif",
+        "BMP" => ".bmp",
+        "WEBP" => ".webp",
+        _ => ".img",
+    };
+
     // Only the formats we promise; TIFF, TGA and PBM stay out, which also keeps their decoders' attack surface out.
     private static readonly Configuration Formats = CreateConfiguration();
 

@@ -8,7 +8,7 @@ namespace Pipeline.Core.Serving;
 
 /// <summary>The dataset routes of the API: list, status, report, model versions and their files, and train.</summary>
 public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch dispatch, ModelStore versions,
-    StorageHealth health, RejectionStore rejections, PublishedNameStore names)
+    StorageHealth health, RejectionStore rejections, PublishedNameStore names, ProjectStore projects)
 {
     /// <summary>
     /// Every dataset; <c>problems</c>: what the host's listeners found wrong with storage (a listing that fails,
@@ -42,6 +42,7 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
         if (await status.ReadAsync(dataset, ct) is not { } found) return UnknownDataset(dataset);
+        found = found with { ProjectId = (await projects.GetOrCreateAsync(dataset, ct)).ProjectId };
         if (reportUrl is null || found.Model is null) return found;
         if (!await ReportExistsAsync(dataset, found.Model.Version, ct)) return found;
         return found with { Report = reportUrl };

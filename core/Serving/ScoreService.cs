@@ -9,18 +9,20 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace Pipeline.Core.Serving;
 
 /// <summary>POST /api/score/{dataset} with one image as the body: its predictions, most probable first, and the labels
-/// that reach their thresholds; <c>model</c> is the published name asked for, if one was.</summary>
+/// that reach their thresholds; <c>model</c> is the published name asked for, if one was;
+/// <c>predictionId</c> names the kept image when <c>store=true</c>.</summary>
 public sealed record ScoreResponse(string Dataset, string ModelVersion, IReadOnlyList<ScoredLabel> Predictions,
-    IReadOnlyList<string> Labels, string? Model = null);
+    IReadOnlyList<string> Labels, string? Model = null, Guid? PredictionId = null);
 
 /// <summary>POST /api/score/{dataset} with images as multipart/form-data: one entry each, in the order sent.</summary>
 public sealed record ScoreManyResponse(string Dataset, string ModelVersion, IReadOnlyList<ImageScore> Images,
     string? Model = null);
 
-public sealed record ImageScore(string Name, IReadOnlyList<ScoredLabel> Predictions, IReadOnlyList<string> Labels);
+public sealed record ImageScore(string Name, IReadOnlyList<ScoredLabel> Predictions, IReadOnlyList<string> Labels,
+    Guid? PredictionId = null);
 
 public sealed class ScoreService(ModelCache models, DatasetImageStore images, PublishedNameStore names,
-    IOptions<PipelineOptions> options)
+    PredictionStore predictions, IOptions<PipelineOptions> options)
 {
     public long MaxImageBytes => options.Value.MaxImageBytes;
 
@@ -64,13 +66,32 @@ public sealed class ScoreService(ModelCache models, DatasetImageStore images, Pu
             span?.SetTag("pipeline.score_ms", milliseconds);
             Telemetry.ScoreDuration.Record(milliseconds, new(Telemetry.DatasetTag, dataset),
                 new(Telemetry.ModelVersionTag, lease.Version));
-            return new ScoreManyResponse(dataset, lease.Version, uploads.Select((u, i) =>
+            var scored = uploads.Select((u, i) =>
             {
-                var (predictions, labels) = ScoredLabels.Shape(probabilities[i], lease.Scorer.Manifest, query);
-                return new ImageScore(u.Name, predictions, labels);
-            }).ToList(), query.Model);
+                var (shown, labels) = ScoredLabels.Shape(probabilities[i], lease.Scorer.Manifest, query);
+                return new ImageScore(u.Name, shown, labels);
+            }).ToList();
+            if (query.Store) scored = await KeepAsync(dataset, lease.Version, uploads, scored, probabilities,
+                lease.Scorer.Manifest, ct);
+            return new ScoreManyResponse(dataset, lease.Version, scored, query.Model);
         }
         finally { foreach (var image in decoded) image.Dispose(); }
+    }
+
+    /// <summary>Keeps each image with every label's probability (not only the ones shown).</summary>
+    private async Task<List<ImageScore>> KeepAsync(string dataset, string version, IReadOnlyList<ImageUpload> uploads,
+        List<ImageScore> scored, float[][] probabilities, ModelManifest manifest,
+        CancellationToken ct)
+    {
+        var kept = new List<ImageScore>(scored.Count);
+        for (var i = 0; i < scored.Count; i++)
+        {
+            var all = probabilities[i].Select((p, j) => new LabelProbability(manifest.Labels[j], p)).ToList();
+            var id = Guid.CreateVersion7();
+            await predictions.KeepAsync(dataset, id, uploads[i].Content, version, all, ct);
+            kept.Add(scored[i] with { PredictionId = id });
+        }
+        return kept;
     }
 
     private static ApiProblem? Check(ScoreQuery query)

@@ -15,8 +15,9 @@ public sealed record ScoredLabel(string Label, double Probability, double Thresh
 /// <param name="All">every label, whatever <paramref name="Top"/> says</param>
 /// <param name="Model">a published name to score with</param>
 /// <param name="Version">a model version to score with</param>
+/// <param name="Store">keep each image with its predictions for review (the predictions container)</param>
 public sealed record ScoreQuery(int? Top = null, double? Threshold = null, bool All = false, string? Model = null,
-    string? Version = null);
+    string? Version = null, bool Store = false);
 
 /// <summary>
 /// Turns a model's output for one image into the answer: every label with its threshold, most probable first, and

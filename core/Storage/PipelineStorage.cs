@@ -13,6 +13,7 @@ public sealed class PipelineStorage(BlobServiceClient blobs, QueueServiceClient 
     public BlobContainerClient Test { get; } = blobs.GetBlobContainerClient(StorageNames.Test);
     public BlobContainerClient Rejected { get; } = blobs.GetBlobContainerClient(StorageNames.Rejected);
     public BlobContainerClient Models { get; } = blobs.GetBlobContainerClient(StorageNames.Models);
+    public BlobContainerClient Predictions { get; } = blobs.GetBlobContainerClient(StorageNames.Predictions);
     public QueueClient TrainingQueue { get; } = queues.GetQueueClient(StorageNames.TrainingQueue);
     public QueueClient TrainingPoisonQueue { get; } = queues.GetQueueClient(StorageNames.TrainingPoisonQueue);
     public QueueClient SettleQueue { get; } = queues.GetQueueClient(StorageNames.SettleQueue);

@@ -13,6 +13,8 @@ param dataStorage { blobServiceUri: string, queueServiceUri: string }
 @description('The contract\'s connection name (StorageNames.Connection): settings are <name>__blobServiceUri and so on.')
 param connectionName string
 param applicationInsightsConnectionString string
+@description('The Custom Vision Prediction-Key secret (no version), read through a Key Vault reference.')
+param predictionKeySecretUri string
 param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
 @description('HTTP requests one instance takes at once; Flex Consumption scales out beyond it. Scoring is CPU-bound.')
@@ -39,6 +41,8 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references resolve with the app's user-assigned identity.
+    keyVaultReferenceIdentity: identityId
     functionAppConfig: {
       deployment: {
         storage: {
@@ -75,6 +79,8 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+        // The Custom Vision Prediction API's key (CustomVisionOptions.PredictionKey), kept in Key Vault.
+        { name: 'CustomVision__PredictionKey', value: '@Microsoft.KeyVault(SecretUri=${predictionKeySecretUri})' }
       ]
     }
   }

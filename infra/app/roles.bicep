@@ -7,6 +7,8 @@ param modelsContainer string
 param trainerQueues string[]
 param functionsIdentity { id: string, principalId: string }
 param trainerIdentity { id: string, principalId: string }
+param keyVaultName string
+param predictionKeySecretName string
 @description('The person running azd (optional): may upload datasets and read results.')
 param userPrincipalId string = ''
 
@@ -17,6 +19,7 @@ var roleIds = {
   queueContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   metricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
 
 resource data 'Microsoft.Storage/storageAccounts@2025-01-01' existing = { name: dataAccountName }
@@ -29,6 +32,11 @@ resource trainingQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@
 resource hostAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = { name: hostAccountName }
 resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' existing = { name: registryName }
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = { name: applicationInsightsName }
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = { name: keyVaultName }
+resource predictionKey 'Microsoft.KeyVault/vaults/secrets@2024-11-01' existing = {
+  parent: vault
+  name: predictionKeySecretName
+}
 
 // --- functions identity ---
 resource functionsHostBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -77,6 +85,16 @@ resource functionsTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01'
   properties: {
     description: 'Send telemetry (local auth is off)'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.metricsPublisher)
+    principalId: functionsIdentity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+resource functionsPredictionKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(predictionKey.id, functionsIdentity.id, roleIds.keyVaultSecretsUser)
+  scope: predictionKey
+  properties: {
+    description: 'Read the Custom Vision Prediction-Key through the app setting\'s Key Vault reference'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
     principalId: functionsIdentity.principalId
     principalType: 'ServicePrincipal'
   }
@@ -143,6 +161,15 @@ resource userData 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!em
   properties: {
     description: 'You: upload datasets, read splits and models (shared keys are off)'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.blobContributor)
+    principalId: userPrincipalId
+  }
+}
+resource userPredictionKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
+  name: guid(predictionKey.id, userPrincipalId, roleIds.keyVaultSecretsUser)
+  scope: predictionKey
+  properties: {
+    description: 'You: read the Prediction-Key to hand to clients; azd reads it to keep it on the next provision'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
     principalId: userPrincipalId
   }
 }

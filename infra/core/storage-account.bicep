@@ -4,6 +4,8 @@ param location string
 param tags object
 param containers string[] = []
 param queues string[] = []
+@description('Containers whose blobs are deleted a number of days after they were written: { container: days }.')
+param deleteAfterDays object = {}
 
 resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: name
@@ -26,6 +28,24 @@ resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
       name: container
       properties: { publicAccess: 'None' }
     }]
+  }
+
+  // Blob lifecycle management: one rule per container, deleting blobs a given number of days after creation.
+  resource lifecycle 'managementPolicies' = if (!empty(deleteAfterDays)) {
+    name: 'default'
+    properties: {
+      policy: {
+        rules: [for rule in items(deleteAfterDays): {
+          name: 'delete-${rule.key}'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['${rule.key}/'] }
+            actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: rule.value } } }
+          }
+        }]
+      }
+    }
   }
 
   resource queueService 'queueServices' = {

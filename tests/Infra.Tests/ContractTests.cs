@@ -24,6 +24,19 @@ public sealed class ContractTests(DefaultSnapshot fixture)
     }
 
     [Fact]
+    public void Kept_predictions_are_deleted_by_a_lifecycle_rule_after_the_default_days()
+    {
+        var policy = snapshot.Single("Microsoft.Storage/storageAccounts/managementPolicies");
+        Assert.StartsWith($"{snapshot.DataAccount}/", policy.GetProperty("name").GetString());
+        var rule = Assert.Single(policy.GetProperty("properties").GetProperty("policy").GetProperty("rules")
+            .EnumerateArray()).GetProperty("definition");
+        Assert.Equal($"{StorageNames.Predictions}/",
+            Assert.Single(rule.GetProperty("filters").GetProperty("prefixMatch").EnumerateArray()).GetString());
+        Assert.Equal(new PipelineOptions().KeepPredictionsDays, rule.GetProperty("actions").GetProperty("baseBlob")
+            .GetProperty("delete").GetProperty("daysAfterCreationGreaterThan").GetInt32());
+    }
+
+    [Fact]
     public void Data_account_has_exactly_the_contract_queues()
     {
         var created = snapshot.DataAccountChildren("Microsoft.Storage/storageAccounts/queueServices/queues");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pipeline.Core.Contract;
 
 namespace Pipeline.Infra.Tests;
 
@@ -16,6 +17,7 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
         ["974c5e8b-45b9-4653-ba55-5f855dd0fb88"] = "Storage Queue Data Contributor",
         ["3913510d-42f4-4e42-8a64-420c390055eb"] = "Monitoring Metrics Publisher",
         ["7f951dda-4ed3-4680-a7ca-43fe172d538d"] = "AcrPull",
+        ["4633458b-17de-408a-b874-0445c86b69e6"] = "Key Vault Secrets User",
     };
 
     // The table in the README's Deployment section, row for row: (who, role, on what).
@@ -26,6 +28,7 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
         ("functions", "Storage Blob Data Contributor", "data account"),
         ("functions", "Storage Queue Data Contributor", "data account"),
         ("functions", "Monitoring Metrics Publisher", "Application Insights"),
+        ("functions", "Key Vault Secrets User", "key vault: secret prediction-key"),
         ("trainer", "Storage Blob Data Reader", "data account"),
         ("trainer", "Storage Blob Data Contributor", "data account: container models"),
         ("trainer", "Storage Queue Data Contributor", "data account: queue training-jobs"),
@@ -33,6 +36,7 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
         ("trainer", "AcrPull", "container registry"),
         ("trainer", "Monitoring Metrics Publisher", "Application Insights"),
         ("user", "Storage Blob Data Contributor", "data account"),
+        ("user", "Key Vault Secrets User", "key vault: secret prediction-key"),
     ];
 
     [Fact]
@@ -74,6 +78,21 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
         Assert.Equal("UserAssignedIdentity", site.GetProperty("functionAppConfig").GetProperty("deployment").GetProperty("storage")
             .GetProperty("authentication").GetProperty("type").GetString());
         Assert.True(site.GetProperty("httpsOnly").GetBoolean());
+    }
+
+    [Fact]
+    public void The_prediction_key_is_a_Key_Vault_reference_read_with_the_apps_identity()
+    {
+        var site = snapshot.Single("Microsoft.Web/sites").GetProperty("properties");
+        var settings = DeploymentSnapshot.NameValues(site.GetProperty("siteConfig").GetProperty("appSettings"));
+        // The secret's uri is known only once deployed: the snapshot keeps it as an expression.
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", settings[SettingNames.PredictionKey]);
+        Assert.Contains("secretUri", settings[SettingNames.PredictionKey]);
+        Assert.Contains("/userAssignedIdentities/id-func-", site.GetProperty("keyVaultReferenceIdentity").GetString());
+        var vault = snapshot.Single("Microsoft.KeyVault/vaults").GetProperty("properties");
+        Assert.True(vault.GetProperty("enableRbacAuthorization").GetBoolean());
+        Assert.Equal("prediction-key", snapshot.Single("Microsoft.KeyVault/vaults/secrets").GetProperty("name")
+            .GetString()!.Split('/')[^1]);
     }
 
     [Fact]
@@ -137,6 +156,8 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
         if (provider.StartsWith("Microsoft.Storage/storageAccounts/") && parts.Length == 9) return "host account";
         if (provider.StartsWith("Microsoft.ContainerRegistry/registries/")) return "container registry";
         if (provider.StartsWith("Microsoft.Insights/components/")) return "Application Insights";
+        if (provider.StartsWith("Microsoft.KeyVault/vaults/") && parts.Length == 11)
+            return $"key vault: secret {parts[^1]}";
         return $"unexpected scope {scope}";
     }
 }

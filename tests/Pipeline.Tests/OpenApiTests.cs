@@ -32,6 +32,8 @@ public sealed class OpenApiTests(PipelineFixture pipeline)
                 "/api/datasets/{dataset}/models/{version}/publish",
                 "/api/datasets/{dataset}/models/{version}/publish/{name}",
                 "/api/datasets/{dataset}/train", "/api/score/{dataset}",
+                "/api/datasets/{dataset}/predictions", "/api/datasets/{dataset}/predictions/{id}/label",
+                "/api/datasets/{dataset}/predictions/{id}",
             ],
             paths);
         Assert.True(File.Exists(CheckedIn),

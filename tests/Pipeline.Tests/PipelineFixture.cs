@@ -18,6 +18,8 @@ namespace Pipeline.Tests;
 public sealed class PipelineFixture : IAsyncLifetime
 {
     public const int QuietSeconds = 6;
+    /// <summary>The local host's Custom Vision prediction key (Local__PredictionKey) in these tests.</summary>
+    public const string PredictionKey = "test-prediction-key";
     /// <summary>The default limit: some real photos (hymenoptera has one of 2 MB) are large.</summary>
     public static readonly long MaxImageBytes = Pipeline.Core.Images.ImageLimits.Default.MaxBytes;
 
@@ -49,6 +51,7 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["Pipeline:FastTraining"] = "true",
             ["Pipeline:ModelRefreshSeconds"] = "1",
             ["Pipeline:JobVisibilitySeconds"] = "10",
+            ["Local:PredictionKey"] = PredictionKey,
         });
         await LocalHost.StartAsync(Host, CancellationToken.None);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"), Timeout = TimeSpan.FromMinutes(2) };

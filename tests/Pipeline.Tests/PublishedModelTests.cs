@@ -222,7 +222,8 @@ public sealed class PublishedModelTests(PipelineFixture pipeline, ITestOutputHel
         }
 
         // Four clients cycle through three versions with room for two: models come and go under them.
-        var scores = new ScoreService(cache, pipeline.Service<DatasetImageStore>(), Names, options);
+        var scores = new ScoreService(cache, pipeline.Service<DatasetImageStore>(), Names,
+            pipeline.Service<PredictionStore>(), options);
         var upload = new ImageUpload("a.jpg", images[0].Content);
         var wrong = new ConcurrentBag<string>();
         var most = 0;
