@@ -17,7 +17,9 @@ public static class ScoreLimits
         return services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                // Custom Vision's Prediction API scores too: the same permits (path segments match ignoring case).
                 context.Request.Path.StartsWithSegments("/api/score")
+                    || context.Request.Path.StartsWithSegments("/api/customvision")
                     ? RateLimitPartition.GetConcurrencyLimiter("score", _ => new ConcurrencyLimiterOptions
                     {
                         PermitLimit = concurrency, QueueLimit = queue,
