@@ -88,7 +88,8 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         var hash = Convert.ToHexStringLower(SHA256.HashData(content));
         var split = path.UserSplit ?? (InTest(hash, await TestFractionAsync(path.Dataset!, ct)) ? Split.Test : Split.Train);
         if (labels.Count == 0) labels = [Classification.Negative];
-        var destinations = labels.Select(l => $"{path.Dataset}/{l}/{hash[..32]}{ImageFile.Extension(header.Format)}").ToList();
+        var extension = ImageFile.Extension(header.Format);
+        var destinations = labels.Select(l => $"{path.Dataset}/{l}/{hash[..32]}{extension}").ToList();
         var duplicate = true;
         foreach (var target in destinations)
         {

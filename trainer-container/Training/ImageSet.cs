@@ -35,7 +35,8 @@ public sealed class ImageSet
     /// <summary>Decoded on first use: a given test split waits until evaluation, outside the time to a model.</summary>
     public IReadOnlyList<LabelledImage> Test => PendingTest.Value;
     internal Lazy<IReadOnlyList<LabelledImage>> PendingTest { get; init; } = new(() => []);
-    /// <summary>The test split's size before it is decoded: its files, any of which evaluation may still refuse.</summary>
+    /// <summary>The test split's size before it is decoded: its files, any of which evaluation may still
+    /// refuse.</summary>
     public int TestFiles { get; private init; }
     public required IReadOnlyList<SkippedFile> Skipped { get; init; }
     public required bool SplitGiven { get; init; }

@@ -20,7 +20,8 @@ internal sealed class PreparedBackbone : IDisposable
         var backbone = BackboneWeights.Load();
         try
         {
-            return new PreparedBackbone { Backbone = backbone, Calibrator = int8 ? new Int8Calibrator(backbone) : null };
+            var calibrator = int8 ? new Int8Calibrator(backbone) : null;
+            return new PreparedBackbone { Backbone = backbone, Calibrator = calibrator };
         }
         catch
         {

@@ -128,7 +128,8 @@ public static class SoftmaxRegression
         return new CrossValidation(strengths[best], scores[best].Accuracy, scores[best].LogLoss, probabilities[best]);
     }
 
-    /// <summary>Fits fold <paramref name="f"/>'s training rows at each strength; writes its rows' probabilities.</summary>
+    /// <summary>Fits fold <paramref name="f"/>'s training rows at each strength; writes its rows'
+    /// probabilities.</summary>
     private static void CrossValidateFold(Tensor x, HeadTargets targets, IReadOnlyList<double> strengths, int[] fold,
         int f, float[][][] probabilities, CancellationToken ct)
     {

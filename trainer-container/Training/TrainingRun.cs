@@ -132,7 +132,8 @@ public static partial class TrainingRun
             Timings = new Timings(loadSeconds, times.FeatureSeconds, times.HeadSeconds, times.FineTuneSeconds, evaluateSeconds,
                 clock.Elapsed.TotalSeconds, times.FeatureImagesPerSecond, times.FineTuneImagesPerSecond),
         };
-        File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Manifest), JsonSerializer.Serialize(manifest, Json.Options));
+        File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Manifest),
+            JsonSerializer.Serialize(manifest, Json.Options));
         TestPrediction Predicted(LabelledImage t, int i) =>
             new(t.Path, t.Label, testProbabilities[i], t.Pixels) { Targets = t.Targets };
         return new TrainingOutcome(manifest, request.OutFolder)
