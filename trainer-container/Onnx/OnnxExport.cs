@@ -86,7 +86,17 @@ public static class OnnxExport
     {
         var g = new GraphWriter();
         Backbone(g, backbone, ModelFiles.InputName, null, out _);
-        return g.Model(Int8Calibration.Points(backbone).Select(p => (p, -1L)));
+        // Each point's least and greatest over the batch, reduced in the graph: the points themselves stay
+        // intermediate, so ONNX Runtime reuses their buffers instead of handing out about 12 MB an image.
+        var outputs = new List<(string, long)>();
+        foreach (var point in Int8Calibration.Points(backbone))
+        {
+            g.Node("ReduceMin", [point], [Int8Calibration.MinOutput(point)], a => a.Int("keepdims", 0));
+            g.Node("ReduceMax", [point], [Int8Calibration.MaxOutput(point)], a => a.Int("keepdims", 0));
+            outputs.Add((Int8Calibration.MinOutput(point), -1));
+            outputs.Add((Int8Calibration.MaxOutput(point), -1));
+        }
+        return g.Model(outputs);
     }
 
     /// <summary>
