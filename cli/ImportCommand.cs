@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Storage.Blobs.Models;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Images;
 using Pipeline.Core.Storage;
@@ -14,7 +15,8 @@ namespace Pipeline.Cli;
 /// images, read through its Training API v3.3, uploaded as uploads/{dataset}/{tag}/{image id}.{ext} (a multilabel
 /// image under each of its tags), where the split takes them. Parallel; an image already uploaded is skipped, so
 /// running it again after a cut finishes the rest. The project's id and tag ids are kept as the dataset's, so
-/// Prediction API clients keep their project id.
+/// Prediction API clients keep their project id; its classification type goes to dataset.json. Untagged images are
+/// not training data: they are counted and left.
 /// </summary>
 public static class ImportCommand
 {
@@ -39,6 +41,8 @@ public static class ImportCommand
         return new Command("import", "Import images from another service") { customVision };
     }
 
+    private sealed record ProjectSettings(string? ClassificationType);
+    private sealed record Project(Guid Id, string? Name, ProjectSettings? Settings);
     private sealed record Tag(Guid Id, string Name, string? Type);
     private sealed record ImageTag(Guid TagId, string? TagName);
     private sealed record TaggedImage(Guid Id, string OriginalImageUri, IReadOnlyList<ImageTag>? Tags);
@@ -49,6 +53,9 @@ public static class ImportCommand
         if (Names.CheckDataset(dataset) is { } badName) throw new CliException(ExitCodes.Usage, badName);
         using var api = new TrainingApi(endpoint, key, console);
         var projectPath = $"customvision/v3.3/training/projects/{project}";
+        var about = await api.GetAsync<Project>(projectPath, ct);
+        var classification = string.Equals(about.Settings?.ClassificationType, "Multilabel",
+            StringComparison.OrdinalIgnoreCase) ? Classification.Multilabel : Classification.Multiclass;
         var tags = await api.GetAsync<List<Tag>>($"{projectPath}/tags", ct);
         // Custom Vision's Negative tag stays Negative; a tag whose name cannot be a label folder is reported.
         var labels = tags.ToDictionary(t => t.Id,
@@ -65,9 +72,13 @@ public static class ImportCommand
             images.AddRange(page);
             if (page.Count < pageSize) break;
         }
-        console.Out.WriteLine($"Project {project}: {tags.Count} tags, {images.Count} tagged images.");
+        var untagged = await UntaggedCountAsync(api, projectPath, ct);
+        console.Out.WriteLine($"Project {project} ({about.Name}, {classification}): {tags.Count} tags, " +
+            $"{images.Count} tagged images.");
 
+        // Before the images, so that a training the split starts already knows the dataset's kind.
         var storage = connection.Storage;
+        await WriteClassificationAsync(storage, dataset, classification, console, ct);
         var (uploaded, skipped, failed) = (0, 0, new ConcurrentBag<string>());
         var parallelism = new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct };
         await Parallel.ForEachAsync(images, parallelism,
@@ -102,10 +113,39 @@ public static class ImportCommand
 
         console.Out.WriteLine($"Imported {uploaded} images into uploads/{dataset}/, {skipped} already there, " +
             $"{failed.Count} failed.");
+        // Custom Vision's untagged images are not training data; they stay there, and are said so.
+        if (untagged is null) console.Out.WriteLine("Untagged images are not imported (their count is unknown).");
+        else if (untagged > 0)
+            console.Out.WriteLine($"Skipped {untagged} untagged images: they are not training data. Tag them in " +
+                $"Custom Vision and import again, or upload them into uploads/{dataset}/<label>/.");
         foreach (var failure in failed.Take(20)) console.Error.WriteLine($"  failed {failure}");
         if (failed.IsEmpty) return ExitCodes.Ok;
         console.Error.WriteLine("Run the same command again to import the rest.");
         return ExitCodes.Failed;
+    }
+
+    /// <summary>The project's untagged images, which are not imported; null when Custom Vision does not say.
+    /// </summary>
+    private static async Task<int?> UntaggedCountAsync(TrainingApi api, string projectPath, CancellationToken ct)
+    {
+        try { return await api.GetAsync<int>($"{projectPath}/images/untagged/count", ct); }
+        catch (CliException) { return null; }
+    }
+
+    /// <summary>
+    /// uploads/{dataset}/dataset.json with the project's classification type, other settings kept; written only when
+    /// it changes, so a resumed import does not write it again.
+    /// </summary>
+    private static async Task WriteClassificationAsync(PipelineStorage storage, string dataset,
+        string classification, CliConsole console, CancellationToken ct)
+    {
+        var current = await new DatasetImageStore(storage).ReadSettingsAsync(dataset, ct);
+        if (current.Classification == classification) return;
+        if (current.Classification is { } other)
+            console.Error.WriteLine($"{DatasetSettings.FileName} said \"{other}\"; the project is {classification}.");
+        await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset)).UploadAsync(
+            BinaryData.FromObjectAsJson(current with { Classification = classification }, Json.Options),
+            new BlobUploadOptions { HttpHeaders = new() { ContentType = "application/json" } }, ct);
     }
 
     /// <summary>The labels under which this image is uploaded already, whatever its extension.</summary>
@@ -114,8 +154,8 @@ public static class ImportCommand
     {
         var found = new List<string>();
         foreach (var label in labels)
-            await foreach (var _ in storage.Uploads.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None,
-                Azure.Storage.Blobs.Models.BlobStates.None, $"{dataset}/{label}/{id}.", ct))
+            await foreach (var _ in storage.Uploads.GetBlobsAsync(BlobTraits.None,
+                BlobStates.None, $"{dataset}/{label}/{id}.", ct))
             {
                 found.Add(label!);
                 break;

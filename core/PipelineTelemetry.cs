@@ -15,7 +15,8 @@ namespace Pipeline.Core;
 /// <summary>
 /// OpenTelemetry for every host: the pipeline's spans and metrics (<see cref="Telemetry"/>), outgoing HTTP and logs.
 /// Exported to Application Insights when <see cref="SettingNames.ApplicationInsightsConnectionString"/> is set (with
-/// the managed identity), else to <see cref="SettingNames.OtlpEndpoint"/> when set, else spans to the console.
+/// the managed identity), else to <see cref="SettingNames.OtlpEndpoint"/> when set, and spans to the console too when
+/// <see cref="SettingNames.TracesExporter"/> says <c>console</c> (off by default).
 /// </summary>
 public static class PipelineTelemetry
 {
@@ -41,10 +42,17 @@ public static class PipelineTelemetry
             // Locally the listeners poll storage every second or two: those calls are no one's span, and dropped.
             builder.WithTracing(t => t.SetSampler(new PollsDropped()));
             if (configuration[SettingNames.OtlpEndpoint] is { Length: > 0 }) builder.UseOtlpExporter();
-            else builder.WithTracing(t => t.AddConsoleExporter());
+            // Off unless asked for: every span printed buries the local host's log.
+            if (ConsoleWanted(configuration[SettingNames.TracesExporter]))
+                builder.WithTracing(t => t.AddConsoleExporter());
         }
         return builder;
     }
+
+    /// <summary>Whether <see cref="SettingNames.TracesExporter"/> names <c>console</c> (a list, as the OpenTelemetry
+    /// spec has it).</summary>
+    private static bool ConsoleWanted(string? exporters) => (exporters ?? "")
+        .Split(',', StringSplitOptions.TrimEntries).Contains("console", StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The user-assigned identity whose client id the deployment sets, else whatever credential is
     /// found.</summary>

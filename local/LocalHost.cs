@@ -53,12 +53,20 @@ public static class LocalHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UploadSweep>());
         builder.Services.AddHostedService<SettleListener>();
         builder.Services.AddHostedService<PredictionSweep>();
+        builder.Services.AddSingleton<IdleMemoryTrim>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IdleMemoryTrim>());
 
         var app = builder.Build();
         rejected.Listen(app.Services.GetRequiredService<DiagnosticListener>());
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();
+        var trim = app.Services.GetRequiredService<IdleMemoryTrim>();
+        app.Use(async (context, next) =>
+        {
+            try { await next(context); }
+            finally { if (ScoreLimits.IsScoring(context.Request.Path)) trim.Scored(); }
+        });
         app.MapPipelineApi();
         return app;
     }

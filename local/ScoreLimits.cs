@@ -10,6 +10,10 @@ namespace Pipeline.Local;
 /// </summary>
 public static class ScoreLimits
 {
+    /// <summary>Our scoring routes and Custom Vision's Prediction API (path segments match ignoring case).</summary>
+    public static bool IsScoring(PathString path) =>
+        path.StartsWithSegments("/api/score") || path.StartsWithSegments("/api/customvision");
+
     public static IServiceCollection AddScoreLimits(this IServiceCollection services, IConfiguration configuration)
     {
         var concurrency = Math.Max(1, configuration.GetValue("Local:ScoreConcurrency", Environment.ProcessorCount));
@@ -18,8 +22,7 @@ public static class ScoreLimits
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 // Custom Vision's Prediction API scores too: the same permits (path segments match ignoring case).
-                context.Request.Path.StartsWithSegments("/api/score")
-                    || context.Request.Path.StartsWithSegments("/api/customvision")
+                IsScoring(context.Request.Path)
                     ? RateLimitPartition.GetConcurrencyLimiter("score", _ => new ConcurrencyLimiterOptions
                     {
                         PermitLimit = concurrency, QueueLimit = queue,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Pipeline.Core.Contract;
 
@@ -9,9 +10,11 @@ public sealed record DatasetSettings(double? TestFraction = null, string? Classi
 {
     public const string FileName = StorageNames.DatasetSettingsFile;
 
+    [JsonIgnore]
     public bool Multilabel => Contract.Classification.IsMultilabel(Classification);
 
     /// <summary>What a model trained on this dataset is: "multiclass" or "multilabel".</summary>
+    [JsonIgnore]
     public string Kind => Multilabel ? Contract.Classification.Multilabel : Contract.Classification.Multiclass;
 
     /// <summary>The settings as a user wrote them; null with a reason when they are not valid.</summary>

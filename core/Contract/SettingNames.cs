@@ -21,8 +21,12 @@ public static class SettingNames
     /// ID).</summary>
     public const string ApplicationInsightsConnectionString = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
-    /// <summary>Local only: an OTLP endpoint for traces, metrics and logs (else spans go to the console).</summary>
+    /// <summary>Local only: an OTLP endpoint for traces, metrics and logs.</summary>
     public const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>Local only: <c>console</c> prints every span (off by default: the local host would be noisy); the
+    /// OpenTelemetry spec's name, a comma-separated list.</summary>
+    public const string TracesExporter = "OTEL_TRACES_EXPORTER";
 
     /// <summary>The Custom Vision Prediction API's key: in Azure a Key Vault reference.</summary>
     public const string PredictionKey = CustomVisionOptions.Section + "__" + nameof(CustomVisionOptions.PredictionKey);

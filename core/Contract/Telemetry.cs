@@ -32,6 +32,25 @@ public static class Telemetry
     /// <summary>The current span as a W3C traceparent, for a message that continues the trace elsewhere.</summary>
     public static string? TraceParent => Activity.Current is { } a && a.IdFormat == ActivityIdFormat.W3C ? a.Id : null;
 
+    /// <summary>The current span's trace id (32 hex digits): training.json keeps it, to find a run's spans.</summary>
+    public static string? TraceId =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } a ? a.TraceId.ToHexString() : null;
+
+    /// <summary>
+    /// A span that starts a trace of its own, linked to the current span: a run set off by the end of another is
+    /// related to it, not a part of it. It leaves no span current when it ends, so call it in an async method (whose
+    /// change of the current span ends with it).
+    /// </summary>
+    public static Activity? StartLinked(string name, ActivityKind kind = ActivityKind.Internal)
+    {
+        var cause = Activity.Current;
+        if (cause is null) return Source.StartActivity(name, kind);
+        Activity.Current = null; // else the cause would be its parent
+        var span = Source.StartActivity(name, kind, default(ActivityContext), links: [new ActivityLink(cause.Context)]);
+        if (span is null) Activity.Current = cause;
+        return span;
+    }
+
     /// <summary>
     /// A span continuing the trace of <paramref name="traceParent"/> (from a message), or of the current span when
     /// the message carried none or an unreadable one.

@@ -20,6 +20,9 @@ public sealed record TrainingJob
     /// <summary>Hash of the image names (content hashes) and options: the same images and options never train
     /// twice.</summary>
     public required string Fingerprint { get; init; }
+    /// <summary>The W3C trace id of the run that queued it (the split, dispatch, the trainer's stages and promotion
+    /// are its spans); written by the dispatcher.</summary>
+    public string? TraceId { get; init; }
     /// <summary>Images the dispatcher queued the job for.</summary>
     public int TrainImages { get; init; }
     public int TestImages { get; init; }

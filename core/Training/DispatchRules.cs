@@ -16,7 +16,7 @@ public enum DispatchResult
 /// <summary>A request to train <see cref="Dataset"/>'s current images (named by <see cref="Fingerprint"/>).</summary>
 public sealed record DispatchRequest(string Dataset, TrainingOptions Options, string Trigger, bool Force,
     string Fingerprint,
-    int TrainImages, int TestImages);
+    int TrainImages, int TestImages, string? TraceId = null);
 
 /// <summary>What to answer (<see cref="Job"/> is the job the answer is about) and what to write to
 /// training.json.</summary>
@@ -60,6 +60,7 @@ public static class DispatchRules
             Options = request.Options,
             Trigger = request.Trigger,
             Fingerprint = request.Fingerprint,
+            TraceId = request.TraceId,
             TrainImages = request.TrainImages,
             TestImages = request.TestImages,
             QueuedAt = now,

@@ -122,7 +122,9 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
     private async Task<DispatchOutcome> RequestAsync(string dataset, TrainingOptions trainingOptions, string trigger,
         bool force, IReadOnlyList<DatasetImage> current, CancellationToken ct)
     {
-        using var span = Telemetry.Source.StartActivity("dispatch");
+        // A "next" run is one of its own that the end of the last set off: a new trace, linked to the last one.
+        using var span = trigger == TriggerNext ? Telemetry.StartLinked("dispatch")
+            : Telemetry.Source.StartActivity("dispatch");
         span?.SetTag(Telemetry.DatasetTag, dataset);
         span?.SetTag("pipeline.trigger", trigger);
         if (current.Count == 0) return new(DispatchResult.NoImages, null,
@@ -136,7 +138,7 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
         var kind = (await images.ReadSettingsAsync(dataset, ct)).Kind;
         var request = new DispatchRequest(dataset, trainingOptions, trigger, force, DispatchRules.Fingerprint(current,
             trainingOptions, kind),
-            current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test));
+            current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test), Telemetry.TraceId);
         DispatchDecision decision = default!;
         var written = await jobs.UpdateAsync(dataset, job => (decision = DispatchRules.Decide(job, request,
             DateTimeOffset.UtcNow)).Write, ct);

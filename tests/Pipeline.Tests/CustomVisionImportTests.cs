@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 using Pipeline.Cli;
+using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
 using Pipeline.Local;
 using Xunit;
@@ -13,7 +14,8 @@ namespace Pipeline.Tests;
 /// <summary>
 /// pipeline import customvision against a fake Custom Vision Training API v3.3 (written from its public swagger):
 /// tags, tagged images in pages, one multilabel image, a throttled call, a cut (an original that fails) and the
-/// resume, ending with the images split into train/test and the project's id kept as the dataset's.
+/// resume, ending with the images split into train/test, the project's id kept as the dataset's and its classification
+/// type in dataset.json; its untagged images counted, not imported.
 /// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class CustomVisionImportTests(PipelineFixture pipeline)
@@ -64,6 +66,14 @@ public sealed class CustomVisionImportTests(PipelineFixture pipeline)
                 await JsonAsync(response, 401, new { code = "Unauthorized", message = "Access denied" });
             else if (!path.StartsWith(prefix, StringComparison.Ordinal))
                 await JsonAsync(response, 404, new { code = "NotFoundProject", message = "Not found" });
+            else if (path == prefix)
+                await JsonAsync(response, 200, new
+                {
+                    id = Project, name = "shapes", description = "",
+                    settings = new { domainId = Guid.Empty, classificationType = "Multilabel", useNegativeSet = true },
+                    created = DateTime.UtcNow, lastModified = DateTime.UtcNow,
+                });
+            else if (path == $"{prefix}/images/untagged/count") await JsonAsync(response, 200, 3);
             else if (path == $"{prefix}/tags")
             {
                 if (Interlocked.Increment(ref throttled) == 1)
@@ -110,18 +120,26 @@ public sealed class CustomVisionImportTests(PipelineFixture pipeline)
         Assert.Contains("throttling", cut.Err);
         Assert.Contains($"failed {images[4].Id}", cut.Err);
         Assert.Contains("12 tagged images", cut.Out);
+        Assert.Contains("Skipped 3 untagged images", cut.Out);
+        // The project's classification type is the dataset's, written before the images.
+        var settings = pipeline.Upload($"{Dataset}/dataset.json");
+        var written = (await settings.DownloadContentAsync()).Value;
+        Assert.Equal(Classification.Multilabel, DatasetSettings.Parse(written.Content.ToArray(), out var why)!
+            .Classification);
+        Assert.Null(why);
         Assert.Contains(requests, r => r.Contains("take=5&skip=10", StringComparison.Ordinal));
 
         var resumed = await RunCliAsync(import);
         Assert.True(resumed.Code == ExitCodes.Ok, resumed.Out + resumed.Err);
         Assert.Contains("Imported 1 images", resumed.Out);
         Assert.Contains("11 already there", resumed.Out);
+        Assert.Equal(written.Details.ETag, (await settings.GetPropertiesAsync()).Value.ETag); // not written again
 
         var uploads = new List<string>();
         await foreach (var blob in pipeline.Storage.Uploads.GetBlobsAsync(BlobTraits.None, BlobStates.None,
             $"{Dataset}/", CancellationToken.None))
             uploads.Add(blob.Name);
-        Assert.Equal(13, uploads.Count); // 12 images, the multilabel one under both tags
+        Assert.Equal(14, uploads.Count); // 12 images, the multilabel one under both tags, and dataset.json
         Assert.Contains($"{Dataset}/circles/{images[0].Id}.jpg", uploads);
         Assert.Contains($"{Dataset}/squares/{images[0].Id}.jpg", uploads);
 
@@ -132,6 +150,7 @@ public sealed class CustomVisionImportTests(PipelineFixture pipeline)
         var status = await pipeline.WaitForAsync(Dataset, s => s.TrainImages + s.TestImages == 13,
             "the split of the imported images", 120);
         Assert.Equal(["circles", "squares"], status.Labels.Keys.Order());
+        Assert.Equal(Classification.Multilabel, status.Classification);
         Assert.Contains("squares", status.CannotTrain);
         server.Stop();
         await serving;

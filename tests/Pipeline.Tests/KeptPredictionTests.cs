@@ -105,8 +105,40 @@ public sealed class KeptPredictionTests(PipelineFixture pipeline)
         Assert.Equal(0, (await ListAsync("")).Total);
     }
 
+    [Fact]
+    public async Task A_labelled_prediction_is_in_the_next_trainings_images()
+    {
+        // 6 circles and 4 squares: one square short of a dataset that can be trained, until a kept prediction is
+        // labelled squares. Another seed than the shapes model's, so the kept image is none of these.
+        const string dataset = "cv-feedback-train";
+        var shapes = await CopyShapesAsync(dataset);
+        var kept = await ClassifyAsync(shapes.First(s => s.Label == "squares").Content, "/image", dataset);
+        var uploads = GeneratedImages.Dataset(labels: 2, perLabel: 6, seed: 23)
+            .Where(i => i.Label == "circles" || i.File != "squares-000.jpg" && i.File != "squares-001.jpg").ToList();
+        foreach (var (label, file, content) in uploads)
+            await pipeline.UploadAsync($"{dataset}/{label}/{file}", content);
+        var before = await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == 10,
+            "the split of 10 uploads", 120);
+        Assert.NotNull(before.CannotTrain);
+        Assert.Null(before.Training);
+
+        using (var label = await pipeline.Http.PostAsync($"datasets/{dataset}/predictions/{kept}/label",
+            JsonContent.Create(new { labels = new[] { "squares" } })))
+            Assert.True(label.IsSuccessStatusCode, await label.Content.ReadAsStringAsync());
+
+        // The split takes it, the quiet period ends, and the job queued then counts it; so does the trainer.
+        var queued = await pipeline.WaitForAsync(dataset, s => s.Training is not null,
+            "a training after the label", 120);
+        Assert.Equal(5, queued.Labels["squares"].Train + queued.Labels["squares"].Test);
+        Assert.Equal(11, queued.Training!.TrainImages + queued.Training.TestImages);
+        var trained = await pipeline.WaitForAsync(dataset, s => s.Training?.Trained is not null,
+            "the trainer's count of the images", 600);
+        Assert.Equal(11, trained.Training!.Trained!.TrainImages + trained.Training.Trained.TestImages);
+        Assert.Equal(0, (await ListAsync("", dataset)).Total);
+    }
+
     /// <summary>The shapes model as version <see cref="Version"/> of a dataset of its own, published as prod.</summary>
-    private async Task<List<(string Label, string File, byte[] Content)>> CopyShapesAsync()
+    private async Task<List<(string Label, string File, byte[] Content)>> CopyShapesAsync(string dataset = Dataset)
     {
         var images = await ScoringTests.TrainedShapesAsync(pipeline);
         var versions = pipeline.Service<ModelStore>();
@@ -115,18 +147,18 @@ public sealed class KeptPredictionTests(PipelineFixture pipeline)
         {
             var content = (await versions.VersionFile(ScoringTests.Dataset, latest!.Version, file)
                 .DownloadContentAsync()).Value.Content;
-            await versions.VersionFile(Dataset, Version, file).UploadAsync(content, overwrite: true);
+            await versions.VersionFile(dataset, Version, file).UploadAsync(content, overwrite: true);
         }
-        using var publish = await pipeline.Http.PostAsync($"datasets/{Dataset}/models/{Version}/publish",
+        using var publish = await pipeline.Http.PostAsync($"datasets/{dataset}/models/{Version}/publish",
             JsonContent.Create(new { name = "prod" }));
         Assert.True(publish.IsSuccessStatusCode, await publish.Content.ReadAsStringAsync());
         return images;
     }
 
-    private async Task<Guid> ClassifyAsync(byte[] image, string route)
+    private async Task<Guid> ClassifyAsync(byte[] image, string route, string dataset = Dataset)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post,
-            $"customvision/v3.1/Prediction/{Dataset}/classify/iterations/prod{route}")
+            $"customvision/v3.1/Prediction/{dataset}/classify/iterations/prod{route}")
         { Content = new ByteArrayContent(image) };
         request.Headers.Add("Prediction-Key", PipelineFixture.PredictionKey);
         using var response = await pipeline.Http.SendAsync(request);
@@ -135,8 +167,8 @@ public sealed class KeptPredictionTests(PipelineFixture pipeline)
         return Guid.Parse(JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!);
     }
 
-    private async Task<PredictionList> ListAsync(string query) =>
-        (await pipeline.Http.GetFromJsonAsync<PredictionList>($"datasets/{Dataset}/predictions{query}", Json.Options))!;
+    private async Task<PredictionList> ListAsync(string query, string dataset = Dataset) =>
+        (await pipeline.Http.GetFromJsonAsync<PredictionList>($"datasets/{dataset}/predictions{query}", Json.Options))!;
 
     private static async Task ProblemAsync(HttpStatusCode status, Task<HttpResponseMessage> call)
     {
