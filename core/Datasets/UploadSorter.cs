@@ -90,9 +90,10 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         if (labels.Count == 0) labels = [Classification.Negative];
         var extension = ImageFile.Extension(header.Format);
         var destinations = labels.Select(l => $"{path.Dataset}/{l}/{hash[..32]}{extension}").ToList();
-        var duplicate = true;
-        foreach (var target in destinations)
+        var written = new List<string>();
+        for (var i = 0; i < destinations.Count; i++)
         {
+            var target = destinations[i];
             try
             {
                 await storage.SplitContainer(split).GetBlobClient(target).UploadAsync(new BinaryData(content),
@@ -106,14 +107,16 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
                             ["source"] = Uri.EscapeDataString(path.Name), ["sha256"] = hash,
                         },
                     }, ct);
-                duplicate = false;
+                written.Add(labels[i]);
             }
             catch (RequestFailedException e) when (e.Status is 409 or 412) { }
         }
         var destination = string.Join(", ", destinations);
 
         await rejections.ClearAsync(path.Dataset!, path.Name, ct);
-        if (!duplicate) await events.ImageAddedAsync(path.Dataset!, ct);
+        var duplicate = written.Count == 0;
+        // A duplicate is activity too: a retried split whose first try wrote the copy still schedules the check.
+        await events.ImageAddedAsync(path.Dataset!, written, ct);
         logger.LogInformation("Split {Upload} into {Split} as {Destination} (duplicate: {Duplicate})", path.Name, split, destination, duplicate);
         return new(path.Name, duplicate ? SortResult.Duplicate : SortResult.Accepted, split, destination);
     }
