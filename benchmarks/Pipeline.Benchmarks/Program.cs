@@ -11,7 +11,10 @@ using Pipeline.Core.Storage;
 using Pipeline.Core.Training;
 using Pipeline.Local;
 
-// pipeline-benchmarks [--dataset <folder with train/ and val/>] [--quiet <s>] [--fast] [--requests <n>]
+// pipeline-benchmarks datasets ...: GET /api/datasets over many datasets (DatasetListBenchmark.cs).
+if (args.FirstOrDefault() == "datasets") return await DatasetListBenchmark.RunAsync(args);
+
+// pipeline-benchmarks [--dataset <folder with train/ and val/>] [--quiet <s>] [--fast] [--requests <n>] [--split-only]
 // Runs the local host on a fresh Azurite on free ports, uploads the dataset as a user would, and measures
 // upload-to-split latency and split throughput, last upload to promoted model, and scoring latency at 1 and 8 clients.
 var folder = Arg("--dataset") ?? Path.Combine(Path.GetDirectoryName(RepoRoot.Find())!, "shared", "datasets", "hymenoptera");
@@ -66,6 +69,14 @@ var latencies = splitAt.Where(s => uploadedAt.ContainsKey(s.Key)).Select(s => (d
 var splitSeconds = splitAt.Values.Max() / 1000.0;
 Console.WriteLine($"| upload to split latency | p50 {Percentile(latencies, 50) / 1000:0.00} s, p99 {Percentile(latencies, 99) / 1000:0.00} s, max {latencies.Max() / 1000:0.00} s |");
 Console.WriteLine($"| split throughput | {splitAt.Count} images ({rejected} rejected) split by {splitSeconds:0.0} s after the first upload: {splitAt.Count / splitSeconds:0.0} images/s |");
+
+if (args.Contains("--split-only"))
+{
+    await host.StopAsync();
+    await azurite.DisposeAsync();
+    try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+    return 0;
+}
 
 // 3. Last upload to promoted model: the quiet period, then the trainer's job.
 var versions = host.Services.GetRequiredService<ModelStore>();
