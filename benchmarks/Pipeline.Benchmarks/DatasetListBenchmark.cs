@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Pipeline.Core.Contract;
+using Pipeline.Core.Datasets;
 using Pipeline.Core.Storage;
 using Pipeline.Local;
 
@@ -55,6 +56,12 @@ public static class DatasetListBenchmark
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"),
             Timeout = TimeSpan.FromMinutes(5) };
         await TimeAsync(http, "datasets", calls, $"GET /api/datasets ({datasets} datasets x {images} images)");
+        var reader = host.Services.GetRequiredService<DatasetStatusReader>();
+        await TimeAsync(async () => await reader.ListAsync(default), calls,
+            "the same in process, no HTTP and no console span exporter");
+        var store = host.Services.GetRequiredService<DatasetImageStore>();
+        await TimeAsync(async () => await store.ListDatasetsAsync(default), calls,
+            "of which the dataset names (models and rejected listed by folder)");
         await TimeAsync(http, "datasets/set00", calls, $"GET /api/datasets/set00 ({images} images)");
 
         // What a listing of one dataset's images costs: the old GET /api/datasets did two per dataset.
@@ -68,6 +75,19 @@ public static class DatasetListBenchmark
         await azurite.DisposeAsync();
         try { Directory.Delete(data, recursive: true); } catch (IOException) { }
         return 0;
+    }
+
+    private static async Task TimeAsync(Func<Task> call, int calls, string what)
+    {
+        var times = new List<double>();
+        for (var i = 0; i <= calls; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await call();
+            if (i > 0) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        Console.WriteLine($"| {what} | median {times[times.Count / 2]:0} ms, max {times[^1]:0} ms |");
     }
 
     private static async Task TimeAsync(HttpClient http, string route, int calls, string what)

@@ -86,14 +86,16 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken ct)
     {
         var names = await images.ListDatasetsAsync(ct);
+        var withRejections = await images.ListRejectedDatasetsAsync(ct);
         var summaries = new DatasetSummary[names.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, names.Count),
             new ParallelOptions { MaxDegreeOfParallelism = ParallelDatasets, CancellationToken = ct },
-            async (i, token) => summaries[i] = await SummarizeAsync(names[i], token));
+            async (i, token) => summaries[i] = await SummarizeAsync(names[i], withRejections.Contains(names[i]),
+                token));
         return summaries;
     }
 
-    private async Task<DatasetSummary> SummarizeAsync(string dataset, CancellationToken ct)
+    private async Task<DatasetSummary> SummarizeAsync(string dataset, bool hasRejections, CancellationToken ct)
     {
         var (activity, _) = await activities.ReadAsync(dataset, ct);
         // A dataset split before its counts were kept is counted from one listing.
@@ -102,6 +104,6 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
         var job = await jobs.ReadAsync(dataset, ct);
         var (latest, _) = await models.ReadLatestAsync(dataset, ct);
         return new DatasetSummary(dataset, perLabel.Values.Sum(), perLabel.Count(l => l.Value > 0),
-            await rejections.CountAsync(dataset, ct), job?.Status, latest?.Version, latest?.TestAccuracy);
+            hasRejections ? await rejections.CountAsync(dataset, ct) : 0, job?.Status, latest?.Version, latest?.TestAccuracy);
     }
 }
