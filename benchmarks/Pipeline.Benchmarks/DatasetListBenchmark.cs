@@ -53,8 +53,11 @@ public static class DatasetListBenchmark
         Console.WriteLine($"Wrote {datasets} datasets x {images} images in {clock.Elapsed.TotalSeconds:0} s " +
             $"({datasets * images / clock.Elapsed.TotalSeconds:0} blobs/s)");
 
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"),
-            Timeout = TimeSpan.FromMinutes(5) };
+        using var http = new HttpClient
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"),
+            Timeout = TimeSpan.FromMinutes(5)
+        };
         await TimeAsync(http, "datasets", calls, $"GET /api/datasets ({datasets} datasets x {images} images)");
         var reader = host.Services.GetRequiredService<DatasetStatusReader>();
         await TimeAsync(async () => await reader.ListAsync(default), calls,

@@ -207,17 +207,21 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         return new(path.Name, SortResult.Rejected, Reason: reason);
     }
 
-    /// <summary>Reads at most <paramref name="limit"/> + 1 bytes, so an oversized upload is refused without loading it; null when gone.</summary>
+    /// <summary>Reads at most <paramref name="limit"/> + 1 bytes in one request, so an oversized upload is refused
+    /// without loading it; null when gone.</summary>
     private static async Task<byte[]?> ReadAsync(BlobClient blob, long limit, CancellationToken ct)
     {
         try
         {
-            var properties = await blob.GetPropertiesAsync(cancellationToken: ct);
-            if (properties.Value.ContentLength > limit) return new byte[limit + 1];
-            var download = await blob.DownloadContentAsync(ct);
+            var download = await blob.DownloadContentAsync(new BlobDownloadOptions
+            {
+                Range = new HttpRange(0, limit + 1),
+            }, ct);
             return download.Value.Content.ToArray();
         }
         catch (RequestFailedException e) when (e.Status == 404) { return null; }
+        // A range of an empty blob is not satisfiable: the blob is empty.
+        catch (RequestFailedException e) when (e.Status == 416) { return []; }
     }
 
     /// <summary>The split is a function of the content: copies of one image always land together, and redelivery changes nothing.</summary>
