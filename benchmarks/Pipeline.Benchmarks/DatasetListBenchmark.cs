@@ -47,8 +47,9 @@ public static class DatasetListBenchmark
         {
             var counts = Enumerable.Range(0, Labels).ToDictionary(l => $"label{l}",
                 l => Enumerable.Range(0, images).Count(i => i % Labels == l));
-            await storage.Models.GetBlobClient(BlobPaths.Activity($"set{d:00}")).UploadAsync(BinaryData.FromObjectAsJson(
-                new DatasetActivity { LastImageAt = DateTimeOffset.UtcNow, Labels = counts }, Json.Options));
+            var activity = new DatasetActivity { LastImageAt = DateTimeOffset.UtcNow, Labels = counts };
+            await storage.Models.GetBlobClient(BlobPaths.Activity($"set{d:00}"))
+                .UploadAsync(BinaryData.FromObjectAsJson(activity, Json.Options));
         }
         Console.WriteLine($"Wrote {datasets} datasets x {images} images in {clock.Elapsed.TotalSeconds:0} s " +
             $"({datasets * images / clock.Elapsed.TotalSeconds:0} blobs/s)");
@@ -72,7 +73,8 @@ public static class DatasetListBenchmark
         var listed = 0;
         await foreach (var _ in storage.Train.GetBlobsAsync(BlobTraits.None, BlobStates.None, "set00/", default))
             listed++;
-        Console.WriteLine($"| listing set00's train images | {listed} blobs in {clock.Elapsed.TotalMilliseconds:0} ms |");
+        Console.WriteLine($"| listing set00's train images | {listed} blobs in " +
+            $"{clock.Elapsed.TotalMilliseconds:0} ms |");
 
         await host.StopAsync();
         await azurite.DisposeAsync();

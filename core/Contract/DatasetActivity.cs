@@ -16,7 +16,8 @@ public sealed record DatasetActivity
     /// <summary>Accepted image blobs (train and test) per label.</summary>
     public IReadOnlyDictionary<string, int> Labels { get; init; } = new Dictionary<string, int>();
 
-    /// <summary>When <see cref="Labels"/> was last recounted from a listing (null: only counted by the split).</summary>
+    /// <summary>When <see cref="Labels"/> was last recounted from a listing (null: only counted by the
+    /// split).</summary>
     public DateTimeOffset? CountedAt { get; init; }
 
     /// <summary>

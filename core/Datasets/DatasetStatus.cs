@@ -56,8 +56,8 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
 
     public Task<DatasetStatus?> ReadAsync(string dataset, CancellationToken ct) => ReadAsync(dataset, null, ct);
 
-    /// <param name="rejectedPage">Non-null: the whole records of this page of rejections ("" for the first), downloaded,
-    /// in place of the first <see cref="RejectedShown"/> from the listing.</param>
+    /// <param name="rejectedPage">Non-null: the whole records of this page of rejections ("" for the first),
+    /// downloaded, in place of the first <see cref="RejectedShown"/> from the listing.</param>
     public async Task<DatasetStatus?> ReadAsync(string dataset, string? rejectedPage, CancellationToken ct)
     {
         var current = await images.ListAsync(dataset, ct);
@@ -104,6 +104,7 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
         var job = await jobs.ReadAsync(dataset, ct);
         var (latest, _) = await models.ReadLatestAsync(dataset, ct);
         return new DatasetSummary(dataset, perLabel.Values.Sum(), perLabel.Count(l => l.Value > 0),
-            hasRejections ? await rejections.CountAsync(dataset, ct) : 0, job?.Status, latest?.Version, latest?.TestAccuracy);
+            hasRejections ? await rejections.CountAsync(dataset, ct) : 0, job?.Status, latest?.Version,
+            latest?.TestAccuracy);
     }
 }

@@ -39,7 +39,8 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
     /// Where this request's caller finds the report route; the answer links it when the promoted version has a report.
     /// </param>
     /// <param name="rejected"><c>all</c>: one page of the whole rejection records, downloaded, from
-    /// <paramref name="continuation"/> (the last answer's <c>rejectedContinuation</c>; none for the first page).</param>
+    /// <paramref name="continuation"/> (the last answer's <c>rejectedContinuation</c>; none for the first
+    /// page).</param>
     public async Task<ApiResult<DatasetStatus>> GetAsync(string dataset, string? reportUrl, CancellationToken ct,
         string? rejected = null, string? continuation = null)
     {

@@ -28,8 +28,11 @@ public sealed class DatasetActivityStore(PipelineStorage storage)
         {
             await storage.Models.GetBlobClient(BlobPaths.Activity(dataset)).UploadAsync(
                 BinaryData.FromObjectAsJson(activity, Json.Options),
-                new BlobUploadOptions { Conditions = conditions, HttpHeaders = new() { ContentType = "application/json" } },
-                ct);
+                new BlobUploadOptions
+                {
+                    Conditions = conditions,
+                    HttpHeaders = new() { ContentType = "application/json" },
+                }, ct);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412) { return false; }

@@ -47,7 +47,8 @@ public sealed class DatasetImageStore(PipelineStorage storage)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var item in container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", null, ct))
-            if (item.IsPrefix && Names.CheckDataset(item.Prefix.TrimEnd('/')) is null) names.Add(item.Prefix.TrimEnd('/'));
+            if (item.IsPrefix && Names.CheckDataset(item.Prefix.TrimEnd('/')) is null)
+                names.Add(item.Prefix.TrimEnd('/'));
         return names;
     }
 

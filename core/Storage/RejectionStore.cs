@@ -41,8 +41,8 @@ public sealed class RejectionStore(PipelineStorage storage)
         await storage.Rejected.GetBlobClient(BlobPaths.Rejection(dataset, uploadPath))
             .DeleteIfExistsAsync(cancellationToken: ct);
 
-    /// <summary>Every rejection of the dataset, sorted by path; see <see cref="ListAsync(string, int, CancellationToken)"/>.
-    /// </summary>
+    /// <summary>Every rejection of the dataset, sorted by path; see
+    /// <see cref="ListAsync(string, int, CancellationToken)"/>.</summary>
     public async Task<IReadOnlyList<RejectedUpload>> ListAsync(string dataset, CancellationToken ct) =>
         (await ListAsync(dataset, int.MaxValue, ct)).Shown;
 

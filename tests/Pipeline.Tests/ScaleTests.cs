@@ -53,7 +53,8 @@ public sealed class ScaleFixture : IAsyncLifetime
     }
 
     /// <summary>Uploads the images and splits them all at once, eight at a time, as the sweep does.</summary>
-    public async Task UploadAndSplitAsync(string dataset, IEnumerable<(string Label, string File, byte[] Content)> images)
+    public async Task UploadAndSplitAsync(string dataset,
+        IEnumerable<(string Label, string File, byte[] Content)> images)
     {
         var names = new List<string>();
         foreach (var (label, file, content) in images)
