@@ -104,7 +104,7 @@ public static class StatusCommand
         var s = answer.Deserialize<DatasetStatus>(Json.Options)!;
         var o = console.Out;
         o.WriteLine($"Dataset {s.Dataset} ({s.Classification}): {s.Labels.Count} labels, {s.TrainImages} train and " +
-            $"{s.TestImages} test images, {s.Rejected.Count} rejected");
+            $"{s.TestImages} test images, {s.RejectedCount} rejected");
         var width = Math.Max(5, s.Labels.Keys.Select(k => k.Length).DefaultIfEmpty(0).Max());
         o.WriteLine($"  {"label".PadRight(width)}  {"train",6}  {"test",6}");
         foreach (var (label, counts) in s.Labels) o.WriteLine($"  {label.PadRight(width)}  {counts.Train,6} " +
@@ -113,7 +113,7 @@ public static class StatusCommand
         {
             o.WriteLine("Rejected uploads:");
             foreach (var r in s.Rejected.Take(20)) o.WriteLine($"  {r.Path}: {r.Reason}");
-            if (s.Rejected.Count > 20) o.WriteLine($"  ... and {s.Rejected.Count - 20} more");
+            if (s.RejectedCount > 20) o.WriteLine($"  ... and {s.RejectedCount - 20} more");
         }
         if (s.Conflicts is { Count: > 0 } conflicts)
         {

@@ -34,6 +34,8 @@ public static class PipelineServices
         services.AddSingleton<PredictionStore>();
         services.AddSingleton<ModelRetention>();
         services.AddSingleton<JobAttempts>();
+        services.AddSingleton<DatasetActivityStore>();
+        services.AddSingleton<SettleSchedule>();
         services.AddSingleton<TrainingDispatch>();
         services.AddSingleton<IUploadEvents>(sp => sp.GetRequiredService<TrainingDispatch>());
         services.AddSingleton<UploadSorter>();

@@ -149,7 +149,9 @@ public static class PipelineApi
             : "";
         var path = request.Path.Value?.TrimEnd('/');
         var reportUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{path}/report{code}";
-        return Answer(await datasets.GetAsync(dataset, reportUrl, ct));
+        // ?rejected=all: whole rejection records, a page at a time (&continuation= from the last answer).
+        return Answer(await datasets.GetAsync(dataset, reportUrl, ct, request.Query["rejected"].FirstOrDefault(),
+            request.Query["continuation"].FirstOrDefault()));
     }
 
     /// <summary>GET .../report[?version=v]: the report page itself, as HTML.</summary>

@@ -11,7 +11,11 @@ using Pipeline.Core.Storage;
 using Pipeline.Core.Training;
 using Pipeline.Local;
 
-// pipeline-benchmarks [--dataset <folder with train/ and val/>] [--quiet <s>] [--fast] [--requests <n>]
+// pipeline-benchmarks datasets ...: GET /api/datasets over many datasets (DatasetListBenchmark.cs).
+if (args.FirstOrDefault() == "datasets") return await DatasetListBenchmark.RunAsync(args);
+
+// pipeline-benchmarks [--dataset <folder with train/ and val/>] [--quiet <s>] [--fast] [--requests <n>] [--split-only]
+//   [--upload-first]
 // Runs the local host on a fresh Azurite on free ports, uploads the dataset as a user would, and measures
 // upload-to-split latency and split throughput, last upload to promoted model, and scoring latency at 1 and 8 clients.
 var folder = Arg("--dataset") ?? Path.Combine(Path.GetDirectoryName(RepoRoot.Find())!, "shared", "datasets", "hymenoptera");
@@ -33,8 +37,11 @@ var host = LocalHost.Build([], azurite.ConnectionString, new Dictionary<string, 
     ["Pipeline:ModelRefreshSeconds"] = "5",
     ["Logging:LogLevel:Default"] = "Warning",
 });
-await LocalHost.StartAsync(host, CancellationToken.None);
 var storage = host.Services.GetRequiredService<PipelineStorage>();
+// --upload-first: every file is in uploads before the host starts, so the split alone is timed (from the start).
+var uploadFirst = args.Contains("--upload-first");
+if (uploadFirst) await storage.EnsureCreatedAsync(CancellationToken.None);
+else await LocalHost.StartAsync(host, CancellationToken.None);
 using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"), Timeout = TimeSpan.FromMinutes(5) };
 
 // 1. Upload every file (8 at a time), remembering when each upload finished and its content hash.
@@ -49,6 +56,13 @@ await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism 
 });
 var lastUpload = clock.ElapsedMilliseconds;
 Console.WriteLine($"Uploaded {files.Count} files in {lastUpload / 1000.0:0.0} s");
+if (uploadFirst)
+{
+    await LocalHost.StartAsync(host, CancellationToken.None);
+    clock.Restart();
+    foreach (var hash in uploadedAt.Keys) uploadedAt[hash] = 0;
+    lastUpload = 0;
+}
 
 // 2. Watch train/ and test/ (and rejected/) until every upload is accounted for; a split blob's first sighting is its split time.
 var splitAt = new Dictionary<string, long>();
@@ -66,6 +80,14 @@ var latencies = splitAt.Where(s => uploadedAt.ContainsKey(s.Key)).Select(s => (d
 var splitSeconds = splitAt.Values.Max() / 1000.0;
 Console.WriteLine($"| upload to split latency | p50 {Percentile(latencies, 50) / 1000:0.00} s, p99 {Percentile(latencies, 99) / 1000:0.00} s, max {latencies.Max() / 1000:0.00} s |");
 Console.WriteLine($"| split throughput | {splitAt.Count} images ({rejected} rejected) split by {splitSeconds:0.0} s after the first upload: {splitAt.Count / splitSeconds:0.0} images/s |");
+
+if (args.Contains("--split-only"))
+{
+    await host.StopAsync();
+    await azurite.DisposeAsync();
+    try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+    return 0;
+}
 
 // 3. Last upload to promoted model: the quiet period, then the trainer's job.
 var versions = host.Services.GetRequiredService<ModelStore>();

@@ -18,6 +18,10 @@ public static class BlobPaths
     /// <summary>In models: the dataset's current or last training job.</summary>
     public static string TrainingState(string dataset) => $"{dataset}/{StorageNames.TrainingStateFile}";
 
+    /// <summary>In models: the dataset's upload activity and pending settle check (<see cref="DatasetActivity"/>).
+    /// </summary>
+    public static string Activity(string dataset) => $"{dataset}/{StorageNames.ActivityFile}";
+
     /// <summary>In models: the promoted version.</summary>
     public static string Latest(string dataset) => $"{dataset}/{StorageNames.LatestFile}";
 

@@ -26,7 +26,8 @@ public static class StorageNames
 
     public const string TrainingQueue = "training-jobs";
     public const string TrainingPoisonQueue = "training-jobs-poison";
-    /// <summary>Delayed "has this dataset settled?" checks, one per accepted image, visible after the quiet period.</summary>
+    /// <summary>Delayed "has this dataset settled?" checks, at most one pending per dataset
+    /// (<see cref="DatasetActivity.CheckDueAt"/>), visible after the quiet period.</summary>
     public const string SettleQueue = "dataset-settled";
 
     /// <summary>Control blob in uploads: <c>&lt;dataset&gt;/train.json</c> holds training options and asks for a run.</summary>
@@ -43,6 +44,9 @@ public static class StorageNames
     public const string TrainingStateFile = "training.json";
     /// <summary>In models: <c>&lt;dataset&gt;/published.json</c> holds the names published versions go by.</summary>
     public const string PublishedFile = "published.json";
+    /// <summary>In models: <c>&lt;dataset&gt;/activity.json</c> is the dataset's <see cref="DatasetActivity"/>.
+    /// </summary>
+    public const string ActivityFile = "activity.json";
     /// <summary>In models: <c>&lt;dataset&gt;/project.json</c> is the dataset's Custom Vision project id.</summary>
     public const string ProjectFile = "project.json";
 

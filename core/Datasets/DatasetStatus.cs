@@ -17,6 +17,15 @@ public sealed record DatasetStatus(string Dataset, IReadOnlyDictionary<string, S
 {
     /// <summary>The dataset's Custom Vision project id (its Prediction API's <c>projectId</c>).</summary>
     public Guid? ProjectId { get; init; }
+
+    /// <summary>How many uploads were rejected; <see cref="Rejected"/> shows the first
+    /// <see cref="DatasetStatusReader.RejectedShown"/> (or, with <c>?rejected=all</c>, one page of whole
+    /// records).</summary>
+    public int RejectedCount { get; init; }
+
+    /// <summary>With <c>?rejected=all</c>: the <c>continuation</c> that reads the next page of rejections; null after
+    /// the last.</summary>
+    public string? RejectedContinuation { get; init; }
 }
 
 public sealed record SplitCounts(int Train, int Test);
@@ -31,13 +40,32 @@ public sealed record DatasetList(IReadOnlyList<DatasetSummary> Datasets, IReadOn
 /// <summary>One line of GET /api/datasets.</summary>
 public sealed record DatasetSummary(string Dataset, int Images, int Labels, int Rejected, string? Training, string? ModelVersion, double? TestAccuracy);
 
+/// <summary>
+/// Reads a dataset's status with one listing of its images and one of its rejections, and the list of datasets from
+/// each one's kept counts (<see cref="DatasetActivity"/>): the cost of neither grows with the images.
+/// </summary>
 public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore rejections, TrainingJobStore jobs,
-    ModelStore models)
+    ModelStore models, DatasetActivityStore activities)
 {
-    public async Task<DatasetStatus?> ReadAsync(string dataset, CancellationToken ct)
+    /// <summary>Rejections a status shows by default (<see cref="DatasetStatus.RejectedCount"/> counts them
+    /// all).</summary>
+    public const int RejectedShown = 100;
+
+    /// <summary>Datasets of GET /api/datasets read at once.</summary>
+    private const int ParallelDatasets = 8;
+
+    public Task<DatasetStatus?> ReadAsync(string dataset, CancellationToken ct) => ReadAsync(dataset, null, ct);
+
+    /// <param name="rejectedPage">Non-null: the whole records of this page of rejections ("" for the first),
+    /// downloaded, in place of the first <see cref="RejectedShown"/> from the listing.</param>
+    public async Task<DatasetStatus?> ReadAsync(string dataset, string? rejectedPage, CancellationToken ct)
     {
-        if (!await images.ExistsAsync(dataset, ct) && (await rejections.ListAsync(dataset, ct)).Count == 0) return null;
         var current = await images.ListAsync(dataset, ct);
+        var (rejected, rejectedCount) = await rejections.ListAsync(dataset, RejectedShown, ct);
+        if (current.Count == 0 && rejectedCount == 0 && !await images.ExistsAsync(dataset, ct)) return null;
+        string? continuation = null;
+        if (rejectedPage is not null)
+            (rejected, continuation) = await rejections.ReadPageAsync(dataset, NullIfEmpty(rejectedPage), ct);
         var labels = current.GroupBy(i => i.Label).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
             g => new SplitCounts(g.Count(i => i.Split == Split.Train), g.Count(i => i.Split == Split.Test)));
         // The job before latest.json: the trainer promotes before it records success, so a job read as succeeded
@@ -47,22 +75,36 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
         var settings = await images.ReadSettingsAsync(dataset, ct);
         var conflicts = LabelConflicts.Find(current, settings.Multilabel);
         return new DatasetStatus(dataset, labels, current.Count(i => i.Split == Split.Train),
-            current.Count(i => i.Split == Split.Test), await rejections.ListAsync(dataset, ct),
+            current.Count(i => i.Split == Split.Test), rejected,
             job, latest, CannotTrain: Trainability.Check(dataset, current), Classification: settings.Kind,
-            Conflicts: conflicts.Count > 0 ? conflicts : null);
+            Conflicts: conflicts.Count > 0 ? conflicts : null)
+        { RejectedCount = rejectedCount, RejectedContinuation = continuation };
     }
+
+    private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken ct)
     {
-        var summaries = new List<DatasetSummary>();
-        foreach (var dataset in await images.ListDatasetsAsync(ct))
-        {
-            var current = await images.ListAsync(dataset, ct);
-            var job = await jobs.ReadAsync(dataset, ct);
-            var (latest, _) = await models.ReadLatestAsync(dataset, ct);
-            summaries.Add(new DatasetSummary(dataset, current.Count, current.Select(i => i.Label).Distinct().Count(),
-                (await rejections.ListAsync(dataset, ct)).Count, job?.Status, latest?.Version, latest?.TestAccuracy));
-        }
+        var names = await images.ListDatasetsAsync(ct);
+        var withRejections = await images.ListRejectedDatasetsAsync(ct);
+        var summaries = new DatasetSummary[names.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, names.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelDatasets, CancellationToken = ct },
+            async (i, token) => summaries[i] = await SummarizeAsync(names[i], withRejections.Contains(names[i]),
+                token));
         return summaries;
+    }
+
+    private async Task<DatasetSummary> SummarizeAsync(string dataset, bool hasRejections, CancellationToken ct)
+    {
+        var (activity, _) = await activities.ReadAsync(dataset, ct);
+        // A dataset split before its counts were kept is counted from one listing.
+        var perLabel = activity?.Labels ?? (await images.ListAsync(dataset, ct)).GroupBy(i => i.Label)
+            .ToDictionary(g => g.Key, g => g.Count());
+        var job = await jobs.ReadAsync(dataset, ct);
+        var (latest, _) = await models.ReadLatestAsync(dataset, ct);
+        return new DatasetSummary(dataset, perLabel.Values.Sum(), perLabel.Count(l => l.Value > 0),
+            hasRejections ? await rejections.CountAsync(dataset, ct) : 0, job?.Status, latest?.Version,
+            latest?.TestAccuracy);
     }
 }

@@ -8,7 +8,9 @@ namespace Pipeline.Core.Datasets;
 /// </summary>
 public interface IUploadEvents
 {
-    Task ImageAddedAsync(string dataset, CancellationToken ct);
+    /// <summary>An image of the dataset was split; <paramref name="newLabels"/>: the labels it was newly written
+    /// under (none for an image the dataset had already).</summary>
+    Task ImageAddedAsync(string dataset, IReadOnlyCollection<string> newLabels, CancellationToken ct);
 
     /// <summary>Returns what became of the request, in words for the log.</summary>
     Task<string> TrainingAskedAsync(string dataset, TrainingOptions options, CancellationToken ct);

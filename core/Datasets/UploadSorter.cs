@@ -90,9 +90,10 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         if (labels.Count == 0) labels = [Classification.Negative];
         var extension = ImageFile.Extension(header.Format);
         var destinations = labels.Select(l => $"{path.Dataset}/{l}/{hash[..32]}{extension}").ToList();
-        var duplicate = true;
-        foreach (var target in destinations)
+        var written = new List<string>();
+        for (var i = 0; i < destinations.Count; i++)
         {
+            var target = destinations[i];
             try
             {
                 await storage.SplitContainer(split).GetBlobClient(target).UploadAsync(new BinaryData(content),
@@ -106,14 +107,16 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
                             ["source"] = Uri.EscapeDataString(path.Name), ["sha256"] = hash,
                         },
                     }, ct);
-                duplicate = false;
+                written.Add(labels[i]);
             }
             catch (RequestFailedException e) when (e.Status is 409 or 412) { }
         }
         var destination = string.Join(", ", destinations);
 
         await rejections.ClearAsync(path.Dataset!, path.Name, ct);
-        if (!duplicate) await events.ImageAddedAsync(path.Dataset!, ct);
+        var duplicate = written.Count == 0;
+        // A duplicate is activity too: a retried split whose first try wrote the copy still schedules the check.
+        await events.ImageAddedAsync(path.Dataset!, written, ct);
         logger.LogInformation("Split {Upload} into {Split} as {Destination} (duplicate: {Duplicate})", path.Name, split, destination, duplicate);
         return new(path.Name, duplicate ? SortResult.Duplicate : SortResult.Accepted, split, destination);
     }
@@ -204,17 +207,21 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         return new(path.Name, SortResult.Rejected, Reason: reason);
     }
 
-    /// <summary>Reads at most <paramref name="limit"/> + 1 bytes, so an oversized upload is refused without loading it; null when gone.</summary>
+    /// <summary>Reads at most <paramref name="limit"/> + 1 bytes in one request, so an oversized upload is refused
+    /// without loading it; null when gone.</summary>
     private static async Task<byte[]?> ReadAsync(BlobClient blob, long limit, CancellationToken ct)
     {
         try
         {
-            var properties = await blob.GetPropertiesAsync(cancellationToken: ct);
-            if (properties.Value.ContentLength > limit) return new byte[limit + 1];
-            var download = await blob.DownloadContentAsync(ct);
+            var download = await blob.DownloadContentAsync(new BlobDownloadOptions
+            {
+                Range = new HttpRange(0, limit + 1),
+            }, ct);
             return download.Value.Content.ToArray();
         }
         catch (RequestFailedException e) when (e.Status == 404) { return null; }
+        // A range of an empty blob is not satisfiable: the blob is empty.
+        catch (RequestFailedException e) when (e.Status == 416) { return []; }
     }
 
     /// <summary>The split is a function of the content: copies of one image always land together, and redelivery changes nothing.</summary>

@@ -38,10 +38,24 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
     /// <param name="reportUrl">
     /// Where this request's caller finds the report route; the answer links it when the promoted version has a report.
     /// </param>
-    public async Task<ApiResult<DatasetStatus>> GetAsync(string dataset, string? reportUrl, CancellationToken ct)
+    /// <param name="rejected"><c>all</c>: one page of the whole rejection records, downloaded, from
+    /// <paramref name="continuation"/> (the last answer's <c>rejectedContinuation</c>; none for the first
+    /// page).</param>
+    public async Task<ApiResult<DatasetStatus>> GetAsync(string dataset, string? reportUrl, CancellationToken ct,
+        string? rejected = null, string? continuation = null)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
-        if (await status.ReadAsync(dataset, ct) is not { } found) return UnknownDataset(dataset);
+        if (rejected is not (null or "all"))
+            return ApiResult.Fail(400, "Invalid rejected", $"'rejected' is 'all' (every rejection's whole record, a " +
+                $"page at a time) or absent (the first {DatasetStatusReader.RejectedShown}), not '{rejected}'.");
+        DatasetStatus? found;
+        try { found = await status.ReadAsync(dataset, rejected is null ? null : continuation ?? "", ct); }
+        catch (RequestFailedException e) when (e.Status == 400 && !string.IsNullOrEmpty(continuation))
+        {
+            return ApiResult.Fail(400, "Invalid continuation", "'continuation' is the rejectedContinuation of the " +
+                "last answer, as it was; leave it out to start from the first page.");
+        }
+        if (found is null) return UnknownDataset(dataset);
         found = found with { ProjectId = (await projects.GetOrCreateAsync(dataset, ct)).ProjectId };
         if (reportUrl is null || found.Model is null) return found;
         if (!await ReportExistsAsync(dataset, found.Model.Version, ct)) return found;

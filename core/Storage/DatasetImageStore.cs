@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Pipeline.Core.Contract;
 
@@ -25,14 +26,30 @@ public sealed class DatasetImageStore(PipelineStorage storage)
         return images;
     }
 
-    /// <summary>Names of datasets that have anything in any container, sorted.</summary>
+    /// <summary>
+    /// Names of datasets, sorted: those with a blob in models (the split writes every dataset's activity.json there
+    /// with its first image; dispatch, training and the status add theirs) or a rejection. Only these two containers
+    /// are listed by folder: such a listing of train, test or uploads costs as much as their blobs on Azurite.
+    /// </summary>
     public async Task<IReadOnlyList<string>> ListDatasetsAsync(CancellationToken ct)
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var container in new[] { storage.Uploads, storage.Train, storage.Test, storage.Models, storage.Rejected })
-            await foreach (var item in container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", null, ct))
-                if (item.IsPrefix && Names.CheckDataset(item.Prefix.TrimEnd('/')) is null) names.Add(item.Prefix.TrimEnd('/'));
+        foreach (var container in new[] { storage.Models, storage.Rejected })
+            names.UnionWith(await ListFoldersAsync(container, ct));
         return names.ToList();
+    }
+
+    /// <summary>The datasets that have rejections (one listing of the rejected container by folder).</summary>
+    public async Task<IReadOnlySet<string>> ListRejectedDatasetsAsync(CancellationToken ct) =>
+        await ListFoldersAsync(storage.Rejected, ct);
+
+    private static async Task<HashSet<string>> ListFoldersAsync(BlobContainerClient container, CancellationToken ct)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var item in container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", null, ct))
+            if (item.IsPrefix && Names.CheckDataset(item.Prefix.TrimEnd('/')) is null)
+                names.Add(item.Prefix.TrimEnd('/'));
+        return names;
     }
 
     /// <summary>uploads/&lt;dataset&gt;/dataset.json, or the defaults where it is absent or not valid (the split
@@ -51,7 +68,10 @@ public sealed class DatasetImageStore(PipelineStorage storage)
     public async Task<bool> ExistsAsync(string dataset, CancellationToken ct)
     {
         foreach (var container in new[] { storage.Uploads, storage.Train, storage.Test, storage.Models })
-            await foreach (var _ in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", ct)) return true;
+            await foreach (var page in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", ct)
+                .AsPages(pageSizeHint: 1))
+                if (page.Values.Count > 0) return true;
+                else if (string.IsNullOrEmpty(page.ContinuationToken)) break;
         return false;
     }
 }

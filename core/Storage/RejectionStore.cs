@@ -5,13 +5,33 @@ using Pipeline.Core.Contract;
 
 namespace Pipeline.Core.Storage;
 
-/// <summary>Records in the rejected container, one per upload path (<see cref="BlobPaths.Rejection"/>).</summary>
+/// <summary>
+/// Records in the rejected container, one per upload path (<see cref="BlobPaths.Rejection"/>). Each record's path,
+/// reason (cut at <see cref="MetadataReasonChars"/>) and size are also its blob's metadata, so that a listing shows
+/// them without downloading a record.
+/// </summary>
 public sealed class RejectionStore(PipelineStorage storage)
 {
+    /// <summary>Longest reason kept in metadata (the whole of it stays in the record).</summary>
+    public const int MetadataReasonChars = 1000;
+
+    /// <summary>Records downloaded per page of <see cref="ReadPageAsync"/>.</summary>
+    public const int PageSize = 500;
+
     public async Task RecordAsync(string? dataset, string uploadPath, string reason, long bytes, CancellationToken ct)
     {
         var record = new RejectedUpload(uploadPath, reason, bytes, DateTimeOffset.UtcNow);
-        var options = new BlobUploadOptions { HttpHeaders = new() { ContentType = "application/json" } };
+        var shortReason = reason.Length > MetadataReasonChars ? reason[..MetadataReasonChars] + "…" : reason;
+        var options = new BlobUploadOptions
+        {
+            HttpHeaders = new() { ContentType = "application/json" },
+            Metadata = new Dictionary<string, string>
+            {
+                ["path"] = Uri.EscapeDataString(uploadPath),
+                ["reason"] = Uri.EscapeDataString(shortReason),
+                ["bytes"] = bytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+        };
         await storage.Rejected.GetBlobClient(BlobPaths.Rejection(dataset, uploadPath))
             .UploadAsync(BinaryData.FromObjectAsJson(record, Json.Options), options, ct);
     }
@@ -21,19 +41,73 @@ public sealed class RejectionStore(PipelineStorage storage)
         await storage.Rejected.GetBlobClient(BlobPaths.Rejection(dataset, uploadPath))
             .DeleteIfExistsAsync(cancellationToken: ct);
 
-    public async Task<IReadOnlyList<RejectedUpload>> ListAsync(string dataset, CancellationToken ct)
+    /// <summary>Every rejection of the dataset, sorted by path; see
+    /// <see cref="ListAsync(string, int, CancellationToken)"/>.</summary>
+    public async Task<IReadOnlyList<RejectedUpload>> ListAsync(string dataset, CancellationToken ct) =>
+        (await ListAsync(dataset, int.MaxValue, ct)).Shown;
+
+    /// <summary>
+    /// One listing: how many rejections the dataset has, and the first <paramref name="show"/> of them (sorted by
+    /// path) from their metadata; only a record written before its metadata was kept is downloaded.
+    /// </summary>
+    public async Task<(IReadOnlyList<RejectedUpload> Shown, int Count)> ListAsync(string dataset, int show,
+        CancellationToken ct)
     {
         var records = new List<RejectedUpload>();
-        await foreach (var blob in storage.Rejected.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", ct))
+        var count = 0;
+        await foreach (var blob in storage.Rejected.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, $"{dataset}/",
+            ct))
         {
-            try
-            {
-                var content = await storage.Rejected.GetBlobClient(blob.Name).DownloadContentAsync(ct);
-                if (content.Value.Content.ToObjectFromJson<RejectedUpload>(Json.Options) is { } record) records.Add(record);
-            }
-            catch (RequestFailedException e) when (e.Status == 404) { } // cleared while listing
-            catch (JsonException) { }
+            count++;
+            if (records.Count >= show) continue;
+            if ((FromMetadata(blob) ?? await DownloadAsync(blob.Name, ct)) is { } record) records.Add(record);
         }
-        return records.OrderBy(r => r.Path, StringComparer.Ordinal).ToList();
+        return (records.OrderBy(r => r.Path, StringComparer.Ordinal).ToList(), count);
+    }
+
+    /// <summary>Counts the dataset's rejections (one listing, nothing downloaded).</summary>
+    public async Task<int> CountAsync(string dataset, CancellationToken ct)
+    {
+        var count = 0;
+        await foreach (var _ in storage.Rejected.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", ct))
+            count++;
+        return count;
+    }
+
+    /// <summary>
+    /// The whole records of one page of at most <see cref="PageSize"/> rejections, downloaded, and the continuation
+    /// that reads the next page (null after the last).
+    /// </summary>
+    public async Task<(IReadOnlyList<RejectedUpload> Records, string? Continuation)> ReadPageAsync(string dataset,
+        string? continuation, CancellationToken ct)
+    {
+        var pages = storage.Rejected.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", ct)
+            .AsPages(continuation, PageSize);
+        await foreach (var page in pages)
+        {
+            var records = new List<RejectedUpload>();
+            foreach (var blob in page.Values)
+                if (await DownloadAsync(blob.Name, ct) is { } record) records.Add(record);
+            return (records, string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
+        }
+        return ([], null);
+    }
+
+    private static RejectedUpload? FromMetadata(BlobItem blob) =>
+        blob.Metadata is { } m && m.TryGetValue("path", out var path) && m.TryGetValue("reason", out var reason)
+            ? new RejectedUpload(Uri.UnescapeDataString(path), Uri.UnescapeDataString(reason),
+                m.TryGetValue("bytes", out var size) && long.TryParse(size, out var bytes) ? bytes : 0,
+                blob.Properties.LastModified ?? DateTimeOffset.MinValue)
+            : null;
+
+    private async Task<RejectedUpload?> DownloadAsync(string name, CancellationToken ct)
+    {
+        try
+        {
+            var content = await storage.Rejected.GetBlobClient(name).DownloadContentAsync(ct);
+            return content.Value.Content.ToObjectFromJson<RejectedUpload>(Json.Options);
+        }
+        catch (RequestFailedException e) when (e.Status == 404) { return null; } // cleared while listing
+        catch (JsonException) { return null; }
     }
 }

@@ -73,8 +73,8 @@ public static class DispatchRules
     public static (TrainingRequestRecord Next, TrainingJob Write)? TakeNext(TrainingJob? current) =>
         current is { IsActive: false, Next: { } next } ? (next, current with { Next = null }) : null;
 
-    /// <summary> Whether no image has arrived for the quiet period. A later image has its own check coming; a small
-    /// tolerance covers clock skew between the storage and this host.
+    /// <summary> Whether no image has arrived for the quiet period. A check that finds a later image sends itself again
+    /// for the rest of it; a small tolerance covers clock skew between the storage and this host.
     /// </summary>
     public static bool Settled(DateTimeOffset newestImage, DateTimeOffset now, TimeSpan quietPeriod) =>
         now - newestImage >= quietPeriod - TimeSpan.FromSeconds(2);

@@ -15,7 +15,8 @@ public sealed record DispatchOutcome(DispatchResult Result, TrainingJob? Job, st
 /// and, when the job has ended, dispatches the request that waited for it.
 /// </summary>
 public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore images, TrainingJobStore jobs,
-    IOptions<PipelineOptions> options, ILogger<TrainingDispatch> logger) : IUploadEvents
+    DatasetActivityStore activities, SettleSchedule schedule, IOptions<PipelineOptions> options,
+    ILogger<TrainingDispatch> logger) : IUploadEvents
 {
     public const string TriggerSettled = "settled";
     public const string TriggerHttp = "http";
@@ -24,20 +25,12 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
 
     private PipelineOptions Settings => options.Value;
 
-    Task IUploadEvents.ImageAddedAsync(string dataset, CancellationToken ct) => ScheduleSettleCheckAsync(dataset, ct);
+    Task IUploadEvents.ImageAddedAsync(string dataset, IReadOnlyCollection<string> newLabels,
+        CancellationToken ct) => schedule.ImageAddedAsync(dataset, newLabels, ct);
 
     async Task<string> IUploadEvents.TrainingAskedAsync(string dataset, TrainingOptions trainingOptions,
         CancellationToken ct) =>
         (await RequestAsync(dataset, trainingOptions, TriggerControlBlob, force: false, ct)).Message;
-
-    /// <summary>Queues a delayed settle check for a dataset that just got an image; nothing when automatic training is
-    /// off.</summary>
-    public async Task ScheduleSettleCheckAsync(string dataset, CancellationToken ct)
-    {
-        if (Settings.QuietPeriodSeconds <= 0) return;
-        await SendCheckAsync(new SettleCheck(dataset, TraceParent: Telemetry.TraceParent),
-            TimeSpan.FromSeconds(Settings.QuietPeriodSeconds), ct);
-    }
 
     /// <summary>
     /// A settle check came due: for a new image, train when no image has arrived for the quiet period; for a job
@@ -65,15 +58,55 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
     {
         if (check.JobId is { } jobId) return await WatchAsync(check.Dataset, jobId, check.TraceParent, ct);
         if (Settings.QuietPeriodSeconds <= 0) return new(DispatchResult.NotSettled, null, "Automatic training is off.");
+        var quiet = TimeSpan.FromSeconds(Settings.QuietPeriodSeconds);
+        for (var attempt = 0; ; attempt++)
+        {
+            if (attempt >= 50) throw new InvalidOperationException(
+                $"The activity of dataset '{check.Dataset}' kept changing; the settle check comes back.");
+            var (activity, etag) = await activities.ReadAsync(check.Dataset, ct);
+            if (activity is null) return await SettleByListingAsync(check.Dataset, quiet, ct);
+            // A check due at another time than the pending one is a stray (a redelivery, or one a lost check's
+            // replacement superseded): the pending one does the work.
+            if (activity.CheckDueAt is { } pending && check.DueAt != pending)
+                return new(DispatchResult.NotSettled, null, "Another settle check of this dataset is pending.");
+            var now = DateTimeOffset.UtcNow;
+            if (!DispatchRules.Settled(activity.LastImageAt, now, quiet))
+            {
+                // The same check again, for the rest of the quiet period after the newest image.
+                var next = activity.LastImageAt + quiet;
+                if (!await activities.TryWriteAsync(check.Dataset, activity with { CheckDueAt = next }, etag, ct))
+                    continue;
+                await schedule.SendAsync(check with { DueAt = next }, next - now, ct);
+                return new(DispatchResult.NotSettled, null,
+                    $"The newest image arrived at {activity.LastImageAt:O}; waiting for the quiet period.");
+            }
+            var current = await images.ListAsync(check.Dataset, ct);
+            var counted = activity with
+            {
+                CheckDueAt = null,
+                Labels = current.GroupBy(i => i.Label).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+                CountedAt = now,
+            };
+            // An image that came meanwhile changed the blob: decide again on what it wrote.
+            if (!await activities.TryWriteAsync(check.Dataset, counted, etag, ct)) continue;
+            if (current.Count == 0) return new(DispatchResult.NoImages, null, "No images.");
+            return await RequestAsync(check.Dataset, await DatasetOptionsAsync(check.Dataset, ct), TriggerSettled,
+                force: false, current, ct);
+        }
+    }
 
-        var current = await images.ListAsync(check.Dataset, ct);
+    /// <summary>A dataset split before activity.json was kept: settled when its newest image is a quiet period
+    /// old.</summary>
+    private async Task<DispatchOutcome> SettleByListingAsync(string dataset, TimeSpan quiet, CancellationToken ct)
+    {
+        var current = await images.ListAsync(dataset, ct);
         if (current.Count == 0) return new(DispatchResult.NoImages, null, "No images.");
         var newest = current.Max(i => i.LastModified);
-        if (!DispatchRules.Settled(newest, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(Settings.QuietPeriodSeconds)))
+        if (!DispatchRules.Settled(newest, DateTimeOffset.UtcNow, quiet))
             return new(DispatchResult.NotSettled, null,
                 $"The newest image arrived at {newest:O}; waiting for the quiet period.");
-        return await RequestAsync(check.Dataset, await DatasetOptionsAsync(check.Dataset, ct), TriggerSettled,
-            force: false, current, ct);
+        return await RequestAsync(dataset, await DatasetOptionsAsync(dataset, ct), TriggerSettled, force: false,
+            current, ct);
     }
 
     private async Task<DispatchOutcome> WatchAsync(string dataset, string jobId, string? traceParent,
@@ -93,12 +126,8 @@ public sealed class TrainingDispatch(PipelineStorage storage, DatasetImageStore 
     /// <param name="traceParent">The dispatch that queued the job: each look is a span beside the last, not in
     /// it.</param>
     private Task WatchLaterAsync(string dataset, string jobId, string? traceParent, CancellationToken ct) =>
-        SendCheckAsync(new SettleCheck(dataset, jobId, traceParent),
+        schedule.SendAsync(new SettleCheck(dataset, jobId, traceParent),
             TimeSpan.FromSeconds(Math.Max(1, Settings.JobWatchSeconds)), ct);
-
-    private async Task SendCheckAsync(SettleCheck check, TimeSpan delay, CancellationToken ct) =>
-        await storage.SettleQueue.SendMessageAsync(JsonSerializer.Serialize(check, Json.Options),
-            visibilityTimeout: delay, cancellationToken: ct);
 
     /// <summary>Options from the dataset's train.json, else the configured default.</summary>
     public async Task<TrainingOptions> DatasetOptionsAsync(string dataset, CancellationToken ct)
