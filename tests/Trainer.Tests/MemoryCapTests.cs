@@ -23,7 +23,8 @@ public class MemoryCapTests
 
         var inMemory = TrainingRun.Run(new TrainingRequest(data, null, temp["memory"], FineTuned,
             MemoryCapMB: 100_000, CacheFolder: temp["cache"]), null, default);
-        // 1 MB holds none of them: 24 images' pixels are 3.4 MB, the training images' activations 1.4 MB a view.
+        // 1 MB holds almost none of them: 24 images' pixels are 3.4 MB, the training images' activations 1.4 MB a
+        // view; only the validation images' activations (4 rows) fit.
         var onDisk = TrainingRun.Run(new TrainingRequest(data, null, temp["disk"], FineTuned,
             MemoryCapMB: 1, CacheFolder: temp["cache"]), new Collect(notes), default);
 
@@ -36,7 +37,7 @@ public class MemoryCapTests
         Assert.Equal(0, memoryUse.DiskMB);
         Assert.True(memoryUse.MemoryMB > 5, $"{memoryUse.MemoryMB} MB in memory");
         var diskUse = onDisk.Manifest.Caches!;
-        Assert.Equal(0, diskUse.MemoryMB);
+        Assert.True(diskUse.MemoryMB <= 1, $"{diskUse.MemoryMB} MB in memory"); // the few validation rows fit
         Assert.True(diskUse.DiskMB > 5, $"{diskUse.DiskMB} MB on disk");
         Assert.Equal(diskUse, ModelFiles.ReadManifest(
             File.ReadAllText(Path.Combine(temp["disk"], ModelFiles.Manifest))).Caches);
@@ -88,7 +89,8 @@ public class MemoryCapTests
     }
 
     /// <summary>Progress reported at once, on the training thread (Progress&lt;T&gt; would post it later).</summary>
-    private sealed class Collect(List<string> notes, Action<TrainingProgress>? also = null) : IProgress<TrainingProgress>
+    private sealed class Collect(List<string> notes, Action<TrainingProgress>? also = null)
+        : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {

@@ -60,8 +60,8 @@ public static class FolderTrainCommand
             }
             var dataFolder = parse.GetValue(data)!;
             var dataset = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataFolder)));
-            return await RunAsync(new TrainingRequest(dataFolder, parse.GetValue(test), parse.GetValue(output)!, options,
-                dataset, MemoryCapMB: cap), ct);
+            return await RunAsync(new TrainingRequest(dataFolder, parse.GetValue(test), parse.GetValue(output)!,
+                options, dataset, MemoryCapMB: cap), ct);
         });
         return command;
     }

@@ -81,7 +81,8 @@ public sealed class CacheSpace : IDisposable
     public CacheUse Use()
     {
         lock (gate)
-            return new CacheUse(MemoryCapMB, Math.Round((double)peakHeld / MB, 1), Math.Round((double)peakOnDisk / MB, 1));
+            return new CacheUse(MemoryCapMB, Math.Round((double)peakHeld / MB, 1),
+                Math.Round((double)peakOnDisk / MB, 1));
     }
 
     internal void Grew(long bytes)
