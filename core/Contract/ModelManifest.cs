@@ -28,6 +28,8 @@ public sealed record ModelManifest
     public IReadOnlyList<EpochRecord> History { get; init; } = [];
     /// <summary>Which path the training recipe took and why; null in versions trained before it was recorded.</summary>
     public Recipe? Recipe { get; init; }
+    /// <summary>Memory and disk the run's caches took; null in versions trained before it was recorded.</summary>
+    public CacheUse? Caches { get; init; }
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 }
 
@@ -60,6 +62,12 @@ public sealed record LabelOutcomes(int TruePositives, int FalsePositives, int Fa
 
 public sealed record Timings(double LoadSeconds, double FeatureSeconds, double HeadSeconds, double FineTuneSeconds, double EvaluateSeconds, double TotalSeconds,
     double FeatureImagesPerSecond, double FineTuneImagesPerSecond);
+
+/// <summary>
+/// The training run's caches (decoded images, activations of the fine-tuned stages): the memory cap they ran under,
+/// the most they held in memory and the most they wrote to disk (temporary files, deleted after the run).
+/// </summary>
+public sealed record CacheUse(int MemoryCapMB, double MemoryMB, double DiskMB);
 
 public sealed record SkippedFile(string Path, string Reason);
 

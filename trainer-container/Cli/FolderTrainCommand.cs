@@ -21,7 +21,9 @@ public static class FolderTrainCommand
 
         Prints progress per epoch, the files it could not use with reasons, and as its last line on standard
         output one line of JSON: accuracy, macroF1, logLoss, trainSeconds, imagesPerSecond (train and validation
-        images over trainSeconds), modelPath, version, skipped, peakMemoryMB.
+        images over trainSeconds), modelPath, version, skipped, peakMemoryMB, cacheDiskMB.
+        Decoded images and fine-tuning's activations stay in memory up to --memory-cap MB; beyond it they go to
+        temporary files (deleted after the run), with the same model.
         Exit codes: 0 trained; 1 failed; 2 refused (bad arguments or options, fewer than 2 labels, a label with fewer
         than 5 usable images).
         """;
@@ -39,15 +41,27 @@ public static class FolderTrainCommand
         {
             Description = "training options as JSON (as in train.json); the flags below override it", HelpName = "file.json",
         };
+        var memoryCap = new Option<int>("--memory-cap")
+        {
+            Description = "memory the caches of images and activations may hold; beyond it they go to disk",
+            HelpName = "MB", DefaultValueFactory = _ => CacheSpace.DefaultMemoryCapMB,
+        };
         var flags = new TrainingOptionFlags();
-        var command = new Command("train", Description) { data, test, output, fast, file };
+        var command = new Command("train", Description) { data, test, output, fast, file, memoryCap };
         foreach (var flag in flags.Options) command.Options.Add(flag);
         command.SetAction(async (parse, ct) =>
         {
             if (Options(parse.GetValue(fast), parse.GetValue(file), parse, flags) is not { } options) return Refused;
+            var cap = parse.GetValue(memoryCap);
+            if (cap < 0)
+            {
+                Refuse($"--memory-cap must be 0 or more megabytes, not {cap}.");
+                return Refused;
+            }
             var dataFolder = parse.GetValue(data)!;
             var dataset = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataFolder)));
-            return await RunAsync(new TrainingRequest(dataFolder, parse.GetValue(test), parse.GetValue(output)!, options, dataset), ct);
+            return await RunAsync(new TrainingRequest(dataFolder, parse.GetValue(test), parse.GetValue(output)!,
+                options, dataset, MemoryCapMB: cap), ct);
         });
         return command;
     }
@@ -101,6 +115,7 @@ public static class FolderTrainCommand
                 version = m.Version,
                 skipped = m.Skipped.Count,
                 peakMemoryMB = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024),
+                cacheDiskMB = m.Caches?.DiskMB ?? 0,
             }));
             return 0;
         }

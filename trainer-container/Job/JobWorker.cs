@@ -159,7 +159,9 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             {
                 try
                 {
-                    outcome = await TrainingRun.RunAsync(new TrainingRequest(folder, null, Path.Combine(folder, "out"), job.Options, job.Dataset, job.JobId), progress, ct);
+                    // Caches that spill go beside the download: one disk to size, one folder to delete.
+                    outcome = await TrainingRun.RunAsync(new TrainingRequest(folder, null, Path.Combine(folder, "out"),
+                        job.Options, job.Dataset, job.JobId, CacheFolder: folder), progress, ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -10,7 +10,7 @@ namespace Pipeline.Trainer.Training;
 public sealed class FeatureCache : IDisposable
 {
     public required Tensor Features { get; init; }
-    public Tensor? Activations { get; init; }
+    public ActivationRows? Activations { get; init; }
     public required long[] Labels { get; init; }
     public required int Images { get; init; }
     public required int Views { get; init; }
@@ -29,11 +29,12 @@ public sealed class FeatureCache : IDisposable
     /// </summary>
     public static FeatureCache Build(FeatureExtractor extractor, Device device, IReadOnlyList<LabelledImage> images,
         IReadOnlyList<Func<Tensor, Tensor>?> views, bool withActivations, int batchSize, Action<int>? onBatch,
-        CancellationToken ct)
+        CancellationToken ct, CacheSpace? space = null)
     {
         var rows = (long)views.Count * images.Count;
         // Filled in place, batch by batch: concatenating at the end would hold the cache twice at the peak.
-        Tensor? features = null, activations = null;
+        Tensor? features = null;
+        ActivationRows? activations = null;
         var batches = 0;
         using (inference_mode())
         {
@@ -51,8 +52,8 @@ public sealed class FeatureCache : IDisposable
                     features.narrow(0, row, batch.Count).copy_(f);
                     if (withActivations)
                     {
-                        activations ??= zeros([rows, .. a!.shape[1..]], ScalarType.Float16, device).MoveToOuterDisposeScope();
-                        activations.narrow(0, row, batch.Count).copy_(a!);
+                        activations ??= ActivationRows.Create(rows, a!.shape[1..], device, space);
+                        activations.Write(row, a!);
                     }
                     row += batch.Count;
                     onBatch?.Invoke(batch.Count);
@@ -72,8 +73,9 @@ public sealed class FeatureCache : IDisposable
     /// <summary>A batch of images as float BGR 0-255 pixels, N x 3 x 224 x 224.</summary>
     public static Tensor Pixels(IReadOnlyList<LabelledImage> batch)
     {
-        var bytes = new byte[batch.Count * batch[0].Pixels.Length];
-        for (var i = 0; i < batch.Count; i++) batch[i].Pixels.CopyTo(bytes, i * batch[i].Pixels.Length);
+        var size = batch[0].PixelCount;
+        var bytes = new byte[batch.Count * size];
+        for (var i = 0; i < batch.Count; i++) batch[i].CopyPixels(bytes.AsSpan(i * size, size));
         using var raw = tensor(bytes, [batch.Count, 3, 224, 224]);
         return raw.to(ScalarType.Float32);
     }

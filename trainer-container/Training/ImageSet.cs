@@ -5,13 +5,53 @@ namespace Pipeline.Trainer.Training;
 
 /// <summary>
 /// One usable image: its file, its label index (multilabel: its first label, or the number of labels for one with
-/// none, the key that stratifies splits and folds), its preprocessed pixels (3 x 224 x 224 BGR bytes) and
-/// <see cref="Targets"/>, every label it has.
+/// none, the key that stratifies splits and folds), its preprocessed pixels (3 x 224 x 224 BGR bytes), held in
+/// memory or in the run's image cache file, and <see cref="Targets"/>, every label it has.
 /// </summary>
-public sealed record LabelledImage(string Path, int Label, byte[] Pixels)
+public sealed record LabelledImage
 {
+    private readonly byte[]? held;
+    private readonly ScratchFile? file;
+    private readonly long offset;
+
+    public LabelledImage(string path, int label, byte[] pixels)
+    {
+        (Path, Label, held, PixelCount) = (path, label, pixels, pixels.Length);
+        Targets = [label];
+    }
+
+    /// <summary>The same image with its pixels moved to <paramref name="cache"/> at
+    /// <paramref name="at"/>.</summary>
+    internal LabelledImage(LabelledImage image, ScratchFile cache, long at)
+    {
+        (Path, Label, Targets, PixelCount) = (image.Path, image.Label, image.Targets, image.PixelCount);
+        (file, offset) = (cache, at);
+    }
+
+    public string Path { get; init; }
+    public int Label { get; init; }
     /// <summary>Multiclass: the one label; multilabel: zero or more label indices.</summary>
-    public IReadOnlyList<int> Targets { get; init; } = [Label];
+    public IReadOnlyList<int> Targets { get; init; }
+    public int PixelCount { get; }
+
+    /// <summary>The pixels: the array held, or a copy read from the cache file.</summary>
+    public byte[] Pixels
+    {
+        get
+        {
+            if (held is not null) return held;
+            var pixels = new byte[PixelCount];
+            CopyPixels(pixels);
+            return pixels;
+        }
+    }
+
+    /// <summary>Writes the pixels into <paramref name="into"/> without an array of their own.</summary>
+    public void CopyPixels(Span<byte> into)
+    {
+        if (held is not null) held.CopyTo(into);
+        else file!.Read(offset, into[..PixelCount]);
+    }
 }
 
 /// <summary>
@@ -26,6 +66,7 @@ public sealed class ImageSet
     public const double DefaultTestFraction = 0.2;
     public const int MinimumPerLabel = Pipeline.Core.Datasets.Trainability.MinimumImagesPerLabel;
     private const int DecodeChunk = 256;
+    private const long PixelBytes = 3L * Preprocessing.Size * Preprocessing.Size;
 
     /// <summary>The model's outputs: every label folder, Negative too for multiclass, never for multilabel.</summary>
     public required IReadOnlyList<string> Labels { get; init; }
@@ -40,6 +81,8 @@ public sealed class ImageSet
     public int TestFiles { get; private init; }
     public required IReadOnlyList<SkippedFile> Skipped { get; init; }
     public required bool SplitGiven { get; init; }
+    /// <summary>Where the run's caches go (memory under its cap, else disk); null: all in memory.</summary>
+    public CacheSpace? Caches { get; init; }
 
     /// <summary>What the model is: multiclass or multilabel.</summary>
     public string Classification => Multilabel ? Core.Contract.Classification.Multilabel
@@ -53,7 +96,7 @@ public sealed class ImageSet
     /// folder.</param>
     public static ImageSet Load(string dataFolder, string? testFolder, TrainingOptions options,
         ImageLimits? limits = null, CancellationToken ct = default,
-        string? dataset = null)
+        string? dataset = null, CacheSpace? caches = null)
     {
         if (!Directory.Exists(dataFolder)) throw new DatasetRefusedException($"The data folder '{dataFolder}' does not exist.");
         if (testFolder is not null && !Directory.Exists(testFolder)) throw new DatasetRefusedException($"The test folder '{testFolder}' does not exist.");
@@ -81,7 +124,7 @@ public sealed class ImageSet
         var labels = multilabel ? folders.Where(f => f != Core.Contract.Classification.Negative).ToList() : folders;
         var resize = Preprocessing.Validate(options.Resize);
         var trainImages = LabelledFiles.Group(trainFiles, labels, multilabel, skipped);
-        var train = Decode(trainImages, resize, limits ?? ImageLimits.Default, skipped, ct);
+        var train = Decode(trainImages, resize, limits ?? ImageLimits.Default, skipped, caches, ct);
         var testImages = new List<LabelledFiles.Candidate>();
         if (testFolder is not null)
         {
@@ -117,7 +160,7 @@ public sealed class ImageSet
             test = new(() => carved);
         }
         else
-            test = new(() => Decode(testImages, resize, limits ?? ImageLimits.Default, skipped,
+            test = new(() => Decode(testImages, resize, limits ?? ImageLimits.Default, skipped, caches,
                 CancellationToken.None));
         var (fit, validation) = Stratify(train, keys, options.ValidationFraction, random);
         if (validation.Count == 0) (fit, validation) = (train, []);
@@ -125,6 +168,7 @@ public sealed class ImageSet
         {
             Labels = labels, Multilabel = multilabel, Train = fit, Validation = validation, PendingTest = test,
             Skipped = skipped, SplitGiven = splitGiven, TestFiles = splitGiven ? testImages.Count : test.Value.Count,
+            Caches = caches,
         };
     }
 
@@ -156,11 +200,18 @@ public sealed class ImageSet
             ?? throw new DatasetRefusedException($"{DatasetSettings.FileName}: {reason}");
     }
 
+    /// <summary>
+    /// Decodes and preprocesses every file once; the pixels stay in memory where they fit under the caches' cap, else
+    /// each chunk is written to an image cache file as soon as it is decoded, so that memory holds one chunk.
+    /// </summary>
     private static List<LabelledImage> Decode(List<LabelledFiles.Candidate> files, string resize, ImageLimits limits,
-        List<SkippedFile> skipped, CancellationToken ct)
+        List<SkippedFile> skipped, CacheSpace? caches, CancellationToken ct)
     {
         var results = new LabelledImage?[files.Count];
         var reasons = new string?[files.Count];
+        var cache = caches is null || caches.TryHold((long)files.Count * PixelBytes) ? null
+            : caches.CreateFile("images");
+        long written = 0;
         // In chunks, with decoding's garbage and pooled buffers given back after each: decoded whole, 1,600 small JPEGs
         // took the process to 2.1 GB before the first pass had begun (measured here); only the 150 KB a image stays.
         for (var start = 0; start < files.Count; start += DecodeChunk)
@@ -179,6 +230,13 @@ public sealed class ImageSet
                 catch (ImageRejectedException e) { reasons[k] = e.Reason; }
                 catch (IOException e) { reasons[k] = $"The file cannot be read: {e.Message}"; }
             });
+            for (var k = start; cache is not null && k < Math.Min(start + DecodeChunk, files.Count); k++)
+                if (results[k] is { } decoded)
+                {
+                    cache.Write(written, decoded.Pixels);
+                    results[k] = new LabelledImage(decoded, cache, written);
+                    written += decoded.PixelCount;
+                }
             if (start + DecodeChunk < files.Count) ProcessMemory.Collect();
         }
         for (var k = 0; k < files.Count; k++)

@@ -41,10 +41,12 @@ public static partial class TrainingRun
         if (validation.Images == 0) return (0, 0);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var source = activations ? validation.Activations! : validation.Features;
+        var rows = activations ? validation.Activations!.Count : validation.Features.shape[0];
+        Tensor Part(long start, long n) =>
+            activations ? validation.Activations!.Range(start, n) : validation.Features.narrow(0, start, n);
         var parts = new List<Tensor>();
-        for (long start = 0; start < source.shape[0]; start += 64)
-            parts.Add(model.HeadLogits(features(source.narrow(0, start, Math.Min(64, source.shape[0] - start)))));
+        for (long start = 0; start < rows; start += 64)
+            parts.Add(model.HeadLogits(features(Part(start, Math.Min(64, rows - start)))));
         return Stage.Score(cat(parts, 0), validation.Labels, validation.Images);
     }
 
@@ -63,8 +65,9 @@ public static partial class TrainingRun
         using var scope = NewDisposeScope();
         var source = cache.Activations!;
         var parts = new List<Tensor>();
-        for (long start = 0; start < source.shape[0]; start += 64)
-            parts.Add(nn.functional.softmax(model.HeadLogits(topFeatures(source.narrow(0, start, Math.Min(64, source.shape[0] - start)))), 1));
+        for (long start = 0; start < source.Count; start += 64)
+            parts.Add(nn.functional.softmax(model.HeadLogits(topFeatures(source.Range(start,
+                Math.Min(64, source.Count - start)))), 1));
         return cat(parts, 0).cpu().MoveToOuterDisposeScope();
     }
 

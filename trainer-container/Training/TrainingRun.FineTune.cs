@@ -104,7 +104,7 @@ public static partial class TrainingRun
         var augmentation = new Augmentation(options.Augmentation, random);
         var views = Enumerable.Repeat<Func<Tensor, Tensor>?>(augmentation.Apply, count).ToList();
         var cache = FeatureCache.Build(extractor, extractor.Device, data.Train, views, true, FeatureBatch,
-            Counter("features", count * data.Train.Count, progress, clock), ct);
+            Counter("features", count * data.Train.Count, progress, clock), ct, data.Caches);
         ProcessMemory.Release();
         return cache;
     }
@@ -119,7 +119,7 @@ public static partial class TrainingRun
             return (false, "not checked: the time budget ran out");
         }
         using var mirror = FeatureCache.Build(extractor, extractor.Device, data.Validation, [FeatureCache.Mirror], true,
-            FeatureBatch, null, ct);
+            FeatureBatch, null, ct, data.Caches);
         using var mirrored = ValidationProbabilities(model, mirror, topFeatures);
         using var averaged = (plain + mirrored) / 2;
         var one = Losses(plain, validation.Labels);
@@ -144,9 +144,8 @@ public static partial class TrainingRun
             var plain = batch.Where(r => r < images).Select(r => (long)r).ToArray();
             var augmented = batch.Where(r => r >= images).Select(r => (long)(r - images)).ToArray();
             var parts = new List<Tensor>();
-            if (plain.Length > 0) parts.Add(train.Activations!.index_select(0, tensor(plain, device: train.Activations.device)));
-            if (augmented.Length > 0)
-                parts.Add(views!.Activations!.index_select(0, tensor(augmented, device: views.Activations.device)));
+            if (plain.Length > 0) parts.Add(train.Activations!.Select(plain));
+            if (augmented.Length > 0) parts.Add(views!.Activations!.Select(augmented));
             return model.backbone.Top(MapAugmentation.Apply(cat(parts, 0).to(ScalarType.Float32), random), stage, withLayer3: true);
         }
         // Labels in the order Features puts the rows: plain ones first.

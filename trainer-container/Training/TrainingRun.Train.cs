@@ -57,9 +57,10 @@ public static partial class TrainingRun
         // Writing and loading the graphs leaves copies of the weights behind: give them back before the pass.
         ProcessMemory.Collect();
         var onBatch = Counter("features", images, progress, clock);
-        using var train = FeatureCache.Build(extractor, device, data.Train, [FeatureCache.Plain], mayFineTune, FeatureBatch, onBatch, ct);
+        using var train = FeatureCache.Build(extractor, device, data.Train, [FeatureCache.Plain], mayFineTune,
+            FeatureBatch, onBatch, ct, data.Caches);
         using var validation = FeatureCache.Build(extractor, device, data.Validation, [FeatureCache.Plain], mayFineTune, FeatureBatch,
-            onBatch, ct);
+            onBatch, ct, data.Caches);
         ProcessMemory.Release();
         var featureSeconds = (clock.Elapsed - featureStart).TotalSeconds;
         var passRate = images / Math.Max(featureSeconds, 1e-9);

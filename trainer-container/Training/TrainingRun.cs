@@ -14,8 +14,13 @@ namespace Pipeline.Trainer.Training;
 /// <param name="DataFolder">One folder per label; or train/ and test/ (or val/) folders holding them.</param>
 /// <param name="TestFolder">A separate test folder (one folder per label), when the split is given apart.</param>
 /// <param name="OutFolder">Receives model.onnx, model.json and the checkpoint.</param>
+/// <param name="MemoryCapMB">Memory the run's caches may hold; beyond it they go to temporary files. The model is the
+/// same either way.</param>
+/// <param name="CacheFolder">Where those files go (in a folder of their own, deleted after the run); the system's
+/// temporary folder by default.</param>
 public sealed record TrainingRequest(string DataFolder, string? TestFolder, string OutFolder, TrainingOptions Options,
-    string Dataset = "local", string? Version = null);
+    string Dataset = "local", string? Version = null, int MemoryCapMB = CacheSpace.DefaultMemoryCapMB,
+    string? CacheFolder = null);
 
 /// <summary>One line of progress: printed by the command line, written where the status endpoint reads it by the job.</summary>
 public sealed record TrainingProgress(string Stage, int Epoch, int Epochs, double Loss, double Accuracy,
@@ -53,11 +58,13 @@ public static partial class TrainingRun
         // A job (it names its version) trains from a temporary copy the user never saw: refusals name the dataset
         // instead.
         var preparing = PreparedBackbone.Start(options.Int8 && TrainingDevice.Current.type == DeviceType.CPU, ct);
+        // Its files are deleted however the run ends.
+        using var caches = new CacheSpace(request.MemoryCapMB, request.CacheFolder);
         ImageSet data;
         try
         {
             data = ImageSet.Load(request.DataFolder, request.TestFolder, options, ct: ct,
-                dataset: request.Version is null ? null : request.Dataset);
+                dataset: request.Version is null ? null : request.Dataset, caches: caches);
         }
         catch
         {
@@ -82,6 +89,7 @@ public static partial class TrainingRun
         var budget = new TrainingBudget(options.BudgetMinutes, clock);
         var fit = Fit(model, prepared.Calibrator, data, options, progress, history, clock, budget, ct);
         var times = fit.Times;
+        progress?.Report(Note("caches", clock, Describe(caches.Use())));
 
         Directory.CreateDirectory(request.OutFolder);
         var modelBytes = OnnxExport.ToBytes(model, fit.Recipe.FlipAverage, fit.Int8, fit.Int8Stages);
@@ -126,6 +134,7 @@ public static partial class TrainingRun
         var manifest = draft with
         {
             ImageCounts = data.Counts(),
+            Caches = caches.Use(), // with a given test split's images, decoded for evaluation
             Metrics = metrics,
             Thresholds = thresholds,
             // Evaluation (which decodes a given test split) is counted apart: total minus it is the time to a model.
@@ -141,6 +150,10 @@ public static partial class TrainingRun
             TestPredictions = data.Test.Select(Predicted).ToList(),
         };
     }
+
+    private static string Describe(CacheUse use) =>
+        $"{use.MemoryMB:0} MB in memory, {use.DiskMB:0} MB on disk (temporary files, deleted after the run), " +
+        $"memory cap {use.MemoryCapMB} MB";
 
     private static List<IReadOnlyCollection<int>> Targets(IEnumerable<LabelledImage> images) =>
         images.Select(t => (IReadOnlyCollection<int>)t.Targets.ToArray()).ToList();
