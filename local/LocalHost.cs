@@ -59,7 +59,12 @@ public static class LocalHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();
+        app.UseApiKeyCheck();
         app.MapPipelineApi();
+        // The studio at / (its API calls go to /api/...).
+        app.MapGet("/", () => StudioFiles.Serve(null, "/")).ExcludeFromDescription();
+        foreach (var file in StudioFiles.Names)
+            app.MapGet("/" + file, () => StudioFiles.Serve(file, "/")).ExcludeFromDescription();
         return app;
     }
 
