@@ -29,13 +29,13 @@ async function droppedFiles(dataTransfer) {
   return out;
 }
 
-/** Where a dropped file goes: {label, file, split?}; the dropped dataset folder itself is left out of the path. */
+/** Where a dropped file goes: {label, name, split?}; the dropped dataset folder itself is left out of the path. */
 export function placeOf(path, label) {
   let parts = path.split('/').filter(Boolean);
-  if (label) return { label, file: parts[parts.length - 1] };
+  if (label) return { label, name: parts[parts.length - 1] };
   if (parts.length >= 3 && !SPLITS.includes(parts[0])) parts = parts.slice(1);
-  if (parts.length === 2) return { label: parts[0], file: parts[1] };
-  if (parts.length === 3 && SPLITS.includes(parts[0])) return { split: parts[0], label: parts[1], file: parts[2] };
+  if (parts.length === 2) return { label: parts[0], name: parts[1] };
+  if (parts.length === 3 && SPLITS.includes(parts[0])) return { split: parts[0], label: parts[1], name: parts[2] };
   return { problem: `'${path}' is not in a label folder: drop a folder of label folders, or drop files on a label.` };
 }
 
@@ -109,7 +109,7 @@ export async function imagesPanel(panel, context) {
           const p = todo.shift();
           const query = p.split ? `?split=${p.split}` : '';
           try {
-            const answer = await put(`datasets/${dataset}/images/${enc(p.label)}/${enc(p.file)}${query}`, p.file);
+            const answer = await put(`datasets/${dataset}/images/${enc(p.label)}/${enc(p.name)}${query}`, p.file);
             uploads.push({ path: answer.upload.replace(/^uploads\//, ''), shown: p.path });
             sent++;
           } catch (problem) {

@@ -21,7 +21,7 @@ function perLabel(metrics) {
     h('thead', {}, h('tr', {}, ...['label', 'precision', 'recall', 'F1', 'images'].map(t => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, ...rows.map(([label, m]) => h('tr', {}, h('th', { scope: 'row', text: label }),
       h('td', { text: percent(m.precision) }), h('td', { text: percent(m.recall) }), h('td', { text: percent(m.f1) }),
-      h('td', { text: m.support }))));
+      h('td', { text: m.support })))));
 }
 
 export async function modelsPanel(panel, context) {
