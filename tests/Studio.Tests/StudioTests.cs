@@ -45,6 +45,7 @@ public sealed class StudioTests(ITestOutputHelper output)
             ["Pipeline__QuietPeriodSeconds"] = "600", // trained by the Train button, not by the quiet period
             ["Pipeline__FastTraining"] = "true",
         });
+        host.Http.DefaultRequestHeaders.Add("x-functions-key", Key);
         var origin = host.Http.BaseAddress!.GetLeftPart(UriPartial.Authority);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new()
