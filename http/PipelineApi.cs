@@ -136,8 +136,8 @@ public static class PipelineApi
                 DatasetImageRequests.UploadAsync(images, request, dataset, label, file, split, ct))
             .WithName("UploadImage")
             .WithSummary("Upload one image (the body) to uploads/<dataset>/<label>/<file>: the split takes it as " +
-                "any upload (split=train|test|val: into that split), and a refused file is listed with its reason in GET " +
-                "/api/datasets/{dataset}")
+                "any upload (split=train|test|val: into that split), and a refused file is listed with its reason " +
+                "in GET /api/datasets/{dataset}")
             .Accepts<Stream>("application/octet-stream", "image/jpeg", "image/png")
             .ProducesProblem(400).ProducesProblem(413);
         api.MapPost(KnownImages, (HttpRequest request, string dataset, DatasetImagesApi images,

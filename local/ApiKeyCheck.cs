@@ -21,7 +21,8 @@ public static class ApiKeyCheck
         app.Use(async (context, next) =>
         {
             var tags = context.GetEndpoint()?.Metadata.GetMetadata<ITagsMetadata>()?.Tags;
-            var given = context.Request.Headers[Header].FirstOrDefault() ?? context.Request.Query["code"].FirstOrDefault();
+            var given = context.Request.Headers[Header].FirstOrDefault()
+                ?? context.Request.Query["code"].FirstOrDefault();
             if (tags?.Contains(PipelineApi.Tag) == true && given != key)
             {
                 var problem = ApiResult.Fail(401, given is null ? "Function key needed" : "Wrong function key",

@@ -51,7 +51,8 @@ export async function call(path, options = {}, retry = true) {
       response = await fetch('api/' + path, { ...options, headers: headers(options.headers) });
     } catch (e) {
       listeners.forEach(l => l('offline', wait));
-      if (method !== 'GET' || !retry) throw new Problem(0, 'API unreachable', 'The app does not answer. Is it running?');
+      if (method !== 'GET' || !retry)
+        throw new Problem(0, 'API unreachable', 'The app does not answer. Is it running?');
       await new Promise(r => setTimeout(r, wait * 1000));
       wait = Math.min(wait * 2, 15);
       continue;

@@ -19,7 +19,8 @@ async function loadDatasets() {
       h('a', { href: `#/d/${d.dataset}/images`, 'aria-current': d.dataset === state.dataset ? 'page' : null },
         h('span.name', { text: d.dataset }),
         h('span.muted', { text: `${d.images} images · ${d.labels} labels` +
-          (d.training ? ` · ${d.training}` : '') + (d.testAccuracy != null ? ` · ${percent(d.testAccuracy)}` : '') })))));
+          (d.training ? ` · ${d.training}` : '') +
+          (d.testAccuracy != null ? ` · ${percent(d.testAccuracy)}` : '') })))));
     if (answer.datasets.length === 0) list.replaceChildren(h('li.muted', { text: 'No dataset yet.' }));
     if (answer.problems?.length) show($('#datasets-problem'), { title: 'Storage', detail: answer.problems.join('; ') });
   } catch (problem) {

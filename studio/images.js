@@ -74,7 +74,10 @@ export async function imagesPanel(panel, context) {
 
   let uploading = false;
   async function upload(items, label) {
-    if (uploading) { show(uploadProblem, { title: 'Busy', detail: 'An upload is running; drop again when it ends.' }); return; }
+    if (uploading) {
+      show(uploadProblem, { title: 'Busy', detail: 'An upload is running; drop again when it ends.' });
+      return;
+    }
     uploading = true;
     show(uploadProblem, null);
     refused.replaceChildren();
@@ -100,7 +103,8 @@ export async function imagesPanel(panel, context) {
       let done = skipped, sent = 0;
       progress.value = done;
       const tick = () => {
-        progressText.textContent = `${done} of ${planned.length} files` + (skipped ? ` (${skipped} already there)` : '');
+        progressText.textContent = `${done} of ${planned.length} files` +
+          (skipped ? ` (${skipped} already there)` : '');
       };
       tick();
       const uploads = [];
@@ -192,7 +196,8 @@ export async function imagesPanel(panel, context) {
           `&take=${PAGE}&skip=${skip}`);
         show(problem, null);
         const others = Object.keys(context.status().labels || {}).filter(l => l !== name);
-        grid.replaceChildren(...answer.images.map(image => thumbnail(image, others, problem, () => refreshAfter(skip))));
+        grid.replaceChildren(...answer.images.map(image =>
+          thumbnail(image, others, problem, () => refreshAfter(skip))));
         if (answer.images.length === 0) grid.append(h('p.muted', { text: 'No images in this split.' }));
         pager.replaceChildren(
           h('button', { type: 'button', disabled: skip === 0, text: 'Previous', onclick: () => page(skip - PAGE) }),

@@ -4,7 +4,8 @@ import { call, json, show, enc } from './api.js';
 import { h, percent, when } from './dom.js';
 
 function confusion(labels, matrix) {
-  if (!matrix?.length) return h('p.muted', { text: 'No confusion matrix (multilabel models have outcomes per label).' });
+  if (!matrix?.length)
+    return h('p.muted', { text: 'No confusion matrix (multilabel models have outcomes per label).' });
   const max = Math.max(1, ...matrix.flat());
   return h('table.confusion', { id: 'confusion' },
     h('caption', { text: 'Confusion matrix: rows are the true label, columns the predicted one (test images)' }),
@@ -18,7 +19,8 @@ function confusion(labels, matrix) {
 function perLabel(metrics) {
   const rows = Object.entries(metrics?.perLabel || {});
   return h('table', {}, h('caption', { text: 'Per label (test images)' }),
-    h('thead', {}, h('tr', {}, ...['label', 'precision', 'recall', 'F1', 'images'].map(t => h('th', { scope: 'col', text: t })))),
+    h('thead', {}, h('tr', {}, ...['label', 'precision', 'recall', 'F1', 'images']
+      .map(t => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, ...rows.map(([label, m]) => h('tr', {}, h('th', { scope: 'row', text: label }),
       h('td', { text: percent(m.precision) }), h('td', { text: percent(m.recall) }), h('td', { text: percent(m.f1) }),
       h('td', { text: m.support })))));
@@ -57,7 +59,10 @@ export async function modelsPanel(panel, context) {
       h('p', { text: `Labels: ${v.labels.join(', ')} · device ${v.device || '?'} · ` +
         `${v.metrics?.testImages ?? '?'} test images · log loss ${v.metrics?.logLoss?.toFixed(3) ?? '–'}` }),
       perLabel(v.metrics), confusion(v.labels, v.metrics?.confusionMatrix));
-    if (!v.files?.includes('report.html')) { detail.append(h('p.muted', { text: 'This version has no report.' })); return; }
+    if (!v.files?.includes('report.html')) {
+      detail.append(h('p.muted', { text: 'This version has no report.' }));
+      return;
+    }
     const frame = h('iframe.report', { id: 'report-frame', title: `Training report of ${v.version}`,
       sandbox: 'allow-same-origin', loading: 'lazy' });
     detail.append(h('h3', { text: 'Report' }), frame);

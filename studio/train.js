@@ -16,7 +16,8 @@ function setPath(target, path, value) {
 
 function field(option) {
   const inputId = id('opt');
-  const help = h('small', { id: `${inputId}-help`, text: `${option.help} (default ${option.default}; ${option.flag})` });
+  const help = h('small', { id: `${inputId}-help`,
+    text: `${option.help} (default ${option.default}; ${option.flag})` });
   let input;
   if (option.type === 'choice') {
     input = h('select', { id: inputId }, h('option', { value: '', text: `default (${option.default})` }),
@@ -87,7 +88,8 @@ export async function trainPanel(panel, context) {
     } catch (p) { show(problem, p); }
   });
 
-  const progress = h('section.progress', { id: 'train-progress', 'aria-live': 'polite', 'aria-label': 'Training progress' });
+  const progress = h('section.progress',
+    { id: 'train-progress', 'aria-live': 'polite', 'aria-label': 'Training progress' });
   panel.replaceChildren(form, h('h3', { text: 'Current run' }), progress);
 
   // The trainer reports its latest epoch only: the curves are what this page saw of the run.
@@ -111,7 +113,8 @@ export async function trainPanel(panel, context) {
     const lines = [h('p', {}, h('strong', { id: 'train-state', text: job.status }),
       ` · job ${job.jobId} · queued ${when(job.queuedAt)}`)];
     if (p) {
-      lines.push(h('p', { id: 'train-stage' }, `Stage: ${p.stage}` + (p.epochs ? ` · epoch ${p.epoch} of ${p.epochs}` : '') +
+      lines.push(h('p', { id: 'train-stage' }, `Stage: ${p.stage}` +
+        (p.epochs ? ` · epoch ${p.epoch} of ${p.epochs}` : '') +
         (p.message ? ` · ${p.message}` : '')));
       if (state === 'running' && job.startedAt && p.epochs && p.epoch) {
         const elapsed = (Date.parse(p.at) - Date.parse(job.startedAt)) / 1000;
@@ -119,7 +122,8 @@ export async function trainPanel(panel, context) {
         lines.push(h('p', { text: `About ${Math.max(0, Math.round(left))} s left in this stage.` }));
       }
       const stage = history.filter(x => x.stage === p.stage);
-      const s = (key, label, color) => ({ label, color, points: stage.filter(x => x[key] != null).map(x => [x.epoch, x[key]]) });
+      const s = (key, label, color) =>
+        ({ label, color, points: stage.filter(x => x[key] != null).map(x => [x.epoch, x[key]]) });
       lines.push(h('div.charts', {},
         lineChart(`Loss (${p.stage})`, [s('loss', 'train', '#1f6feb'), s('validationLoss', 'validation', '#d1242f')]),
         lineChart(`Accuracy (${p.stage})`, [s('accuracy', 'train', '#1f6feb'),
@@ -129,7 +133,8 @@ export async function trainPanel(panel, context) {
       lines.push(h('p', { id: 'train-result' }, `Test accuracy ${percent(job.metrics.accuracy)}` +
         (job.promoted ? ' · promoted' : ' · not promoted') + (job.reason ? ` · ${job.reason}` : '')));
     if (state === 'failed')
-      lines.push(h('p.problem', { id: 'train-failure', role: 'alert' }, h('strong', { text: 'Failed' }), ` ${job.reason || ''}`));
+      lines.push(h('p.problem', { id: 'train-failure', role: 'alert' }, h('strong', { text: 'Failed' }),
+        ` ${job.reason || ''}`));
     progress.replaceChildren(...lines);
   }
   poll();

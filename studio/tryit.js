@@ -10,17 +10,24 @@ export async function tryPanel(panel, context) {
   const inputId = id('try'), cameraId = id('camera');
   const zone = h('div.drop', { id: 'try-drop', tabindex: 0, role: 'button',
     'aria-label': 'Drop or paste photos here, or press Enter to choose them',
-    onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); document.getElementById(inputId).click(); } } },
+    onkeydown: e => {
+      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); document.getElementById(inputId).click(); }
+    } },
   h('strong', { text: 'Drop or paste photos here' }), ' to see what the model says.',
   h('div.row', {},
     h('label.button', { for: inputId, text: 'Choose photos' }),
-    h('input', { id: inputId, type: 'file', accept: 'image/*', multiple: true, onchange: e => score([...e.target.files]) }),
+    h('input', { id: inputId, type: 'file', accept: 'image/*', multiple: true,
+      onchange: e => score([...e.target.files]) }),
     h('label.button', { for: cameraId, text: 'Take a photo' }),
     h('input', { id: cameraId, type: 'file', accept: 'image/*', capture: 'environment',
       onchange: e => score([...e.target.files]) })));
   zone.addEventListener('dragover', e => { e.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', e => { e.preventDefault(); zone.classList.remove('over'); score([...e.dataTransfer.files]); });
+  zone.addEventListener('drop', e => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    score([...e.dataTransfer.files]);
+  });
   const paste = e => {
     const files = [...(e.clipboardData?.files || [])].filter(f => f.type.startsWith('image/'));
     if (files.length) { e.preventDefault(); score(files); }
@@ -52,7 +59,9 @@ function card(file, image, version) {
         h('li', {}, h('span.bar-label', { text: p.label }),
           h('span.bar', { role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100,
             'aria-valuenow': Math.round(p.probability * 100), 'aria-label': `${p.label} probability` },
-          h('span.fill', { style: `width:${(p.probability * 100).toFixed(1)}%`, class: p.aboveThreshold ? 'fill above' : 'fill' }),
-          h('span.threshold', { style: `left:${(p.threshold * 100).toFixed(1)}%`, title: `threshold ${percent(p.threshold)}` })),
+          h('span.fill', { style: `width:${(p.probability * 100).toFixed(1)}%`,
+            class: p.aboveThreshold ? 'fill above' : 'fill' }),
+          h('span.threshold', { style: `left:${(p.threshold * 100).toFixed(1)}%`,
+            title: `threshold ${percent(p.threshold)}` })),
           h('span.value', { text: percent(p.probability) }))))));
 }

@@ -55,9 +55,7 @@ public sealed class DatasetImagesApi(PipelineStorage storage, IOptions<PipelineO
     /// <summary>Creates the dataset by writing an empty <c>dataset.json</c> (the defaults) where none is.</summary>
     public async Task<ApiResult<CreateDatasetResponse>> CreateAsync(string body, CancellationToken ct)
     {
-        CreateDatasetRequest? request;
-        try { request = string.IsNullOrWhiteSpace(body) ? null : JsonSerializer.Deserialize<CreateDatasetRequest>(body, Json.Options); }
-        catch (JsonException) { request = null; }
+        var request = Read<CreateDatasetRequest>(body);
         if (request?.Name is not { } name)
             return ApiResult.Fail(400, "No name", "Send the dataset's name as {\"name\":\"flowers\"}.");
         if (Names.CheckDataset(name) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
@@ -117,9 +115,7 @@ public sealed class DatasetImagesApi(PipelineStorage storage, IOptions<PipelineO
     public async Task<ApiResult<KnownImagesResponse>> KnownAsync(string dataset, string body, CancellationToken ct)
     {
         if (Names.CheckDataset(dataset) is { } badName) return ApiResult.Fail(400, "Invalid dataset name", badName);
-        KnownImagesRequest? request;
-        try { request = string.IsNullOrWhiteSpace(body) ? null : JsonSerializer.Deserialize<KnownImagesRequest>(body, Json.Options); }
-        catch (JsonException) { request = null; }
+        var request = Read<KnownImagesRequest>(body);
         if (request?.Sha256 is not { } hashes)
             return ApiResult.Fail(400, "No hashes", "Send {\"sha256\":[\"<64 hex digits>\", ...]}.");
         if (hashes.Count > MaxKnown)
@@ -196,9 +192,7 @@ public sealed class DatasetImagesApi(PipelineStorage storage, IOptions<PipelineO
     {
         var found = Locate(dataset, split, label, file);
         if (found.Problem is { } problem) return problem;
-        MoveImageRequest? request;
-        try { request = string.IsNullOrWhiteSpace(body) ? null : JsonSerializer.Deserialize<MoveImageRequest>(body, Json.Options); }
-        catch (JsonException) { request = null; }
+        var request = Read<MoveImageRequest>(body);
         if (request?.Label is not { } target)
             return ApiResult.Fail(400, "No label", "Send the new label as {\"label\":\"squares\"}.");
         if (Names.CheckLabel(target) is { } badLabel) return ApiResult.Fail(400, "Invalid label", badLabel);
@@ -296,7 +290,8 @@ public sealed class DatasetImagesApi(PipelineStorage storage, IOptions<PipelineO
     }
 
     private static ApiProblem NoImage(string dataset, string split, string label, string file) =>
-        ApiResult.Fail(404, "No such image", $"Dataset '{dataset}' has no image '{file}' under '{Names.Shown(label)}' " +
+        ApiResult.Fail(404, "No such image",
+            $"Dataset '{dataset}' has no image '{file}' under '{Names.Shown(label)}' " +
             $"in {split} (moved or deleted?). GET /api/datasets/{dataset}/images lists them.");
 
     private static Split? ParseSplit(string split) => split switch
@@ -307,6 +302,13 @@ public sealed class DatasetImagesApi(PipelineStorage storage, IOptions<PipelineO
     };
 
     private static string SplitName(Split split) => split == Split.Train ? "train" : "test";
+
+    /// <summary>A small JSON body, or null when it is empty or not that JSON.</summary>
+    private static T? Read<T>(string body) where T : class
+    {
+        try { return string.IsNullOrWhiteSpace(body) ? null : JsonSerializer.Deserialize<T>(body, Json.Options); }
+        catch (JsonException) { return null; }
+    }
 
     private static bool Whole(string? text, int fallback, out int value)
     {
