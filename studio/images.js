@@ -53,9 +53,8 @@ export async function imagesPanel(panel, context) {
   const labels = h('div.labels', { id: 'labels' });
   const folderInput = h('input', { type: 'file', multiple: true, webkitdirectory: true, id: id('folder'),
     onchange: e => upload([...e.target.files].map(f => ({ file: f, path: f.webkitRelativePath || f.name }))) });
-  const dropZone = h('div.drop', { id: 'drop-dataset', tabindex: 0, role: 'button',
-    'aria-label': 'Drop a folder of label folders here, or press Enter to choose one',
-    onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); folderInput.click(); } } },
+  // A drop target for the mouse; the button inside is the keyboard's way in.
+  const dropZone = h('div.drop', { id: 'drop-dataset' },
   h('strong', { text: 'Drop a folder here' }),
   h('span', { text: ' with one folder of images per label (or train/ and test/ of label folders).' }),
   h('label.button', { for: folderInput.id, text: 'Choose a folder' }), folderInput);
@@ -239,7 +238,7 @@ export async function imagesPanel(panel, context) {
           await changed();
         } catch (p) { show(problem, p); }
       } });
-    return h('figure.thumb', { role: 'listitem' }, img, h('figcaption', {}, move, remove));
+    return h('div.thumb', { role: 'listitem' }, img, h('div.actions', {}, move, remove));
   }
 
   renderLabels();

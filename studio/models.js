@@ -44,7 +44,7 @@ export async function modelsPanel(panel, context) {
   }
   const versions = [...list.versions].reverse();
   const table = h('table.versions', { id: 'versions' }, h('caption', { text: 'Model versions, newest first' }),
-    h('thead', {}, h('tr', {}, ...['version', 'created', 'accuracy', 'macro F1', 'published', ''].map(t =>
+    h('thead', {}, h('tr', {}, ...['version', 'created', 'accuracy', 'macro F1', 'published', 'details'].map(t =>
       h('th', { scope: 'col', text: t })))),
     h('tbody', {}, ...versions.map(v => h('tr', {},
       h('th', { scope: 'row' }, v.version, v.promoted ? h('span.badge', { text: 'promoted' }) : null),

@@ -94,7 +94,7 @@ export async function trainPanel(panel, context) {
 
   // The trainer reports its latest epoch only: the curves are what this page saw of the run.
   const history = [];
-  let jobId = null, timer = null, stopped = false;
+  let jobId = null, timer = null, stopped = false, wasActive = false;
   async function poll() {
     clearTimeout(timer);
     if (stopped) return;
@@ -102,7 +102,10 @@ export async function trainPanel(panel, context) {
     try { status = await context.refreshStatus(); } catch (p) { show(problem, p); }
     const job = status?.training;
     render(job);
-    if (job && ['queued', 'running'].includes(job.state?.toLowerCase())) timer = setTimeout(poll, 1500);
+    const active = job && ['queued', 'running'].includes(job.state?.toLowerCase());
+    if (active) timer = setTimeout(poll, 1500);
+    else if (wasActive) context.loadDatasets();
+    wasActive = active;
   }
   function render(job) {
     if (!job) { progress.replaceChildren(h('p.muted', { text: 'No run yet.' })); return; }
@@ -124,7 +127,8 @@ export async function trainPanel(panel, context) {
       const stage = history.filter(x => x.stage === p.stage);
       const s = (key, label, color) =>
         ({ label, color, points: stage.filter(x => x[key] != null).map(x => [x.epoch, x[key]]) });
-      lines.push(h('div.charts', {},
+      // A stage fitted in one go (the lbfgs head) has no curve to draw.
+      if (stage.length > 1 || p.epochs > 1) lines.push(h('div.charts', {},
         lineChart(`Loss (${p.stage})`, [s('loss', 'train', '#1f6feb'), s('validationLoss', 'validation', '#d1242f')]),
         lineChart(`Accuracy (${p.stage})`, [s('accuracy', 'train', '#1f6feb'),
           s('validationAccuracy', 'validation', '#d1242f')], { yMax: 1 })));

@@ -8,11 +8,7 @@ export async function tryPanel(panel, context) {
   const problem = h('div.problem', { role: 'alert', id: 'try-problem' });
   const results = h('div.results', { id: 'try-results', 'aria-live': 'polite' });
   const inputId = id('try'), cameraId = id('camera');
-  const zone = h('div.drop', { id: 'try-drop', tabindex: 0, role: 'button',
-    'aria-label': 'Drop or paste photos here, or press Enter to choose them',
-    onkeydown: e => {
-      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); document.getElementById(inputId).click(); }
-    } },
+  const zone = h('div.drop', { id: 'try-drop' },
   h('strong', { text: 'Drop or paste photos here' }), ' to see what the model says.',
   h('div.row', {},
     h('label.button', { for: inputId, text: 'Choose photos' }),

@@ -150,6 +150,10 @@ public sealed class StudioTests(ITestOutputHelper output)
         await Expect(page.Locator("details.label[data-label=circles] .counts"))
             .ToContainTextAsync(Counts(before["circles"], split, -1));
         await Expect(page.Locator("details.label[data-label=circles] img").First).ToBeVisibleAsync();
+        await page.WaitForFunctionAsync("""
+            () => [...document.querySelectorAll('details.label[data-label=circles] img')]
+              .every(i => i.complete && i.naturalWidth > 0)
+            """);
         await Shot(page, "07-moved");
         await CheckAccessibilityAsync(page, axe, "images");
 
