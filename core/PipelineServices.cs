@@ -47,6 +47,7 @@ public static class PipelineServices
         services.AddSingleton<ImageUrlFetch>();
         services.AddSingleton<CustomVisionApi>();
         services.AddSingleton<PredictionApi>();
+        services.AddSingleton<DatasetImagesApi>();
         return services;
     }
 }

@@ -8,8 +8,61 @@ namespace Pipeline.Functions;
 /// <summary>The HTTP API, function-level keys in Azure. Each trigger hands the request to
 /// <see cref="PipelineApi"/>.</summary>
 public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores, PublishApi publish, CustomVisionApi cv,
-    PredictionApi kept)
+    PredictionApi kept, DatasetImagesApi images)
 {
+    /// <summary>The studio's page: anonymous, since it holds no secret; its API calls carry the function
+    /// key.</summary>
+    [Function("Studio")]
+    public IResult Studio([HttpTrigger(AuthorizationLevel.Anonymous, "get",
+        Route = StudioFiles.FunctionRoute)] HttpRequest request, string? path) =>
+        StudioFiles.Serve(path, StudioFiles.FunctionBase);
+
+    [Function("CreateDataset")]
+    public async Task<IResult> CreateDatasetAsync([HttpTrigger(AuthorizationLevel.Function, "post",
+        Route = PipelineApi.Datasets)] HttpRequest request, CancellationToken ct) =>
+        await DatasetImageRequests.CreateAsync(images, request, ct);
+
+    [Function("UploadImage")]
+    public async Task<IResult> UploadImageAsync([HttpTrigger(AuthorizationLevel.Function, "put",
+        Route = PipelineApi.UploadImage)] HttpRequest request, string dataset, string label, string file,
+        CancellationToken ct) =>
+        await DatasetImageRequests.UploadAsync(images, request, dataset, label, file,
+            request.Query["split"].FirstOrDefault(), ct);
+
+    [Function("KnownImages")]
+    public async Task<IResult> KnownImagesAsync([HttpTrigger(AuthorizationLevel.Function, "post",
+        Route = PipelineApi.KnownImages)] HttpRequest request, string dataset, CancellationToken ct) =>
+        await DatasetImageRequests.KnownAsync(images, request, dataset, ct);
+
+    [Function("ListImages")]
+    public async Task<IResult> ListImagesAsync([HttpTrigger(AuthorizationLevel.Function, "get",
+        Route = PipelineApi.Images)] HttpRequest request, string dataset, CancellationToken ct) =>
+        await DatasetImageRequests.ListAsync(images, dataset, request.Query["label"].FirstOrDefault(),
+            request.Query["split"].FirstOrDefault(), request.Query["take"].FirstOrDefault(),
+            request.Query["skip"].FirstOrDefault(), ct);
+
+    [Function("Thumbnail")]
+    public async Task<IResult> ThumbnailAsync([HttpTrigger(AuthorizationLevel.Function, "get",
+        Route = PipelineApi.Thumbnail)] HttpRequest request, string dataset, string split, string label, string file,
+        CancellationToken ct) =>
+        await DatasetImageRequests.ThumbnailAsync(images, dataset, split, label, file, ct);
+
+    [Function("MoveImage")]
+    public async Task<IResult> MoveImageAsync([HttpTrigger(AuthorizationLevel.Function, "post",
+        Route = PipelineApi.MoveImage)] HttpRequest request, string dataset, string split, string label, string file,
+        CancellationToken ct) =>
+        await DatasetImageRequests.MoveAsync(images, request, dataset, split, label, file, ct);
+
+    [Function("DeleteImage")]
+    public async Task<IResult> DeleteImageAsync([HttpTrigger(AuthorizationLevel.Function, "delete",
+        Route = PipelineApi.Image)] HttpRequest request, string dataset, string split, string label, string file,
+        CancellationToken ct) =>
+        await DatasetImageRequests.DeleteAsync(images, dataset, split, label, file, ct);
+
+    [Function("TrainingOptions")]
+    public IResult TrainingOptions([HttpTrigger(AuthorizationLevel.Function, "get",
+        Route = PipelineApi.TrainingOptionList)] HttpRequest request) => DatasetImageRequests.TrainingOptions();
+
     [Function("Predictions")]
     public async Task<IResult> PredictionsAsync([HttpTrigger(AuthorizationLevel.Function, "get",
         Route = PipelineApi.Predictions)] HttpRequest request,

@@ -26,10 +26,19 @@ public static class PipelineApi
     public const string Predictions = "datasets/{dataset}/predictions";
     public const string Prediction = "datasets/{dataset}/predictions/{id}";
     public const string LabelPrediction = "datasets/{dataset}/predictions/{id}/label";
+    public const string UploadImage = "datasets/{dataset}/images/{label}/{file}";
+    public const string Images = "datasets/{dataset}/images";
+    public const string KnownImages = "datasets/{dataset}/images/known";
+    public const string Image = "datasets/{dataset}/images/{split}/{label}/{file}";
+    public const string MoveImage = "datasets/{dataset}/images/{split}/{label}/{file}/label";
+    public const string Thumbnail = "datasets/{dataset}/thumbnails/{split}/{label}/{file}";
+    public const string TrainingOptionList = "training/options";
 
     /// <summary>The OpenAPI document's name: the local host serves it at /openapi/v1.json
     /// (docs/openapi.json).</summary>
     public const string DocumentName = "v1";
+    /// <summary>The OpenAPI tag of the pipeline's own routes (Custom Vision's have theirs).</summary>
+    public const string Tag = "Pipeline";
     public const string DocumentPath = "/openapi/{documentName}.json";
 
     private const int MaxOptionsBytes = 64 * 1024;
@@ -40,7 +49,7 @@ public static class PipelineApi
     /// document.</summary>
     public static IEndpointRouteBuilder MapPipelineApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").WithTags("Pipeline");
+        var api = app.MapGroup("/api").WithTags(Tag);
         api.MapGet(Datasets, (DatasetApi datasets, CancellationToken ct) => ListAsync(datasets, ct))
             .WithName("ListDatasets")
             .WithSummary("Every dataset with its image, label and rejection counts, training state and model; " +
@@ -108,9 +117,64 @@ public static class PipelineApi
             .WithName("DeletePrediction")
             .WithSummary("Drop a kept prediction and its image")
             .ProducesProblem(400).ProducesProblem(404);
+        MapImages(api);
         MapCustomVision(app.MapGroup("/api").WithTags("Custom Vision").ExcludeFromDescription());
         app.MapOpenApi(DocumentPath);
         return app;
+    }
+
+    /// <summary>A dataset's images, one by one, and the training options: what the studio needs.</summary>
+    private static void MapImages(RouteGroupBuilder api)
+    {
+        api.MapPost(Datasets, (HttpRequest request, DatasetImagesApi images, CancellationToken ct) =>
+                DatasetImageRequests.CreateAsync(images, request, ct))
+            .WithName("CreateDataset")
+            .WithSummary("Create an empty dataset (body: {\"name\":\"flowers\"}): 201, or 200 when it exists")
+            .ProducesProblem(400).ProducesProblem(413);
+        api.MapPut(UploadImage, (HttpRequest request, string dataset, string label, string file, string? split,
+                DatasetImagesApi images, CancellationToken ct) =>
+                DatasetImageRequests.UploadAsync(images, request, dataset, label, file, split, ct))
+            .WithName("UploadImage")
+            .WithSummary("Upload one image (the body) to uploads/<dataset>/<label>/<file>: the split takes it as " +
+                "any upload (split=train|test|val: into that split), and a refused file is listed with its reason " +
+                "in GET /api/datasets/{dataset}")
+            .Accepts<Stream>("application/octet-stream", "image/jpeg", "image/png")
+            .ProducesProblem(400).ProducesProblem(413);
+        api.MapPost(KnownImages, (HttpRequest request, string dataset, DatasetImagesApi images,
+                CancellationToken ct) => DatasetImageRequests.KnownAsync(images, request, dataset, ct))
+            .WithName("KnownImages")
+            .WithSummary("Which of the given SHA-256 hashes (body: {\"sha256\":[...]}) the dataset already holds, " +
+                "so an upload can skip them")
+            .ProducesProblem(400).ProducesProblem(413);
+        api.MapGet(Images, (string dataset, string? label, string? split, string? take, string? skip,
+                DatasetImagesApi images, CancellationToken ct) =>
+                DatasetImageRequests.ListAsync(images, dataset, label, split, take, skip, ct))
+            .WithName("ListImages")
+            .WithSummary("A page of accepted images, newest first: label and split (train or test) narrow it; " +
+                $"take (1 to {DatasetImagesApi.MaxTake}, 50) and skip")
+            .ProducesProblem(400);
+        api.MapGet(Thumbnail, (string dataset, string split, string label, string file, DatasetImagesApi images,
+                CancellationToken ct) => DatasetImageRequests.ThumbnailAsync(images, dataset, split, label, file, ct))
+            .WithName("GetThumbnail")
+            .WithSummary($"An accepted image at most {DatasetImagesApi.ThumbnailSide} pixels a side, as JPEG")
+            .Produces(200, typeof(Stream), "image/jpeg").ProducesProblem(400).ProducesProblem(404)
+            .ProducesProblem(422);
+        api.MapPost(MoveImage, (HttpRequest request, string dataset, string split, string label, string file,
+                DatasetImagesApi images, CancellationToken ct) =>
+                DatasetImageRequests.MoveAsync(images, request, dataset, split, label, file, ct))
+            .WithName("MoveImage")
+            .WithSummary("Move an accepted image to another label (body: {\"label\":\"squares\"}); the next " +
+                "training sees it there")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413);
+        api.MapDelete(Image, (string dataset, string split, string label, string file, DatasetImagesApi images,
+                CancellationToken ct) => DatasetImageRequests.DeleteAsync(images, dataset, split, label, file, ct))
+            .WithName("DeleteImage")
+            .WithSummary("Delete an accepted image and the upload it came from; the next training leaves it out")
+            .ProducesProblem(400).ProducesProblem(404);
+        api.MapGet(TrainingOptionList, DatasetImageRequests.TrainingOptions)
+            .WithName("ListTrainingOptions")
+            .WithSummary("Every training option the trainer documents (JSON name, flag, help, type, default), " +
+                "and the fast setting's options");
     }
 
     /// <summary>

@@ -67,7 +67,12 @@ public static class LocalHost
             try { await next(context); }
             finally { if (ScoreLimits.IsScoring(context.Request.Path)) trim.Scored(); }
         });
+        app.UseApiKeyCheck();
         app.MapPipelineApi();
+        // The studio at / (its API calls go to /api/...).
+        app.MapGet("/", () => StudioFiles.Serve(null, "/")).ExcludeFromDescription();
+        foreach (var file in StudioFiles.Names)
+            app.MapGet("/" + file, () => StudioFiles.Serve(file, "/")).ExcludeFromDescription();
         return app;
     }
 

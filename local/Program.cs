@@ -15,6 +15,7 @@ var api = $"http://127.0.0.1:{app.Configuration.GetValue("Local:Port", 7071)}/ap
 Console.WriteLine($"""
 
     The pipeline runs on this machine.
+      Studio:     http://127.0.0.1:{app.Configuration.GetValue("Local:Port", 7071)}/
       Drop images into the blob container 'uploads' as <dataset>/<label>/<file> (or <dataset>/train|val/<label>/<file>), e.g.
         az storage blob upload-batch --connection-string "{azurite.ConnectionString}" -d uploads --destination-path flowers -s ./my-flowers
       or with Azure Storage Explorer (Local emulator, default ports). A dataset trains {app.Configuration.GetValue("Pipeline:QuietPeriodSeconds", 30)} s after its last new image, or now:

@@ -34,6 +34,10 @@ public sealed class OpenApiTests(PipelineFixture pipeline)
                 "/api/datasets/{dataset}/train", "/api/score/{dataset}",
                 "/api/datasets/{dataset}/predictions", "/api/datasets/{dataset}/predictions/{id}/label",
                 "/api/datasets/{dataset}/predictions/{id}",
+                "/api/datasets/{dataset}/images/{label}/{file}", "/api/datasets/{dataset}/images/known",
+                "/api/datasets/{dataset}/images", "/api/datasets/{dataset}/thumbnails/{split}/{label}/{file}",
+                "/api/datasets/{dataset}/images/{split}/{label}/{file}/label",
+                "/api/datasets/{dataset}/images/{split}/{label}/{file}", "/api/training/options",
             ],
             paths);
         Assert.True(File.Exists(CheckedIn),

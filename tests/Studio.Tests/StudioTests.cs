@@ -1,0 +1,223 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Pipeline.Core.Contract;
+using Pipeline.Core.Datasets;
+using Pipeline.Local;
+using Pipeline.Tests;
+using Xunit;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Pipeline.Studio.Tests;
+
+/// <summary>
+/// The studio in Debian's Chromium (driven by Playwright, which downloads no browser) against the local host as a user
+/// runs it, on a real Azurite with the real trainer: the key prompt and a wrong key's 401, a new dataset, a folder of
+/// three labels with a corrupt file (its reason shown), fast training watched to success, the report, a generated
+/// image scored, a wrongly labelled image moved; nothing fetched from outside the app; no serious axe-core violation.
+/// Screenshots of each step go to docs/studio/.
+/// </summary>
+public sealed class StudioTests(ITestOutputHelper output)
+{
+    private const string Key = "studio-test-key";
+    private const string Dataset = "shapes-studio";
+    private const int PerLabel = 14;
+    private static readonly string Root = RepoRoot.Find();
+    private static readonly string Shots = Path.Combine(Root, "docs", "studio");
+    private static readonly string[] BrowserPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+    [SkippableFact]
+    public async Task A_user_builds_trains_tries_and_fixes_a_dataset_in_the_studio()
+    {
+        var chromium = BrowserPaths.FirstOrDefault(File.Exists);
+        Skip.If(chromium is null, "Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium " +
+            "(.ci/run installs it when missing).");
+        var axe = Path.Combine(Root, "tests", "Studio.Tests", "node_modules", "axe-core", "axe.min.js");
+        Assert.True(File.Exists(axe), $"axe-core is missing at {axe}: run npm ci in tests/Studio.Tests.");
+        Directory.CreateDirectory(Shots);
+        var folder = Directory.CreateTempSubdirectory("studio-drop-");
+        var (wrongHash, tryImage) = WriteDataset(folder.FullName);
+
+        await using var host = await LocalHostProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Local__ApiKey"] = Key,
+            ["Pipeline__QuietPeriodSeconds"] = "600", // trained by the Train button, not by the quiet period
+            ["Pipeline__FastTraining"] = "true",
+        });
+        host.Http.DefaultRequestHeaders.Add("x-functions-key", Key);
+        var origin = host.Http.BaseAddress!.GetLeftPart(UriPartial.Authority);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = chromium, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run"],
+        });
+        var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        var requests = new List<string>();
+        context.Request += (_, request) => { lock (requests) requests.Add(request.Url); };
+        page.Console += (_, message) => output.WriteLine($"console {message.Type}: {message.Text}");
+
+        // The key prompt, a wrong key refused with the problem shown, then the right key.
+        await page.GotoAsync(origin + "/");
+        await Expect(page.Locator("#key-dialog")).ToBeVisibleAsync();
+        await Expect(page.Locator("#key-why")).ToContainTextAsync("Function key needed");
+        await Shot(page, "01-key-prompt");
+        await page.Locator("#key-input").FillAsync("not-the-key");
+        await page.Locator("#key-save").ClickAsync();
+        await Expect(page.Locator("#datasets-problem")).ToContainTextAsync("Wrong function key");
+        await page.Locator("#key-button").ClickAsync();
+        await page.Locator("#key-input").FillAsync(Key);
+        await page.Locator("#key-save").ClickAsync();
+        await Expect(page.Locator("#datasets")).ToContainTextAsync("No dataset yet");
+        await Expect(page.Locator("#datasets-problem")).ToBeEmptyAsync();
+
+        // A new dataset, and a folder of label folders with a corrupt file.
+        await page.Locator("#new-dataset-name").FillAsync(Dataset);
+        await page.Locator("#new-dataset button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#dataset-title")).ToHaveTextAsync(Dataset);
+        var shapes = Path.Combine(folder.FullName, "shapes");
+        await page.Locator("#drop-dataset input[type=file]").SetInputFilesAsync(shapes);
+        await Expect(page.Locator("#upload-progress-text")).ToContainTextAsync("Done:", new() { Timeout = 120_000 });
+        await Expect(page.Locator("#refused")).ToContainTextAsync("broken.jpg refused:");
+        await Expect(page.Locator("#labels")).ToContainTextAsync("circles");
+        var status = (await host.StatusAsync(Dataset))!;
+        Assert.Equal(3 * PerLabel + 1, status.TrainImages + status.TestImages);
+        Assert.Equal(["circles", "squares", "stripes"], status.Labels.Keys.Order());
+        await Shot(page, "02-images-uploaded");
+
+        // A file dropped onto one label (a drop of files, not folders): it goes under that label.
+        var stripes = status.Labels["stripes"];
+        await DropFileAsync(page, "details.label[data-label=stripes]", "extra-stripe.jpg",
+            GeneratedImages.Jpeg(2, new Random(99)));
+        var added = $"({Regex.Escape(Counts(stripes, "train", +1))}|{Regex.Escape(Counts(stripes, "test", +1))})$";
+        await Expect(page.Locator("details.label[data-label=stripes] .counts"))
+            .ToHaveTextAsync(new Regex(added), new() { Timeout = 60_000 });
+
+        // Fast training, watched live until it succeeds.
+        await page.Locator("#tab-train").ClickAsync();
+        await Expect(page.Locator("#train-form details.advanced input, #train-form details.advanced select"))
+            .ToHaveCountAsync(TrainingOptions.All.Count);
+        await page.Locator("#train-button").ClickAsync();
+        var sawProgress = false;
+        var deadline = DateTime.UtcNow.AddMinutes(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            var text = await page.Locator("#train-progress").InnerTextAsync();
+            if (!sawProgress && text.Contains("running") && text.Contains("Stage:"))
+            {
+                sawProgress = true;
+                await Shot(page, "03-training-live");
+            }
+            if (text.Contains("succeeded") || text.Contains("Failed")) break;
+            await Task.Delay(250);
+        }
+        await Expect(page.Locator("#train-state")).ToHaveTextAsync("succeeded");
+        Assert.True(sawProgress, "The running job's stage was shown while it trained.");
+        await Expect(page.Locator("#train-result")).ToContainTextAsync("promoted");
+        await Shot(page, "04-training-succeeded");
+
+        // The models: the promoted version, its confusion matrix and its report.
+        await page.Locator("#tab-models").ClickAsync();
+        await Expect(page.Locator("#versions")).ToContainTextAsync("promoted");
+        await Expect(page.Locator("#confusion")).ToBeVisibleAsync();
+        await Expect(page.FrameLocator("#report-frame").Locator("body")).ToContainTextAsync("circles",
+            new() { Timeout = 60_000 });
+        await Shot(page, "05-models-and-report");
+        await CheckAccessibilityAsync(page, axe, "models");
+
+        // Try it: a generated circle scores circles first.
+        await page.Locator("#tab-try").ClickAsync();
+        await page.Locator("#panel-try input[type=file]:not([capture])").SetInputFilesAsync(tryImage);
+        await Expect(page.Locator("#try-results .top-label").First).ToHaveTextAsync("circles");
+        await Shot(page, "06-try-it");
+
+        // The square filed under circles is moved to squares; the counts follow.
+        await page.Locator("#tab-images").ClickAsync();
+        var before = (await host.StatusAsync(Dataset))!.Labels;
+        var card = page.Locator("details.label[data-label=circles]");
+        await card.Locator("summary").ClickAsync();
+        var split = UploadSorter.InTest(wrongHash, new PipelineOptions().TestFraction) ? "test" : "train";
+        await card.Locator("select").First.SelectOptionAsync(split);
+        var move = card.Locator($"select[aria-label='Move image {wrongHash[..8]} to label']");
+        await move.SelectOptionAsync("squares");
+        await Expect(page.Locator("details.label[data-label=squares] .counts"))
+            .ToContainTextAsync(Counts(before["squares"], split, +1));
+        await Expect(page.Locator("details.label[data-label=circles] .counts"))
+            .ToContainTextAsync(Counts(before["circles"], split, -1));
+        await Expect(page.Locator("details.label[data-label=circles] img").First).ToBeVisibleAsync();
+        await page.WaitForFunctionAsync("""
+            () => [...document.querySelectorAll('details.label[data-label=circles] img')]
+              .every(i => i.complete && i.naturalWidth > 0)
+            """);
+        await Shot(page, "07-moved");
+        await CheckAccessibilityAsync(page, axe, "images");
+
+        // A phone's width.
+        await page.SetViewportSizeAsync(390, 844);
+        await page.Locator("#tab-try").ClickAsync();
+        await Shot(page, "08-phone");
+
+        string[] seen;
+        lock (requests) seen = requests.ToArray();
+        Assert.NotEmpty(seen);
+        Assert.All(seen, url => Assert.True(url.StartsWith(origin + "/") || url.StartsWith("blob:")
+            || url.StartsWith("data:") || url == "about:srcdoc", $"The page fetched {url} from outside the app."));
+        try { folder.Delete(recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>shapes/{circles,squares,stripes}/ with one square filed under circles and a corrupt file; returns
+    /// that square's content hash and a fresh circle to try.</summary>
+    private static (string WrongHash, string TryImage) WriteDataset(string folder)
+    {
+        foreach (var (label, file, content) in GeneratedImages.Dataset(3, PerLabel, 7))
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "shapes", label));
+            File.WriteAllBytes(Path.Combine(folder, "shapes", label, file), content);
+        }
+        var random = new Random(8);
+        var wrong = GeneratedImages.Jpeg(1, random);
+        File.WriteAllBytes(Path.Combine(folder, "shapes", "circles", "actually-a-square.jpg"), wrong);
+        File.WriteAllBytes(Path.Combine(folder, "shapes", "circles", "broken.jpg"), wrong[..300]);
+        var tryImage = Path.Combine(folder, "try-circle.jpg");
+        File.WriteAllBytes(tryImage, GeneratedImages.Jpeg(0, random));
+        return (Convert.ToHexStringLower(SHA256.HashData(wrong)), tryImage);
+    }
+
+    private static string Counts(SplitCounts counts, string split, int change) => split == "train"
+        ? $"{counts.Train + change} train · {counts.Test} test"
+        : $"{counts.Train} train · {counts.Test + change} test";
+
+    private static async Task DropFileAsync(IPage page, string selector, string name, byte[] content) =>
+        await page.EvaluateAsync("""
+            ([selector, name, bytes]) => {
+              const transfer = new DataTransfer();
+              transfer.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/jpeg' }));
+              document.querySelector(selector).dispatchEvent(
+                new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+            }
+            """, new object[] { selector, name, content.Select(b => (int)b).ToArray() });
+
+    private async Task CheckAccessibilityAsync(IPage page, string axe, string view)
+    {
+        await page.AddScriptTagAsync(new() { Path = axe });
+        var result = await page.EvaluateAsync<JsonElement>("""
+            async () => (await axe.run(document, { resultTypes: ['violations'] })).violations
+              .map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) }))
+            """);
+        var violations = result.EnumerateArray().ToList();
+        foreach (var v in violations) output.WriteLine($"axe ({view}): {v}");
+        Assert.DoesNotContain(violations, v => v.GetProperty("impact").GetString() is "serious" or "critical");
+    }
+
+    private async Task Shot(IPage page, string name)
+    {
+        var path = Path.Combine(Shots, name + ".png");
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        output.WriteLine($"screenshot {path}");
+    }
+}
