@@ -17,7 +17,7 @@ namespace Pipeline.Studio.Tests;
 /// runs it, on a real Azurite with the real trainer: the key prompt and a wrong key's 401, a new dataset, a folder of
 /// three labels with a corrupt file (its reason shown), fast training watched to success, the report, a generated
 /// image scored, a wrongly labelled image moved; nothing fetched from outside the app; no serious axe-core violation.
-/// Screenshots of each step go to docs/studio/.
+/// Screenshots of each step go to a temporary folder; with UPDATE_SCREENSHOTS=1, to docs/studio/ (the README's).
 /// </summary>
 public sealed class StudioTests(ITestOutputHelper output)
 {
@@ -25,7 +25,10 @@ public sealed class StudioTests(ITestOutputHelper output)
     private const string Dataset = "shapes-studio";
     private const int PerLabel = 14;
     private static readonly string Root = RepoRoot.Find();
-    private static readonly string Shots = Path.Combine(Root, "docs", "studio");
+    // A test run leaves the checked-in screenshots alone unless asked to write them again.
+    private static readonly string Shots = Environment.GetEnvironmentVariable("UPDATE_SCREENSHOTS") == "1"
+        ? Path.Combine(Root, "docs", "studio")
+        : Directory.CreateTempSubdirectory("studio-shots-").FullName;
     private static readonly string[] BrowserPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
     [SkippableFact]
