@@ -1,6 +1,7 @@
 namespace Pipeline.Cli;
 
-/// <summary>Upload progress on the error stream: one redrawn line on a terminal, otherwise a line per tenth of the way.</summary>
+/// <summary>Upload progress on the error stream: one redrawn line on a terminal, otherwise a line per tenth of the
+/// way.</summary>
 public sealed class ProgressBar(CliConsole console, int total)
 {
     private readonly Lock gate = new();

@@ -4,7 +4,8 @@ using Pipeline.Core.Training;
 
 namespace Pipeline.Functions;
 
-/// <summary>A settle check came due (queued with the quiet period as its delay): train the dataset if no image came since.</summary>
+/// <summary>A settle check came due (queued with the quiet period as its delay): train the dataset if no image came
+/// since.</summary>
 public sealed class SettleFunction(TrainingDispatch dispatch)
 {
     [Function("Settle")]

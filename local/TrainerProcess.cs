@@ -17,7 +17,8 @@ public sealed class LocalOptions
 }
 
 /// <summary>
-/// Runs <c>dotnet trainer.dll job --watch</c>, the container's job loop, as a child process and starts it again if it dies:
+/// Runs <c>dotnet trainer.dll job --watch</c>, the container's job loop, as a child process and starts it again if it
+/// dies:
 /// a crash in TorchSharp ends the child, not the host. The child keeps the message it holds in a lease file, so a job
 /// whose trainer died is recorded as a failed attempt and queued again at once. When the host stops, the child gets
 /// SIGTERM, hands its job back and exits; it is never started again while the host stops.
@@ -139,7 +140,8 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
-    /// <summary>trainer-container/bin/&lt;configuration&gt;/net10.0/trainer.dll, the configuration being this host's own.</summary>
+    /// <summary>trainer-container/bin/&lt;configuration&gt;/net10.0/trainer.dll, the configuration being this host's
+    /// own.</summary>
     private static string FindTrainer()
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
@@ -150,7 +152,8 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
 
 public static class RepoRoot
 {
-    /// <summary>The checkout's root: the first folder up from here (or the working directory) holding Pipeline.sln.</summary>
+    /// <summary>The checkout's root: the first folder up from here (or the working directory) holding
+    /// Pipeline.sln.</summary>
     public static string Find()
     {
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })

@@ -2,7 +2,8 @@ using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Cli;
 
-/// <summary>The training's progress as lines on standard output: one per epoch, one per tenth of a feature pass.</summary>
+/// <summary>The training's progress as lines on standard output: one per epoch, one per tenth of a feature
+/// pass.</summary>
 internal sealed class ConsoleProgress : IProgress<TrainingProgress>
 {
     private int lastFeatureReport = -1;

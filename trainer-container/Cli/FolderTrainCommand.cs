@@ -6,7 +6,8 @@ using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Cli;
 
-/// <summary><c>trainer train --data &lt;folder&gt; --out &lt;folder&gt; [options]</c>: trains one model version from folders on disk.</summary>
+/// <summary><c>trainer train --data &lt;folder&gt; --out &lt;folder&gt; [options]</c>: trains one model version from
+/// folders on disk.</summary>
 public static class FolderTrainCommand
 {
     public const int Refused = 2;
@@ -66,7 +67,8 @@ public static class FolderTrainCommand
         return command;
     }
 
-    /// <summary>The options the user asked for, validated by <see cref="TrainingOptions.Validate"/>; null (said why) when not valid.</summary>
+    /// <summary>The options the user asked for, validated by <see cref="TrainingOptions.Validate"/>; null (said why)
+    /// when not valid.</summary>
     private static TrainingOptions? Options(bool fast, string? file, ParseResult parse, TrainingOptionFlags flags)
     {
         if (fast && file is not null) return Refuse("Give --fast or --options, not both.");

@@ -12,7 +12,8 @@ namespace Pipeline.Trainer.Job;
 /// <c>trainer job [--watch] [--lease-file &lt;path&gt;]</c>: takes one message from the training queue and runs its
 /// job, as one replica of an event-driven Container Apps Job does; <c>--watch</c> keeps taking them (the local host
 /// runs it so), and the lease file lets the host retry the job at once if this process dies.
-/// Settings come from the environment: <c>Storage</c> (or <c>Storage__blobServiceUri</c> and friends) and <c>Pipeline__*</c>.
+/// Settings come from the environment: <c>Storage</c> (or <c>Storage__blobServiceUri</c> and friends) and
+/// <c>Pipeline__*</c>.
 /// </summary>
 public static class JobCommand
 {

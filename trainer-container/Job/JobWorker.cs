@@ -11,7 +11,8 @@ using Pipeline.Trainer.Training;
 namespace Pipeline.Trainer.Job;
 
 /// <summary>
-/// One training job from message to promoted version. Idempotent on redelivery: a job already finished, or whose version
+/// One training job from message to promoted version. Idempotent on redelivery: a job already finished, or whose
+/// version
 /// latest.json already names, is only acknowledged. A training failure fails the job; a crash leaves the message to be
 /// retried, and after <see cref="PipelineOptions.JobMaxAttempts"/> tries it goes to the poison queue and the job fails.
 /// It writes only what it did into training.json (state, progress, trained images, outcome) and never queues a job.
@@ -174,7 +175,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 }
             }
 
-            // The report lists the uploads the split refused beside the files the trainer skipped; it is uploaded with the version.
+            // The report lists the uploads the split refused beside the files the trainer skipped; it is uploaded with
+            // the version.
             ReportWriter.TryWrite(outcome, (await rejections.ListAsync(job.Dataset, ct)).Select(r => new SkippedFile(r.Path, r.Reason)).ToList(), e => logger.LogWarning(e, "No report for job {JobId} of {Dataset}", job.JobId, job.Dataset));
             using (Telemetry.Source.StartActivity("upload model"))
                 await versions.UploadAsync(job.Dataset, job.JobId, outcome.ModelFolder, ct);
@@ -211,7 +213,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         }
     }
 
-    /// <summary>train/&lt;label&gt;/ and test/&lt;label&gt;/ under <paramref name="folder"/>, the layout the trainer reads as a given split.</summary>
+    /// <summary>train/&lt;label&gt;/ and test/&lt;label&gt;/ under <paramref name="folder"/>, the layout the trainer
+    /// reads as a given split.</summary>
     private async Task DownloadAsync(IReadOnlyList<DatasetImage> current, string folder, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.Combine(folder, StorageNames.Train));

@@ -14,7 +14,8 @@ using Dimension = Pipeline.Trainer.Onnx.Proto.TensorShapeProto.Types.Dimension;
 namespace Pipeline.Trainer.Onnx;
 
 /// <summary>
-/// Writes a <see cref="Classifier"/> as model.onnx (opset 13, dynamic batch): pixels in (N x 3 x 224 x 224, BGR, 0-255),
+/// Writes a <see cref="Classifier"/> as model.onnx (opset 13, dynamic batch): pixels in (N x 3 x 224 x 224, BGR,
+/// 0-255),
 /// probabilities out (N x labels). The mean image, the mirror-image average and softmax are inside, so a scorer
 /// needs only <see cref="Preprocessing"/>.
 /// </summary>
@@ -22,7 +23,8 @@ public static class OnnxExport
 {
     public static void Write(Classifier model, bool flipAverage, string path) => File.WriteAllBytes(path, ToBytes(model, flipAverage));
 
-    /// <param name="int8">Activation ranges: the backbone's stages below <paramref name="int8Stages"/> go as int8 (QDQ).</param>
+    /// <param name="int8">Activation ranges: the backbone's stages below <paramref name="int8Stages"/> go as int8
+    /// (QDQ).</param>
     public static byte[] ToBytes(Classifier model, bool flipAverage, Int8Calibration? int8 = null, int int8Stages = 4)
     {
         var g = new GraphWriter();
@@ -62,7 +64,8 @@ public static class OnnxExport
 
     /// <summary>
     /// The frozen backbone alone, for the trainer's cached passes under ONNX Runtime (faster than libtorch on CPUs):
-    /// pixels in; pooled features out, and the activations entering stage <paramref name="activationStage"/> when given.
+    /// pixels in; pooled features out, and the activations entering stage <paramref name="activationStage"/> when
+    /// given.
     /// </summary>
     public static byte[] FeatureExtractor(ResNetBackbone backbone, int? activationStage, Int8Calibration? int8 = null)
     {
@@ -176,7 +179,8 @@ public static class OnnxExport
             return $"{name}_relu";
         }
 
-        /// <summary>Quantize then dequantize a tensor (uint8): the QDQ pair that marks where integer arithmetic may run.</summary>
+        /// <summary>Quantize then dequantize a tensor (uint8): the QDQ pair that marks where integer arithmetic may
+        /// run.</summary>
         public string QuantDequant(string name, (float Scale, byte ZeroPoint) q)
         {
             Initializer($"{name}_qscale", [], [q.Scale]);
@@ -188,7 +192,8 @@ public static class OnnxExport
 
         /// <summary>
         /// Conv with BatchNorm folded in: int8 weights per output channel, an int32 bias at the input's scale times the
-        /// weight's, the output (after ReLU) quantized at its measured range. <paramref name="input"/> must be a DQ output.
+        /// weight's, the output (after ReLU) quantized at its measured range. <paramref name="input"/> must be a DQ
+        /// output.
         /// </summary>
         private string QuantizedConv(string name, string input, Conv2d conv, BatchNorm2d bn, bool relu, Int8Calibration int8,
             long k, long stride, long pad)

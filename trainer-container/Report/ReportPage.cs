@@ -7,7 +7,8 @@ using Pipeline.Core.Contract;
 
 namespace Pipeline.Trainer.Report;
 
-/// <summary>The report's HTML: what a person looks at first (headline metrics, curves, confusions, wrong images) comes first, the run's details last.</summary>
+/// <summary>The report's HTML: what a person looks at first (headline metrics, curves, confusions, wrong images) comes
+/// first, the run's details last.</summary>
 internal sealed class ReportPage(ModelManifest manifest)
 {
     public byte[]? LossCurve { get; init; }
@@ -194,7 +195,8 @@ internal sealed class ReportPage(ModelManifest manifest)
         html.Append("</tbody></table></section>");
     }
 
-    /// <summary>What the recipe decided, and why: the head, fine-tuning, the mirror average, precision, the budget.</summary>
+    /// <summary>What the recipe decided, and why: the head, fine-tuning, the mirror average, precision, the
+    /// budget.</summary>
     private void Recipe()
     {
         if (manifest.Recipe is not { } r) return;
@@ -246,7 +248,8 @@ internal sealed class ReportPage(ModelManifest manifest)
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
-    /// <summary>A file as the user named it: from its split or label folder on, not the trainer's temporary folder.</summary>
+    /// <summary>A file as the user named it: from its split or label folder on, not the trainer's temporary
+    /// folder.</summary>
     private static string Shown(string path)
     {
         var segments = path.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);

@@ -3,14 +3,16 @@ using ScottPlot;
 
 namespace Pipeline.Trainer.Report;
 
-/// <summary>The report's plots as PNG bytes: learning curves and the confusion matrix as a heat map with counts.</summary>
+/// <summary>The report's plots as PNG bytes: learning curves and the confusion matrix as a heat map with
+/// counts.</summary>
 public static class ReportPlots
 {
     private static readonly Color TrainColor = new(31, 119, 180);
     private static readonly Color ValidationColor = new(255, 127, 14);
     private static readonly Color BestColor = new(214, 39, 40);
 
-    /// <summary>One panel of loss or accuracy per epoch across both stages; the stage change and each stage's best epoch marked.</summary>
+    /// <summary>One panel of loss or accuracy per epoch across both stages; the stage change and each stage's best
+    /// epoch marked.</summary>
     public static byte[] LearningCurve(IReadOnlyList<EpochRecord> history, bool accuracy, int width = 560, int height = 360)
     {
         ReportFonts.EnsureLoaded();
@@ -58,7 +60,8 @@ public static class ReportPlots
         return plot.GetImageBytes(width, height + 30, ImageFormat.Png);
     }
 
-    /// <summary>Rows are true labels, columns predicted; colour is the share of the row (so small labels show as clearly as large ones), text the count.</summary>
+    /// <summary>Rows are true labels, columns predicted; colour is the share of the row (so small labels show as
+    /// clearly as large ones), text the count.</summary>
     public static byte[] ConfusionMatrix(IReadOnlyList<string> labels, IReadOnlyList<IReadOnlyList<int>> matrix)
     {
         ReportFonts.EnsureLoaded();

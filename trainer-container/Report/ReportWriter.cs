@@ -4,7 +4,8 @@ using Pipeline.Trainer.Training;
 namespace Pipeline.Trainer.Report;
 
 /// <summary>
-/// Writes report.html beside a model version: one self-contained page (plots and thumbnails as data: URIs, styles inline,
+/// Writes report.html beside a model version: one self-contained page (plots and thumbnails as data: URIs, styles
+/// inline,
 /// no script), so it opens offline, from blob storage, through the API with a function key, or mailed as one file.
 /// </summary>
 public static class ReportWriter
@@ -12,7 +13,8 @@ public static class ReportWriter
     /// <summary>How many of the most confidently wrong test images the report shows.</summary>
     public const int WrongImages = 24;
 
-    /// <param name="rejected">Uploads the pipeline refused before training (the job knows them; local training has none).</param>
+    /// <param name="rejected">Uploads the pipeline refused before training (the job knows them; local training has
+    /// none).</param>
     public static string Write(TrainingOutcome outcome, IReadOnlyList<SkippedFile>? rejected = null)
     {
         var manifest = outcome.Manifest;

@@ -4,7 +4,8 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace Pipeline.Trainer.Report;
 
-/// <summary>A test image as the model saw it (224 x 224 after resizing), from its BGR channel-planar pixels, as a JPEG.</summary>
+/// <summary>A test image as the model saw it (224 x 224 after resizing), from its BGR channel-planar pixels, as a
+/// JPEG.</summary>
 public static class Thumbnail
 {
     public static byte[] Jpeg(byte[] bgrPlanar, int size = 224)

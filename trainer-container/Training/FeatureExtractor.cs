@@ -38,7 +38,8 @@ public sealed class FeatureExtractor : IDisposable
         }
     }
 
-    /// <summary>Head inputs (N x 768: layer4's and layer3's pooled features) and, when asked for, activations (half precision).</summary>
+    /// <summary>Head inputs (N x 768: layer4's and layer3's pooled features) and, when asked for, activations (half
+    /// precision).</summary>
     public (Tensor Features, Tensor? Activations) Run(Tensor pixels)
     {
         if (session is null)

@@ -244,7 +244,8 @@ public sealed class ImageSet
         return results.OfType<LabelledImage>().ToList();
     }
 
-    /// <summary>Moves a share of each label to the second list, at least one where a label has two or more images.</summary>
+    /// <summary>Moves a share of each label to the second list, at least one where a label has two or more
+    /// images.</summary>
     private static (List<LabelledImage> Keep, List<LabelledImage> Moved) Stratify(IReadOnlyList<LabelledImage> images, int labels, double fraction, Random random)
     {
         List<LabelledImage> keep = [], moved = [];

@@ -19,8 +19,10 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
 
     /// <param name="trainEpoch">Trains one epoch; returns mean loss, accuracy and images seen.</param>
     /// <param name="validate">Validation loss and accuracy of the current weights.</param>
-    /// <param name="baseline">The validation loss to beat, when the weights on entry are already a model worth keeping.</param>
-    /// <param name="mayGoOn">Given the seconds an epoch takes, whether another fits (a time budget); null: always.</param>
+    /// <param name="baseline">The validation loss to beat, when the weights on entry are already a model worth
+    /// keeping.</param>
+    /// <param name="mayGoOn">Given the seconds an epoch takes, whether another fits (a time budget); null:
+    /// always.</param>
     public void Run(Func<(double Loss, double Accuracy, int Images)> trainEpoch, Func<(double Loss, double Accuracy)> validate, CancellationToken ct,
         double? baseline = null, Func<double, bool>? mayGoOn = null)
     {
@@ -81,7 +83,8 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
 
     private static void DisposeAll(List<Tensor> tensors) { foreach (var t in tensors) t.Dispose(); }
 
-    /// <summary>Loss and accuracy of evaluation logits laid out view after view (the mean of the views' probabilities).</summary>
+    /// <summary>Loss and accuracy of evaluation logits laid out view after view (the mean of the views'
+    /// probabilities).</summary>
     public static (double Loss, double Accuracy) Score(Tensor logits, long[] labels, int images)
     {
         using var scope = NewDisposeScope();

@@ -3,10 +3,12 @@ using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
 
-/// <summary>The batch loop both gradient stages share, validation, and the losses the recipe's decisions compare.</summary>
+/// <summary>The batch loop both gradient stages share, validation, and the losses the recipe's decisions
+/// compare.</summary>
 public static partial class TrainingRun
 {
-    /// <summary>Batches over <paramref name="rows"/>: features of a batch, head, loss, a step; mean loss and accuracy.</summary>
+    /// <summary>Batches over <paramref name="rows"/>: features of a batch, head, loss, a step; mean loss and
+    /// accuracy.</summary>
     private static (double, double, int) Epoch(Classifier model, int[] rows, int batchSize, SmoothedLoss loss,
         optim.Optimizer[] optimizers, Func<int[], Tensor> features, Func<int[], long[]> labelsOf, Device device,
         bool dropout = true)
@@ -83,7 +85,8 @@ public static partial class TrainingRun
         return new LossSummary(values.Average(), accuracy, values);
     }
 
-    /// <summary>Mean per-image loss gained from <paramref name="before"/> to <paramref name="after"/>, and its standard error.</summary>
+    /// <summary>Mean per-image loss gained from <paramref name="before"/> to <paramref name="after"/>, and its standard
+    /// error.</summary>
     private static (double Gain, double Error) PairedGain(double[] before, double[] after)
     {
         var d = before.Zip(after, (a, b) => a - b).ToArray();
@@ -92,7 +95,8 @@ public static partial class TrainingRun
         return (mean, Math.Sqrt(variance / Math.Max(1, d.Length)));
     }
 
-    /// <summary>Cross-entropy with label weights and label smoothing, weighted by the true label as PyTorch's is.</summary>
+    /// <summary>Cross-entropy with label weights and label smoothing, weighted by the true label as PyTorch's
+    /// is.</summary>
     private sealed class SmoothedLoss(Tensor weights, double smoothing)
     {
         public Tensor forward(Tensor logits, Tensor labels)

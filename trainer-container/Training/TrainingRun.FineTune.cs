@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
 
-/// <summary>Stage 2: the top stage fine-tuned from cached activations, kept only where validation clearly prefers it.</summary>
+/// <summary>Stage 2: the top stage fine-tuned from cached activations, kept only where validation clearly prefers
+/// it.</summary>
 public static partial class TrainingRun
 {
     /// <summary>How many standard errors of the paired per-image loss difference fine-tuning must win by.</summary>
@@ -90,7 +91,8 @@ public static partial class TrainingRun
         { Int8 = frozen.Int8, Int8Stages = stage };
     }
 
-    /// <summary>Augmented views through the bottom of the backbone, computed only now and only as many as the budget allows.</summary>
+    /// <summary>Augmented views through the bottom of the backbone, computed only now and only as many as the budget
+    /// allows.</summary>
     private static FeatureCache? AugmentedViews(FeatureExtractor extractor, ImageSet data, TrainingOptions options,
         double passRate, Random random, IProgress<TrainingProgress>? progress, Stopwatch clock, TrainingBudget budget,
         CancellationToken ct)
@@ -109,7 +111,8 @@ public static partial class TrainingRun
         return cache;
     }
 
-    /// <summary>The mirror average, kept where it lowers the fine-tuned model's validation loss by a standard error.</summary>
+    /// <summary>The mirror average, kept where it lowers the fine-tuned model's validation loss by a standard
+    /// error.</summary>
     private static (bool, string) DecideFlip(Classifier model, ImageSet data, FeatureCache validation, FeatureExtractor extractor,
         Tensor plain, double passRate, Func<Tensor, Tensor> topFeatures, TrainingBudget budget, CancellationToken ct)
     {
@@ -130,7 +133,8 @@ public static partial class TrainingRun
         return (keep, keep ? $"kept: {said}" : $"not kept: {said}");
     }
 
-    /// <summary>One epoch of the top stages: every training image once, in a view drawn at random, its maps flipped and shifted.</summary>
+    /// <summary>One epoch of the top stages: every training image once, in a view drawn at random, its maps flipped and
+    /// shifted.</summary>
     private static (double, double, int) FineTuneEpoch(Classifier model, FeatureCache train, FeatureCache? views, int stage,
         SmoothedLoss loss, optim.Optimizer[] optimizers, int batchSize, Random random, bool dropout)
     {

@@ -19,7 +19,8 @@ public static partial class TrainingRun
         double FineTuneSeconds, double FineTuneImagesPerSecond);
 
     /// <param name="OutOfFold">Probabilities for the thresholds when the final head never saw validation apart.</param>
-    /// <param name="Int8">The calibration of the int8 backbone, and how many stages of it the export keeps int8.</param>
+    /// <param name="Int8">The calibration of the int8 backbone, and how many stages of it the export keeps
+    /// int8.</param>
     /// <param name="OutOfFoldTargets">The labels of each out-of-fold row.</param>
     private sealed record FitResult(StageTimes Times, Recipe Recipe, float[][]? OutOfFold,
         IReadOnlyList<IReadOnlyCollection<int>>? OutOfFoldTargets)
@@ -28,7 +29,8 @@ public static partial class TrainingRun
         public int Int8Stages { get; init; } = 4;
     }
 
-    /// <summary>Training images whose activation ranges set the int8 scales: a seeded sample across the labels.</summary>
+    /// <summary>Training images whose activation ranges set the int8 scales: a seeded sample across the
+    /// labels.</summary>
     private const int CalibrationImages = 32;
 
     /// <param name="calibrator">Measures the int8 ranges; null for float passes.</param>
@@ -80,7 +82,8 @@ public static partial class TrainingRun
         var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, targets) { Int8 = int8 };
 
         var perLabel = (double)images / data.Labels.Count;
-        // A fine-tuning step (forward and backward through the top stage, in float) costs about as much as a float pass of
+        // A fine-tuning step (forward and backward through the top stage, in float) costs about as much as a float pass
+        // of
         // the whole backbone, nearly three int8 passes (measured on this project's CPUs).
         var epochSeconds = data.Train.Count / passRate * (int8 is null ? 1 : 2.8);
         var why = data.Multilabel && options.FineTuneEpochs > 0 && options.FineTuneStages > 0
@@ -153,7 +156,8 @@ public static partial class TrainingRun
     private static TrainingProgress Note(string stage, Stopwatch clock, string message) =>
         new(stage, 0, 0, 0, 0, null, null, 0, clock.Elapsed, null, message);
 
-    /// <summary>Inverse label frequency, so that a small label weighs as much as a large one; all ones when balancing is off.</summary>
+    /// <summary>Inverse label frequency, so that a small label weighs as much as a large one; all ones when balancing
+    /// is off.</summary>
     private static double[] LabelWeights(ImageSet data, TrainingOptions options)
     {
         var counts = data.Labels.Select((_, k) => Math.Max(1, data.Train.Count(t => t.Label == k))).ToArray();

@@ -22,27 +22,32 @@ public sealed record TrainingRequest(string DataFolder, string? TestFolder, stri
     string Dataset = "local", string? Version = null, int MemoryCapMB = CacheSpace.DefaultMemoryCapMB,
     string? CacheFolder = null);
 
-/// <summary>One line of progress: printed by the command line, written where the status endpoint reads it by the job.</summary>
+/// <summary>One line of progress: printed by the command line, written where the status endpoint reads it by the
+/// job.</summary>
 public sealed record TrainingProgress(string Stage, int Epoch, int Epochs, double Loss, double Accuracy,
     double? ValidationLoss, double? ValidationAccuracy, double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Remaining, string? Message = null);
 
-/// <summary>A trained model version, and what the report needs that model.json does not hold: each test image's probabilities.</summary>
+/// <summary>A trained model version, and what the report needs that model.json does not hold: each test image's
+/// probabilities.</summary>
 public sealed record TrainingOutcome(ModelManifest Manifest, string ModelFolder)
 {
     public IReadOnlyList<TestPrediction> TestPredictions { get; init; } = [];
 }
 
-/// <summary>One test image: its file, true label index, probabilities per label (in manifest order) and its 224 x 224 BGR pixels.</summary>
+/// <summary>One test image: its file, true label index, probabilities per label (in manifest order) and its 224 x 224
+/// BGR pixels.</summary>
 public sealed record TestPrediction(string Path, int Label, float[] Probabilities, byte[] Pixels)
 {
     /// <summary>Every label the image has: multilabel images have zero or more.</summary>
     public IReadOnlyList<int> Targets { get; init; } = [Label];
 }
 
-/// <summary>Refused datasets (fewer than 2 labels, a label with fewer than 5 usable images): the command line exits 2.</summary>
+/// <summary>Refused datasets (fewer than 2 labels, a label with fewer than 5 usable images): the command line exits
+/// 2.</summary>
 public sealed class DatasetRefusedException(string reason) : Exception(reason);
 
-/// <summary>A whole training run: read and split the images, train both stages, export, evaluate on the test split, write the version.</summary>
+/// <summary>A whole training run: read and split the images, train both stages, export, evaluate on the test split,
+/// write the version.</summary>
 public static partial class TrainingRun
 {
     public const string CheckpointFile = ModelFiles.Checkpoint;
