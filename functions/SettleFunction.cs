@@ -9,6 +9,8 @@ namespace Pipeline.Functions;
 public sealed class SettleFunction(TrainingDispatch dispatch)
 {
     [Function("Settle")]
-    public Task RunAsync([QueueTrigger(StorageNames.SettleQueue, Connection = StorageNames.Connection)] string message, CancellationToken ct) =>
+    public Task RunAsync(
+        [QueueTrigger(StorageNames.SettleQueue, Connection = StorageNames.Connection)] string message,
+        CancellationToken ct) =>
         dispatch.SettleAsync(message, ct);
 }

@@ -41,12 +41,17 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
         var trainer = options.Value.TrainerPath ?? FindTrainer();
         if (!File.Exists(trainer))
         {
-            logger.LogError("No trainer at {Trainer}: build it with 'dotnet build trainer-container'. Training jobs stay queued.", trainer);
+            logger.LogError(
+                "No trainer at {Trainer}: build it with 'dotnet build trainer-container'. Training jobs stay queued.",
+                trainer);
             return;
         }
         while (!Stopping(stoppingToken))
         {
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            var start = new ProcessStartInfo("dotnet")
+            {
+                UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true
+            };
             foreach (var arg in new[] { trainer, "job", "--watch", "--lease-file",
                 leaseFile }) start.ArgumentList.Add(arg);
             // The child reads the same settings as this host, through the environment, and sends its telemetry where
@@ -60,8 +65,14 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
             using var child = Process.Start(start)!;
             Current = child;
             Starts++;
-            child.OutputDataReceived += (_, e) => { if (e.Data is not null) logger.LogInformation("trainer: {Line}", e.Data); };
-            child.ErrorDataReceived += (_, e) => { if (e.Data is not null) logger.LogWarning("trainer: {Line}", e.Data); };
+            child.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is not null) logger.LogInformation("trainer: {Line}", e.Data);
+            };
+            child.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null) logger.LogWarning("trainer: {Line}", e.Data);
+            };
             child.BeginOutputReadLine();
             child.BeginErrorReadLine();
             logger.LogInformation("Started the trainer job loop (pid {Pid})", child.Id);
@@ -159,6 +170,7 @@ public static class RepoRoot
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
                 if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Cannot find the checkout (Pipeline.sln) above " + AppContext.BaseDirectory);
+        throw new InvalidOperationException(
+            "Cannot find the checkout (Pipeline.sln) above " + AppContext.BaseDirectory);
     }
 }
