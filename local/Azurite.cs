@@ -123,7 +123,10 @@ public sealed class Azurite : IAsyncDisposable
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
         };
         foreach (var arg in new[]
-                 { "install", "--prefix", prefix, $"azurite@{Version}", "--no-audit", "--no-fund", "--loglevel", "error" })
+                 {
+                     "install", "--prefix", prefix, $"azurite@{Version}",
+                     "--no-audit", "--no-fund", "--loglevel", "error"
+                 })
             install.ArgumentList.Add(arg);
         using var npm = Process.Start(install)
             ?? throw new InvalidOperationException("Could not start npm: Node.js and npm are needed to run Azurite.");

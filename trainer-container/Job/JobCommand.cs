@@ -44,7 +44,11 @@ public static class JobCommand
     {
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
         await using var services = new ServiceCollection()
-            .AddLogging(logging => logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }))
+            .AddLogging(logging => logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }))
             .AddPipeline(configuration)
             .AddSingleton<JobWorker>()
             .AddPipelineTelemetry(configuration, "pipeline-trainer").Services
@@ -54,7 +58,8 @@ public static class JobCommand
         _ = services.GetService<MeterProvider>();
         var worker = services.GetRequiredService<JobWorker>();
         var logger = services.GetRequiredService<ILogger<JobWorker>>();
-        logger.LogInformation("Waiting for training jobs, training on {Device} (watch: {Watch})", Training.TrainingDevice.Describe(), watch);
+        logger.LogInformation("Waiting for training jobs, training on {Device} (watch: {Watch})",
+            Training.TrainingDevice.Describe(), watch);
         do
         {
             bool took;
@@ -66,7 +71,8 @@ public static class JobCommand
                 logger.LogError(e, "Taking a training job failed; trying again");
                 took = false;
             }
-            if (!took && watch) await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { }, CancellationToken.None);
+            if (!took && watch)
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { }, CancellationToken.None);
         } while (watch && !ct.IsCancellationRequested);
         // Stopping on request is not a failure: a job in hand was handed back.
         if (ct.IsCancellationRequested) logger.LogInformation("Stopped on request");

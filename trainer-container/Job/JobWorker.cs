@@ -53,7 +53,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         var job = await jobs.ReadAsync(message.Dataset, ct);
         if (job is null || job.JobId != message.JobId || !job.IsActive)
         {
-            logger.LogInformation("Job {JobId} of {Dataset} is finished or superseded; message acknowledged", message.JobId, message.Dataset);
+            logger.LogInformation("Job {JobId} of {Dataset} is finished or superseded; message acknowledged",
+                message.JobId, message.Dataset);
             await keeper.DeleteAsync(ct);
             return true;
         }
@@ -148,7 +149,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 Trained = new TrainedImages(DispatchRules.Fingerprint(current, j.Options, kind),
                     current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test)),
             }, ct);
-            logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images", job.JobId, job.Dataset, attempt, current.Count);
+            logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images",
+                job.JobId, job.Dataset, attempt, current.Count);
             using (Telemetry.Source.StartActivity("download")?.SetTag("pipeline.images", current.Count))
             {
                 await DownloadAsync(current, folder, ct);
@@ -177,7 +179,9 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
 
             // The report lists the uploads the split refused beside the files the trainer skipped; it is uploaded with
             // the version.
-            ReportWriter.TryWrite(outcome, (await rejections.ListAsync(job.Dataset, ct)).Select(r => new SkippedFile(r.Path, r.Reason)).ToList(), e => logger.LogWarning(e, "No report for job {JobId} of {Dataset}", job.JobId, job.Dataset));
+            ReportWriter.TryWrite(outcome,
+                (await rejections.ListAsync(job.Dataset, ct)).Select(r => new SkippedFile(r.Path, r.Reason)).ToList(),
+                e => logger.LogWarning(e, "No report for job {JobId} of {Dataset}", job.JobId, job.Dataset));
             using (Telemetry.Source.StartActivity("upload model"))
                 await versions.UploadAsync(job.Dataset, job.JobId, outcome.ModelFolder, ct);
             PromotionDecision promotion;
@@ -189,8 +193,10 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 promoting?.SetTag("pipeline.promoted", promotion.Promoted);
                 promoting?.SetTag("pipeline.reason", promotion.Reason);
             }
-            logger.LogInformation("Job {JobId} of {Dataset} done: {Decision}", job.JobId, job.Dataset, promotion.Reason);
-            await FinishAsync(job, TrainingState.Succeeded, promotion.Promoted ? null : promotion.Reason, promotion.Promoted, outcome.Manifest.Metrics, ct);
+            logger.LogInformation("Job {JobId} of {Dataset} done: {Decision}",
+                job.JobId, job.Dataset, promotion.Reason);
+            await FinishAsync(job, TrainingState.Succeeded, promotion.Promoted ? null : promotion.Reason,
+                promotion.Promoted, outcome.Manifest.Metrics, ct);
             // After the job shows succeeded: status answers with the promoted version and its job's end together.
             await ApplyRetentionAsync(job.Dataset, ct);
         }
@@ -219,7 +225,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
     {
         Directory.CreateDirectory(Path.Combine(folder, StorageNames.Train));
         Directory.CreateDirectory(Path.Combine(folder, StorageNames.Test));
-        await Parallel.ForEachAsync(current, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (image, token) =>
+        await Parallel.ForEachAsync(current, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+            async (image, token) =>
         {
             var split = image.Split == Split.Train ? StorageNames.Train : StorageNames.Test;
             var target = Path.Combine(folder, split, image.Label, Path.GetFileName(image.BlobName));

@@ -13,7 +13,8 @@ public static class ReportPlots
 
     /// <summary>One panel of loss or accuracy per epoch across both stages; the stage change and each stage's best
     /// epoch marked.</summary>
-    public static byte[] LearningCurve(IReadOnlyList<EpochRecord> history, bool accuracy, int width = 560, int height = 360)
+    public static byte[] LearningCurve(
+        IReadOnlyList<EpochRecord> history, bool accuracy, int width = 560, int height = 360)
     {
         ReportFonts.EnsureLoaded();
         var plot = new Plot();
@@ -50,10 +51,14 @@ public static class ReportPlots
         }
 
         plot.Title(accuracy ? "Accuracy per epoch" : "Loss per epoch");
-        plot.XLabel(history.Select(h => h.Stage).Distinct().Count() > 1 ? "epoch (head stage, then fine-tuning)" : "epoch (head stage; no fine-tuning)");
+        plot.XLabel(history.Select(h => h.Stage).Distinct().Count() > 1
+            ? "epoch (head stage, then fine-tuning)"
+            : "epoch (head stage; no fine-tuning)");
         plot.YLabel(accuracy ? "accuracy" : "loss");
         // Accuracy near 1 all along would be a flat line against 0-1: zoom to the range it moved in.
-        if (accuracy) plot.Axes.SetLimitsY(Math.Max(0, history.Min(h => Math.Min(h.TrainAccuracy, h.ValidationAccuracy)) - 0.05), 1.02);
+        if (accuracy)
+            plot.Axes.SetLimitsY(
+                Math.Max(0, history.Min(h => Math.Min(h.TrainAccuracy, h.ValidationAccuracy)) - 0.05), 1.02);
         // Below the plot, where it cannot hide a curve.
         plot.ShowLegend(Edge.Bottom);
         plot.Legend.Orientation = Orientation.Horizontal;

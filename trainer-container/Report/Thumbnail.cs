@@ -11,7 +11,9 @@ public static class Thumbnail
     public static byte[] Jpeg(byte[] bgrPlanar, int size = 224)
     {
         var plane = size * size;
-        if (bgrPlanar.Length != 3 * plane) throw new ArgumentException($"Expected {3 * plane} bytes of {size}x{size} BGR pixels, got {bgrPlanar.Length}.");
+        if (bgrPlanar.Length != 3 * plane)
+            throw new ArgumentException(
+                $"Expected {3 * plane} bytes of {size}x{size} BGR pixels, got {bgrPlanar.Length}.");
         using var image = new Image<Rgb24>(size, size);
         image.ProcessPixelRows(rows =>
         {

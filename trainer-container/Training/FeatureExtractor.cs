@@ -26,7 +26,8 @@ public sealed class FeatureExtractor : IDisposable
     public Int8Calibration? Int8 { get; }
 
     /// <param name="int8">Ranges for int8 passes under ONNX Runtime; null for float.</param>
-    public FeatureExtractor(ResNetBackbone backbone, int? activationStage, bool useOnnxRuntime, Int8Calibration? int8 = null)
+    public FeatureExtractor(
+        ResNetBackbone backbone, int? activationStage, bool useOnnxRuntime, Int8Calibration? int8 = null)
     {
         this.backbone = backbone;
         this.activationStage = activationStage;

@@ -19,7 +19,8 @@ internal static class ProcessMemory
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         if (!OperatingSystem.IsLinux()) return;
         try { malloc_trim(0); }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // not glibc (musl): nothing to do
+        // not glibc (musl): nothing to do
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 
     /// <summary>

@@ -32,9 +32,10 @@ public static partial class TrainingRun
         return (total / rows.Length, correct / rows.Length, rows.Length);
     }
 
-    private static (double, double, int) Epoch(Classifier model, long[] labels, int[] rows, int batchSize, SmoothedLoss loss,
-        optim.Optimizer[] optimizers, Func<Tensor, Tensor> features, Device device) =>
-        Epoch(model, rows, batchSize, loss, optimizers, b => features(tensor(b.Select(r => (long)r).ToArray(), device: device)),
+    private static (double, double, int) Epoch(Classifier model, long[] labels, int[] rows, int batchSize,
+        SmoothedLoss loss, optim.Optimizer[] optimizers, Func<Tensor, Tensor> features, Device device) =>
+        Epoch(model, rows, batchSize, loss, optimizers,
+            b => features(tensor(b.Select(r => (long)r).ToArray(), device: device)),
             b => b.Select(r => labels[r]).ToArray(), device);
 
     private static (double, double) Validate(Classifier model, FeatureCache validation, Func<Tensor, Tensor> features,
@@ -61,7 +62,8 @@ public static partial class TrainingRun
     }
 
     /// <summary>Probabilities (N x labels) of a cache's activations through the top stages and the head.</summary>
-    private static Tensor ValidationProbabilities(Classifier model, FeatureCache cache, Func<Tensor, Tensor> topFeatures)
+    private static Tensor ValidationProbabilities(
+        Classifier model, FeatureCache cache, Func<Tensor, Tensor> topFeatures)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -104,7 +106,8 @@ public static partial class TrainingRun
             using var scope = NewDisposeScope();
             var logp = nn.functional.log_softmax(logits, 1);
             var w = weights.index_select(0, labels);
-            var perImage = -(1 - smoothing) * logp.gather(1, labels.unsqueeze(1)).squeeze(1) - smoothing * logp.mean([1]);
+            var perImage = -(1 - smoothing) * logp.gather(1, labels.unsqueeze(1)).squeeze(1)
+                - smoothing * logp.mean([1]);
             return ((perImage * w).sum() / w.sum()).MoveToOuterDisposeScope();
         }
     }

@@ -61,8 +61,8 @@ public static partial class TrainingRun
         var onBatch = Counter("features", images, progress, clock);
         using var train = FeatureCache.Build(extractor, device, data.Train, [FeatureCache.Plain], mayFineTune,
             FeatureBatch, onBatch, ct, data.Caches);
-        using var validation = FeatureCache.Build(extractor, device, data.Validation, [FeatureCache.Plain], mayFineTune, FeatureBatch,
-            onBatch, ct, data.Caches);
+        using var validation = FeatureCache.Build(extractor, device, data.Validation, [FeatureCache.Plain], mayFineTune,
+            FeatureBatch, onBatch, ct, data.Caches);
         ProcessMemory.Release();
         var featureSeconds = (clock.Elapsed - featureStart).TotalSeconds;
         var passRate = images / Math.Max(featureSeconds, 1e-9);
@@ -96,10 +96,13 @@ public static partial class TrainingRun
         if (why is not null)
         {
             progress?.Report(Note("fine-tune", clock, $"not tried: {why}"));
-            return frozen with { Recipe = recipe with { FineTune = $"not tried: {why}", FlipAverageReason = FlipReason(options) } };
+            return frozen with
+            {
+                Recipe = recipe with { FineTune = $"not tried: {why}", FlipAverageReason = FlipReason(options) }
+            };
         }
-        return FineTune(model, data, train, validation, extractor, weights, head, options, frozen, stage, passRate, random,
-            progress, history, clock, budget, ct);
+        return FineTune(model, data, train, validation, extractor, weights, head, options, frozen, stage, passRate,
+            random, progress, history, clock, budget, ct);
     }
 
     private static Int8Calibration Calibrate(Int8Calibrator calibrator, ImageSet data, Random random)
@@ -115,16 +118,17 @@ public static partial class TrainingRun
     }
 
     /// <summary>Why fine-tuning is not worth trying here, or null to try it.</summary>
-    private static string? WhyNotTry(TrainingOptions options, CrossValidation? cv, FeatureCache validation, double perLabel,
-        TrainingBudget budget, double epochSeconds)
+    private static string? WhyNotTry(TrainingOptions options, CrossValidation? cv, FeatureCache validation,
+        double perLabel, TrainingBudget budget, double epochSeconds)
     {
         if (validation.Images == 0) return "no validation images to judge it on";
         if (options.FineTune == "auto" && cv is not null && cv.Accuracy >= options.FineTuneBelowAccuracy)
             return $"the frozen head is {cv.Accuracy:P1} accurate in cross-validation (at least " +
                 $"{options.FineTuneBelowAccuracy:P0}), too little left for fine-tuning to gain";
         if (options.FineTune == "auto" && perLabel < options.FineTuneMinimumPerLabel)
-            return $"{perLabel:0} training images a label on average, fewer than the {options.FineTuneMinimumPerLabel} " +
-                "that fine-tuning needs to learn more than the images themselves";
+            return $"{perLabel:0} training images a label on average, "
+                + $"fewer than the {options.FineTuneMinimumPerLabel} "
+                + "that fine-tuning needs to learn more than the images themselves";
         if (!budget.Fits(epochSeconds))
         {
             budget.Leave("fine-tuning: not one epoch fits in the time budget");

@@ -25,7 +25,8 @@ public sealed record TrainingRequest(string DataFolder, string? TestFolder, stri
 /// <summary>One line of progress: printed by the command line, written where the status endpoint reads it by the
 /// job.</summary>
 public sealed record TrainingProgress(string Stage, int Epoch, int Epochs, double Loss, double Accuracy,
-    double? ValidationLoss, double? ValidationAccuracy, double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Remaining, string? Message = null);
+    double? ValidationLoss, double? ValidationAccuracy, double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Remaining,
+    string? Message = null);
 
 /// <summary>A trained model version, and what the report needs that model.json does not hold: each test image's
 /// probabilities.</summary>
@@ -52,14 +53,18 @@ public static partial class TrainingRun
 {
     public const string CheckpointFile = ModelFiles.Checkpoint;
 
-    public static Task<TrainingOutcome> RunAsync(TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct) =>
-        Task.Factory.StartNew(() => Run(request, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    public static Task<TrainingOutcome> RunAsync(
+        TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct) =>
+        Task.Factory.StartNew(() => Run(request, progress, ct), ct, TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
 
-    public static TrainingOutcome Run(TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    public static TrainingOutcome Run(
+        TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var options = request.Options;
         var clock = Stopwatch.StartNew();
-        progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null, $"training on {TrainingDevice.Describe()}"));
+        progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
+            $"training on {TrainingDevice.Describe()}"));
         // A job (it names its version) trains from a temporary copy the user never saw: refusals name the dataset
         // instead.
         var preparing = PreparedBackbone.Start(options.Int8 && TrainingDevice.Current.type == DeviceType.CPU, ct);
@@ -143,8 +148,9 @@ public static partial class TrainingRun
             Metrics = metrics,
             Thresholds = thresholds,
             // Evaluation (which decodes a given test split) is counted apart: total minus it is the time to a model.
-            Timings = new Timings(loadSeconds, times.FeatureSeconds, times.HeadSeconds, times.FineTuneSeconds, evaluateSeconds,
-                clock.Elapsed.TotalSeconds, times.FeatureImagesPerSecond, times.FineTuneImagesPerSecond),
+            Timings = new Timings(loadSeconds, times.FeatureSeconds, times.HeadSeconds, times.FineTuneSeconds,
+                evaluateSeconds, clock.Elapsed.TotalSeconds, times.FeatureImagesPerSecond,
+                times.FineTuneImagesPerSecond),
         };
         File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Manifest),
             JsonSerializer.Serialize(manifest, Json.Options));
@@ -187,7 +193,8 @@ public static partial class TrainingRun
 
     // The informational version is the package's (ImageSharp 2.1.13's assembly version is 2.0.0.0); drop any "+commit".
     private static string PackageVersion(Type type) =>
-        (type.Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false).FirstOrDefault()
+        (type.Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .FirstOrDefault()
             as System.Reflection.AssemblyInformationalVersionAttribute)?.InformationalVersion.Split('+')[0]
         ?? type.Assembly.GetName().Version?.ToString(3) ?? "?";
 }
