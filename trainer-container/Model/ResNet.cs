@@ -90,8 +90,8 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// From the output of stage <paramref name="fromStage"/> to the 512 pooled features; with <paramref
-    /// name="withLayer3"/>,
+    /// From the output of stage <paramref name="fromStage"/> to the 512 pooled features; with
+    /// <paramref name="withLayer3"/>,
     /// layer3's 256 pooled features after them (<paramref name="fromStage"/> at most 3).
     /// </summary>
     public Tensor Top(Tensor x, int fromStage, bool withLayer3 = false)
