@@ -18,7 +18,11 @@ public class WeakenGlibcxxNeed : Task
             var path = item.ItemSpec;
             var elf = File.ReadAllBytes(path);
             var changed = Weaken(elf, Version);
-            if (changed < 0) { Log.LogWarning("{0} is not a 64-bit ELF file with version needs; left as it is.", path); continue; }
+            if (changed < 0)
+            {
+                Log.LogWarning("{0} is not a 64-bit ELF file with version needs; left as it is.", path);
+                continue;
+            }
             if (changed == 0) continue;
             var temp = path + ".patching";
             File.WriteAllBytes(temp, elf);
@@ -40,7 +44,8 @@ public class WeakenGlibcxxNeed : Task
             var sh = (int)(shoff + i * shentsize);
             if (BitConverter.ToUInt32(elf, sh + 4) != 0x6FFFFFFE) continue; // SHT_GNU_verneed
             var offset = (int)BitConverter.ToInt64(elf, sh + 0x18);
-            var strtab = (int)BitConverter.ToInt64(elf, (int)(shoff + BitConverter.ToUInt32(elf, sh + 0x28) * shentsize) + 0x18);
+            var strtab = (int)BitConverter.ToInt64(
+                elf, (int)(shoff + BitConverter.ToUInt32(elf, sh + 0x28) * shentsize) + 0x18);
             int count = (int)BitConverter.ToUInt32(elf, sh + 0x2C), changed = 0;
             for (int n = 0, vn = offset; n < count; n++)
             {

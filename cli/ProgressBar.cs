@@ -1,6 +1,7 @@
 namespace Pipeline.Cli;
 
-/// <summary>Upload progress on the error stream: one redrawn line on a terminal, otherwise a line per tenth of the way.</summary>
+/// <summary>Upload progress on the error stream: one redrawn line on a terminal, otherwise a line per tenth of the
+/// way.</summary>
 public sealed class ProgressBar(CliConsole console, int total)
 {
     private readonly Lock gate = new();
@@ -13,7 +14,8 @@ public sealed class ProgressBar(CliConsole console, int total)
         lock (gate)
         {
             var done = uploaded + skipped + refused;
-            var line = $"{done}/{total} files: {uploaded} uploaded ({bytes / 1048576.0:0.0} MB), {skipped} already there, {refused} refused";
+            var line = $"{done}/{total} files: {uploaded} uploaded ({bytes / 1048576.0:0.0} MB), "
+                + $"{skipped} already there, {refused} refused";
             if (console.Interactive)
             {
                 if (DateTime.UtcNow - lastDraw < TimeSpan.FromMilliseconds(100) && done < total) return;

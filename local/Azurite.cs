@@ -13,7 +13,8 @@ public sealed class Azurite : IAsyncDisposable
     public const string Version = "3.37.0";
     public const int DefaultBlobPort = 10000;
     // Azurite's documented, public development account: not a secret.
-    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private const string AccountKey =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private readonly Process? process;
 
@@ -57,10 +58,12 @@ public sealed class Azurite : IAsyncDisposable
     }
 
     /// <summary>A new Azurite on free ports (tests: never collides with a running local host).</summary>
-    public static Task<Azurite> StartOnFreePortsAsync(string repoRoot, string dataFolder, Action<string> log, CancellationToken ct) =>
+    public static Task<Azurite> StartOnFreePortsAsync(
+        string repoRoot, string dataFolder, Action<string> log, CancellationToken ct) =>
         StartAsync(repoRoot, dataFolder, FreePort(), FreePort(), FreePort(), log, ct);
 
-    public static async Task<Azurite> StartAsync(string repoRoot, string dataFolder, int blobPort, int queuePort, int tablePort, Action<string> log, CancellationToken ct)
+    public static async Task<Azurite> StartAsync(string repoRoot, string dataFolder, int blobPort, int queuePort,
+        int tablePort, Action<string> log, CancellationToken ct)
     {
         var script = await EnsureInstalledAsync(repoRoot, log, ct);
         Directory.CreateDirectory(dataFolder);
@@ -74,8 +77,10 @@ public sealed class Azurite : IAsyncDisposable
             UseShellExecute = false,
         };
         if (setsid) start.ArgumentList.Add("node");
-        foreach (var arg in new[] { script, "--blobHost", "127.0.0.1", "--blobPort", $"{blobPort}", "--queueHost", "127.0.0.1", "--queuePort", $"{queuePort}",
-                     "--tableHost", "127.0.0.1", "--tablePort", $"{tablePort}", "--location", dataFolder, "--skipApiVersionCheck", "--loose" })
+        foreach (var arg in new[] { script, "--blobHost", "127.0.0.1", "--blobPort", $"{blobPort}",
+                     "--queueHost", "127.0.0.1", "--queuePort", $"{queuePort}",
+                     "--tableHost", "127.0.0.1", "--tablePort", $"{tablePort}", "--location", dataFolder,
+                     "--skipApiVersionCheck", "--loose" })
             start.ArgumentList.Add(arg);
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node for Azurite.");
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -92,11 +97,13 @@ public sealed class Azurite : IAsyncDisposable
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
                 azurite.Kill();
-                throw new InvalidOperationException($"Azurite did not start on 127.0.0.1:{blobPort}: {string.Join(Environment.NewLine, output)}");
+                throw new InvalidOperationException(
+                    $"Azurite did not start on 127.0.0.1:{blobPort}: {string.Join(Environment.NewLine, output)}");
             }
             await Task.Delay(200, ct);
         }
-        log($"Started Azurite {Version} on 127.0.0.1:{blobPort} (blob), {queuePort} (queue), {tablePort} (table); data in {dataFolder}.");
+        log($"Started Azurite {Version} on 127.0.0.1:{blobPort} (blob), {queuePort} (queue), {tablePort} (table); "
+            + $"data in {dataFolder}.");
         return azurite;
     }
 
@@ -111,15 +118,24 @@ public sealed class Azurite : IAsyncDisposable
         await using var installLock = await LockAsync(Path.Combine(repoRoot, ".azurite", "install.lock"), ct);
         if (File.Exists(script)) return script;
         log($"Installing Azurite {Version} with npm into {prefix} (first use only)...");
-        var install = new ProcessStartInfo("npm") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "install", "--prefix", prefix, $"azurite@{Version}", "--no-audit", "--no-fund", "--loglevel", "error" })
+        var install = new ProcessStartInfo("npm")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false
+        };
+        foreach (var arg in new[]
+                 {
+                     "install", "--prefix", prefix, $"azurite@{Version}",
+                     "--no-audit", "--no-fund", "--loglevel", "error"
+                 })
             install.ArgumentList.Add(arg);
-        using var npm = Process.Start(install) ?? throw new InvalidOperationException("Could not start npm: Node.js and npm are needed to run Azurite.");
+        using var npm = Process.Start(install)
+            ?? throw new InvalidOperationException("Could not start npm: Node.js and npm are needed to run Azurite.");
         var stderr = npm.StandardError.ReadToEndAsync(ct);
         await npm.StandardOutput.ReadToEndAsync(ct);
         await npm.WaitForExitAsync(ct);
         if (npm.ExitCode != 0 || !File.Exists(script))
-            throw new InvalidOperationException($"npm could not install azurite@{Version} (exit {npm.ExitCode}): {await stderr}");
+            throw new InvalidOperationException(
+                $"npm could not install azurite@{Version} (exit {npm.ExitCode}): {await stderr}");
         return script;
     }
 
@@ -142,7 +158,10 @@ public sealed class Azurite : IAsyncDisposable
             await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
             return true;
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested) { return false; }
+        catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     public static int FreePort()

@@ -12,9 +12,11 @@ namespace Pipeline.Local;
 /// </summary>
 public static class LocalHost
 {
-    public static WebApplication Build(string[] args, string storageConnection, IDictionary<string, string?>? settings = null)
+    public static WebApplication Build(
+        string[] args, string storageConnection, IDictionary<string, string?>? settings = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateBuilder(
+            new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             [StorageNames.Connection] = storageConnection,

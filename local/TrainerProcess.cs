@@ -17,7 +17,8 @@ public sealed class LocalOptions
 }
 
 /// <summary>
-/// Runs <c>dotnet trainer.dll job --watch</c>, the container's job loop, as a child process and starts it again if it dies:
+/// Runs <c>dotnet trainer.dll job --watch</c>, the container's job loop, as a child process and starts it again if it
+/// dies:
 /// a crash in TorchSharp ends the child, not the host. The child keeps the message it holds in a lease file, so a job
 /// whose trainer died is recorded as a failed attempt and queued again at once. When the host stops, the child gets
 /// SIGTERM, hands its job back and exits; it is never started again while the host stops.
@@ -40,12 +41,17 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
         var trainer = options.Value.TrainerPath ?? FindTrainer();
         if (!File.Exists(trainer))
         {
-            logger.LogError("No trainer at {Trainer}: build it with 'dotnet build trainer-container'. Training jobs stay queued.", trainer);
+            logger.LogError(
+                "No trainer at {Trainer}: build it with 'dotnet build trainer-container'. Training jobs stay queued.",
+                trainer);
             return;
         }
         while (!Stopping(stoppingToken))
         {
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            var start = new ProcessStartInfo("dotnet")
+            {
+                UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true
+            };
             foreach (var arg in new[] { trainer, "job", "--watch", "--lease-file",
                 leaseFile }) start.ArgumentList.Add(arg);
             // The child reads the same settings as this host, through the environment, and sends its telemetry where
@@ -59,8 +65,14 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
             using var child = Process.Start(start)!;
             Current = child;
             Starts++;
-            child.OutputDataReceived += (_, e) => { if (e.Data is not null) logger.LogInformation("trainer: {Line}", e.Data); };
-            child.ErrorDataReceived += (_, e) => { if (e.Data is not null) logger.LogWarning("trainer: {Line}", e.Data); };
+            child.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is not null) logger.LogInformation("trainer: {Line}", e.Data);
+            };
+            child.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null) logger.LogWarning("trainer: {Line}", e.Data);
+            };
             child.BeginOutputReadLine();
             child.BeginErrorReadLine();
             logger.LogInformation("Started the trainer job loop (pid {Pid})", child.Id);
@@ -139,7 +151,8 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
-    /// <summary>trainer-container/bin/&lt;configuration&gt;/net10.0/trainer.dll, the configuration being this host's own.</summary>
+    /// <summary>trainer-container/bin/&lt;configuration&gt;/net10.0/trainer.dll, the configuration being this host's
+    /// own.</summary>
     private static string FindTrainer()
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
@@ -150,12 +163,14 @@ public sealed class TrainerProcess(IOptions<LocalOptions> options, IConfiguratio
 
 public static class RepoRoot
 {
-    /// <summary>The checkout's root: the first folder up from here (or the working directory) holding Pipeline.sln.</summary>
+    /// <summary>The checkout's root: the first folder up from here (or the working directory) holding
+    /// Pipeline.sln.</summary>
     public static string Find()
     {
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
                 if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Cannot find the checkout (Pipeline.sln) above " + AppContext.BaseDirectory);
+        throw new InvalidOperationException(
+            "Cannot find the checkout (Pipeline.sln) above " + AppContext.BaseDirectory);
     }
 }

@@ -2,7 +2,8 @@ using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Cli;
 
-/// <summary>The training's progress as lines on standard output: one per epoch, one per tenth of a feature pass.</summary>
+/// <summary>The training's progress as lines on standard output: one per epoch, one per tenth of a feature
+/// pass.</summary>
 internal sealed class ConsoleProgress : IProgress<TrainingProgress>
 {
     private int lastFeatureReport = -1;
@@ -17,10 +18,13 @@ internal sealed class ConsoleProgress : IProgress<TrainingProgress>
             var tenth = p.Epoch * 10 / Math.Max(1, p.Epochs);
             if (tenth == lastFeatureReport) return;
             lastFeatureReport = tenth;
-            Console.WriteLine($"[{p.Elapsed:mm\\:ss}] {p.Stage} {p.Epoch}/{p.Epochs} images, {p.ImagesPerSecond:0.0} images/s{left}");
+            Console.WriteLine(
+                $"[{p.Elapsed:mm\\:ss}] {p.Stage} {p.Epoch}/{p.Epochs} images, {p.ImagesPerSecond:0.0} images/s{left}");
             return;
         }
-        Console.WriteLine($"[{p.Elapsed:mm\\:ss}] {p.Stage} epoch {p.Epoch}/{p.Epochs}: loss {p.Loss:0.0000}, accuracy {p.Accuracy:0.0000}, " +
-            $"validation loss {p.ValidationLoss:0.0000}, validation accuracy {p.ValidationAccuracy:0.0000}, {p.ImagesPerSecond:0} images/s{left}");
+        Console.WriteLine($"[{p.Elapsed:mm\\:ss}] {p.Stage} epoch {p.Epoch}/{p.Epochs}: "
+            + $"loss {p.Loss:0.0000}, accuracy {p.Accuracy:0.0000}, "
+            + $"validation loss {p.ValidationLoss:0.0000}, validation accuracy {p.ValidationAccuracy:0.0000}, "
+            + $"{p.ImagesPerSecond:0} images/s{left}");
     }
 }

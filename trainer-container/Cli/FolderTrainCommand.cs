@@ -6,7 +6,8 @@ using Pipeline.Trainer.Training;
 
 namespace Pipeline.Trainer.Cli;
 
-/// <summary><c>trainer train --data &lt;folder&gt; --out &lt;folder&gt; [options]</c>: trains one model version from folders on disk.</summary>
+/// <summary><c>trainer train --data &lt;folder&gt; --out &lt;folder&gt; [options]</c>: trains one model version from
+/// folders on disk.</summary>
 public static class FolderTrainCommand
 {
     public const int Refused = 2;
@@ -30,16 +31,26 @@ public static class FolderTrainCommand
 
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "images, one folder per label", HelpName = "folder", Required = true };
-        var test = new Option<string?>("--test") { Description = "a separate test folder, one folder per label", HelpName = "folder" };
+        var data = new Option<string>("--data")
+        {
+            Description = "images, one folder per label", HelpName = "folder", Required = true
+        };
+        var test = new Option<string?>("--test")
+        {
+            Description = "a separate test folder, one folder per label", HelpName = "folder"
+        };
         var output = new Option<string>("--out")
         {
             Description = "where model.onnx, model.json and checkpoint.dat go", HelpName = "folder", Required = true,
         };
-        var fast = new Option<bool>("--fast") { Description = "frozen backbone only, never fine-tuned: the quickest model" };
+        var fast = new Option<bool>("--fast")
+        {
+            Description = "frozen backbone only, never fine-tuned: the quickest model"
+        };
         var file = new Option<string?>("--options")
         {
-            Description = "training options as JSON (as in train.json); the flags below override it", HelpName = "file.json",
+            Description = "training options as JSON (as in train.json); the flags below override it",
+            HelpName = "file.json",
         };
         var memoryCap = new Option<int>("--memory-cap")
         {
@@ -66,7 +77,8 @@ public static class FolderTrainCommand
         return command;
     }
 
-    /// <summary>The options the user asked for, validated by <see cref="TrainingOptions.Validate"/>; null (said why) when not valid.</summary>
+    /// <summary>The options the user asked for, validated by <see cref="TrainingOptions.Validate"/>; null (said why)
+    /// when not valid.</summary>
     private static TrainingOptions? Options(bool fast, string? file, ParseResult parse, TrainingOptionFlags flags)
     {
         if (fast && file is not null) return Refuse("Give --fast or --options, not both.");
@@ -98,7 +110,8 @@ public static class FolderTrainCommand
             var outcome = await TrainingRun.RunAsync(request, new ConsoleProgress(), ct);
             var m = outcome.Manifest;
             foreach (var s in m.Skipped) Console.WriteLine($"skipped {s.Path}: {s.Reason}");
-            if (ReportWriter.TryWrite(outcome, null, e => Console.Error.WriteLine($"warning: no report written: {e.Message}")) is { } report)
+            if (ReportWriter.TryWrite(outcome, null,
+                    e => Console.Error.WriteLine($"warning: no report written: {e.Message}")) is { } report)
                 Console.WriteLine($"report {report}");
             Console.WriteLine($"test accuracy {m.Metrics.Accuracy:0.0000}, macro F1 {m.Metrics.MacroF1:0.0000} on " +
                 $"{m.Metrics.TestImages} images; model in {outcome.ModelFolder}");

@@ -12,7 +12,8 @@ namespace Pipeline.Trainer.Job;
 /// <c>trainer job [--watch] [--lease-file &lt;path&gt;]</c>: takes one message from the training queue and runs its
 /// job, as one replica of an event-driven Container Apps Job does; <c>--watch</c> keeps taking them (the local host
 /// runs it so), and the lease file lets the host retry the job at once if this process dies.
-/// Settings come from the environment: <c>Storage</c> (or <c>Storage__blobServiceUri</c> and friends) and <c>Pipeline__*</c>.
+/// Settings come from the environment: <c>Storage</c> (or <c>Storage__blobServiceUri</c> and friends) and
+/// <c>Pipeline__*</c>.
 /// </summary>
 public static class JobCommand
 {
@@ -43,7 +44,11 @@ public static class JobCommand
     {
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
         await using var services = new ServiceCollection()
-            .AddLogging(logging => logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }))
+            .AddLogging(logging => logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }))
             .AddPipeline(configuration)
             .AddSingleton<JobWorker>()
             .AddPipelineTelemetry(configuration, "pipeline-trainer").Services
@@ -53,7 +58,8 @@ public static class JobCommand
         _ = services.GetService<MeterProvider>();
         var worker = services.GetRequiredService<JobWorker>();
         var logger = services.GetRequiredService<ILogger<JobWorker>>();
-        logger.LogInformation("Waiting for training jobs, training on {Device} (watch: {Watch})", Training.TrainingDevice.Describe(), watch);
+        logger.LogInformation("Waiting for training jobs, training on {Device} (watch: {Watch})",
+            Training.TrainingDevice.Describe(), watch);
         do
         {
             bool took;
@@ -65,7 +71,8 @@ public static class JobCommand
                 logger.LogError(e, "Taking a training job failed; trying again");
                 took = false;
             }
-            if (!took && watch) await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { }, CancellationToken.None);
+            if (!took && watch)
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { }, CancellationToken.None);
         } while (watch && !ct.IsCancellationRequested);
         // Stopping on request is not a failure: a job in hand was handed back.
         if (ct.IsCancellationRequested) logger.LogInformation("Stopped on request");

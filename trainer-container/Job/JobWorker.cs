@@ -11,7 +11,8 @@ using Pipeline.Trainer.Training;
 namespace Pipeline.Trainer.Job;
 
 /// <summary>
-/// One training job from message to promoted version. Idempotent on redelivery: a job already finished, or whose version
+/// One training job from message to promoted version. Idempotent on redelivery: a job already finished, or whose
+/// version
 /// latest.json already names, is only acknowledged. A training failure fails the job; a crash leaves the message to be
 /// retried, and after <see cref="PipelineOptions.JobMaxAttempts"/> tries it goes to the poison queue and the job fails.
 /// It writes only what it did into training.json (state, progress, trained images, outcome) and never queues a job.
@@ -52,7 +53,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         var job = await jobs.ReadAsync(message.Dataset, ct);
         if (job is null || job.JobId != message.JobId || !job.IsActive)
         {
-            logger.LogInformation("Job {JobId} of {Dataset} is finished or superseded; message acknowledged", message.JobId, message.Dataset);
+            logger.LogInformation("Job {JobId} of {Dataset} is finished or superseded; message acknowledged",
+                message.JobId, message.Dataset);
             await keeper.DeleteAsync(ct);
             return true;
         }
@@ -147,7 +149,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 Trained = new TrainedImages(DispatchRules.Fingerprint(current, j.Options, kind),
                     current.Count(i => i.Split == Split.Train), current.Count(i => i.Split == Split.Test)),
             }, ct);
-            logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images", job.JobId, job.Dataset, attempt, current.Count);
+            logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images",
+                job.JobId, job.Dataset, attempt, current.Count);
             using (Telemetry.Source.StartActivity("download")?.SetTag("pipeline.images", current.Count))
             {
                 await DownloadAsync(current, folder, ct);
@@ -174,8 +177,11 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 }
             }
 
-            // The report lists the uploads the split refused beside the files the trainer skipped; it is uploaded with the version.
-            ReportWriter.TryWrite(outcome, (await rejections.ListAsync(job.Dataset, ct)).Select(r => new SkippedFile(r.Path, r.Reason)).ToList(), e => logger.LogWarning(e, "No report for job {JobId} of {Dataset}", job.JobId, job.Dataset));
+            // The report lists the uploads the split refused beside the files the trainer skipped; it is uploaded with
+            // the version.
+            ReportWriter.TryWrite(outcome,
+                (await rejections.ListAsync(job.Dataset, ct)).Select(r => new SkippedFile(r.Path, r.Reason)).ToList(),
+                e => logger.LogWarning(e, "No report for job {JobId} of {Dataset}", job.JobId, job.Dataset));
             using (Telemetry.Source.StartActivity("upload model"))
                 await versions.UploadAsync(job.Dataset, job.JobId, outcome.ModelFolder, ct);
             PromotionDecision promotion;
@@ -187,8 +193,10 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 promoting?.SetTag("pipeline.promoted", promotion.Promoted);
                 promoting?.SetTag("pipeline.reason", promotion.Reason);
             }
-            logger.LogInformation("Job {JobId} of {Dataset} done: {Decision}", job.JobId, job.Dataset, promotion.Reason);
-            await FinishAsync(job, TrainingState.Succeeded, promotion.Promoted ? null : promotion.Reason, promotion.Promoted, outcome.Manifest.Metrics, ct);
+            logger.LogInformation("Job {JobId} of {Dataset} done: {Decision}",
+                job.JobId, job.Dataset, promotion.Reason);
+            await FinishAsync(job, TrainingState.Succeeded, promotion.Promoted ? null : promotion.Reason,
+                promotion.Promoted, outcome.Manifest.Metrics, ct);
             // After the job shows succeeded: status answers with the promoted version and its job's end together.
             await ApplyRetentionAsync(job.Dataset, ct);
         }
@@ -211,12 +219,14 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         }
     }
 
-    /// <summary>train/&lt;label&gt;/ and test/&lt;label&gt;/ under <paramref name="folder"/>, the layout the trainer reads as a given split.</summary>
+    /// <summary>train/&lt;label&gt;/ and test/&lt;label&gt;/ under <paramref name="folder"/>, the layout the trainer
+    /// reads as a given split.</summary>
     private async Task DownloadAsync(IReadOnlyList<DatasetImage> current, string folder, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.Combine(folder, StorageNames.Train));
         Directory.CreateDirectory(Path.Combine(folder, StorageNames.Test));
-        await Parallel.ForEachAsync(current, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (image, token) =>
+        await Parallel.ForEachAsync(current, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+            async (image, token) =>
         {
             var split = image.Split == Split.Train ? StorageNames.Train : StorageNames.Test;
             var target = Path.Combine(folder, split, image.Label, Path.GetFileName(image.BlobName));

@@ -43,11 +43,13 @@ public sealed class MessageKeeper : IAsyncDisposable
             try
             {
                 if (deleted) return;
-                var receipt = await queue.UpdateMessageAsync(messageId, popReceipt, visibilityTimeout: visibility, cancellationToken: ct);
+                var receipt = await queue.UpdateMessageAsync(
+                    messageId, popReceipt, visibilityTimeout: visibility, cancellationToken: ct);
                 popReceipt = receipt.Value.PopReceipt;
                 ReceiptChanged?.Invoke(popReceipt);
             }
-            catch (RequestFailedException) { } // lost the message: another replica has it; finishing here is still idempotent
+            // lost the message: another replica has it; finishing here is still idempotent
+            catch (RequestFailedException) { }
             catch (OperationCanceledException) { return; }
             finally { gate.Release(); }
         }

@@ -36,7 +36,8 @@ public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposab
     {
         Volatile.Write(ref latest, value);
         StageSpan(value.Stage);
-        logger.LogInformation("{Dataset} {Stage} epoch {Epoch}/{Epochs} loss {Loss:0.###} accuracy {Accuracy:0.###} {Message}",
+        logger.LogInformation(
+            "{Dataset} {Stage} epoch {Epoch}/{Epochs} loss {Loss:0.###} accuracy {Accuracy:0.###} {Message}",
             job.Dataset, value.Stage, value.Epoch, value.Epochs, value.Loss, value.Accuracy, value.Message ?? "");
     }
 
@@ -55,15 +56,21 @@ public sealed class ProgressWriter : IProgress<TrainingProgress>, IAsyncDisposab
     {
         var now = Volatile.Read(ref latest);
         if (now is null || ReferenceEquals(now, written)) return;
-        var progress = new JobProgress(now.Stage, now.Epoch, now.Epochs, now.Loss, now.Accuracy, now.ValidationLoss, now.ValidationAccuracy, now.Message, DateTimeOffset.UtcNow);
+        var progress = new JobProgress(now.Stage, now.Epoch, now.Epochs, now.Loss, now.Accuracy, now.ValidationLoss,
+            now.ValidationAccuracy, now.Message, DateTimeOffset.UtcNow);
         try
         {
-            await jobs.UpdateAsync(job.Dataset, j => j is { JobId: var id, State: TrainingState.Running } && id == job.JobId ? j with { Progress = progress } : null, CancellationToken.None);
+            await jobs.UpdateAsync(job.Dataset,
+                j => j is { JobId: var id, State: TrainingState.Running } && id == job.JobId
+                    ? j with { Progress = progress }
+                    : null,
+                CancellationToken.None);
             written = now;
         }
         catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
         {
-            logger.LogWarning(e, "Could not write progress of {JobId}", job.JobId); // progress is news, not state: training goes on
+            // progress is news, not state: training goes on
+            logger.LogWarning(e, "Could not write progress of {JobId}", job.JobId);
         }
     }
 

@@ -24,7 +24,8 @@ public static class Promotion
             var test = LoadTest(testFolder);
             try
             {
-                var accuracy = Accuracy(manifest, await File.ReadAllBytesAsync(ModelPath(testFolder), ct), test) ?? manifest.Metrics.Accuracy;
+                var accuracy = Accuracy(manifest, await File.ReadAllBytesAsync(ModelPath(testFolder), ct), test)
+                    ?? manifest.Metrics.Accuracy;
                 string reason;
                 if (latest is not null)
                 {
@@ -33,11 +34,16 @@ public static class Promotion
                     var previous = oldManifest.Classification == manifest.Classification
                         ? Accuracy(oldManifest, oldModel, test) : null;
                     if (previous is { } old && accuracy < old)
-                        return new(false, $"Test accuracy {accuracy:0.###} is below the {old:0.###} of the promoted version {latest.Version}; {latest.Version} stays promoted.");
-                    reason = $"Test accuracy {accuracy:0.###} against {previous?.ToString("0.###") ?? "n/a"} of {latest.Version}: promoted.";
+                        return new(false, $"Test accuracy {accuracy:0.###} is below the {old:0.###} of the promoted "
+                            + $"version {latest.Version}; {latest.Version} stays promoted.");
+                    reason = $"Test accuracy {accuracy:0.###} against {previous?.ToString("0.###") ?? "n/a"} "
+                        + $"of {latest.Version}: promoted.";
                 }
                 else reason = $"Test accuracy {accuracy:0.###}; the first version: promoted.";
-                if (await versions.PromoteAsync(new LatestModel(job.Dataset, job.JobId, job.JobId, DateTimeOffset.UtcNow, accuracy, manifest.Metrics), etag, ct))
+                if (await versions.PromoteAsync(
+                        new LatestModel(job.Dataset, job.JobId, job.JobId, DateTimeOffset.UtcNow, accuracy,
+                            manifest.Metrics),
+                        etag, ct))
                     return new(true, reason);
             }
             finally { foreach (var (image, _) in test) image.Dispose(); }

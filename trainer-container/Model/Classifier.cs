@@ -46,7 +46,8 @@ public sealed class Classifier : Module<Tensor, Tensor>
         return HeadLogits(backbone.Top(backbone.Bottom(pixels, 3), 3, withLayer3: true)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Probabilities in eval mode; with <paramref name="flipAverage"/>, the mean of the image's and its mirror image's.</summary>
+    /// <summary>Probabilities in eval mode; with <paramref name="flipAverage"/>, the mean of the image's and its mirror
+    /// image's.</summary>
     public Tensor Probabilities(Tensor pixels, bool flipAverage)
     {
         using var scope = NewDisposeScope();

@@ -5,7 +5,8 @@ using static TorchSharp.torch.nn;
 
 namespace Pipeline.Trainer.Model;
 
-/// <summary>A ResNet basic block: two 3x3 convolutions with BatchNorm, and a 1x1 projection where the shape changes.</summary>
+/// <summary>A ResNet basic block: two 3x3 convolutions with BatchNorm, and a 1x1 projection where the shape
+/// changes.</summary>
 public sealed class BasicBlock : Module<Tensor, Tensor>
 {
     public readonly Conv2d conv1, conv2;
@@ -37,7 +38,8 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// ResNet18 as Microsoft.ML.DnnImageFeaturizer.ResNet18 ships it: blocks [2, 2, 2, 3], ending at global average pooling.
+/// ResNet18 as Microsoft.ML.DnnImageFeaturizer.ResNet18 ships it: blocks [2, 2, 2, 3], ending at global average
+/// pooling.
 /// Input: BGR 0-255 pixels; the ImageNet mean image is subtracted first, as ResNetPreprocess.onnx does.
 /// </summary>
 public sealed class ResNetBackbone : Module<Tensor, Tensor>
@@ -88,7 +90,8 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// From the output of stage <paramref name="fromStage"/> to the 512 pooled features; with <paramref name="withLayer3"/>,
+    /// From the output of stage <paramref name="fromStage"/> to the 512 pooled features; with
+    /// <paramref name="withLayer3"/>,
     /// layer3's 256 pooled features after them (<paramref name="fromStage"/> at most 3).
     /// </summary>
     public Tensor Top(Tensor x, int fromStage, bool withLayer3 = false)

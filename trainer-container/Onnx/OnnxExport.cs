@@ -14,15 +14,18 @@ using Dimension = Pipeline.Trainer.Onnx.Proto.TensorShapeProto.Types.Dimension;
 namespace Pipeline.Trainer.Onnx;
 
 /// <summary>
-/// Writes a <see cref="Classifier"/> as model.onnx (opset 13, dynamic batch): pixels in (N x 3 x 224 x 224, BGR, 0-255),
+/// Writes a <see cref="Classifier"/> as model.onnx (opset 13, dynamic batch): pixels in (N x 3 x 224 x 224, BGR,
+/// 0-255),
 /// probabilities out (N x labels). The mean image, the mirror-image average and softmax are inside, so a scorer
 /// needs only <see cref="Preprocessing"/>.
 /// </summary>
 public static class OnnxExport
 {
-    public static void Write(Classifier model, bool flipAverage, string path) => File.WriteAllBytes(path, ToBytes(model, flipAverage));
+    public static void Write(Classifier model, bool flipAverage, string path) =>
+        File.WriteAllBytes(path, ToBytes(model, flipAverage));
 
-    /// <param name="int8">Activation ranges: the backbone's stages below <paramref name="int8Stages"/> go as int8 (QDQ).</param>
+    /// <param name="int8">Activation ranges: the backbone's stages below <paramref name="int8Stages"/> go as int8
+    /// (QDQ).</param>
     public static byte[] ToBytes(Classifier model, bool flipAverage, Int8Calibration? int8 = null, int int8Stages = 4)
     {
         var g = new GraphWriter();
@@ -30,7 +33,8 @@ public static class OnnxExport
         var x = ModelFiles.InputName;
         if (flipAverage)
         {
-            g.Initializer("flip_index", [Preprocessing.Size], Enumerable.Range(0, Preprocessing.Size).Select(i => (long)(Preprocessing.Size - 1 - i)).ToArray());
+            g.Initializer("flip_index", [Preprocessing.Size],
+                Enumerable.Range(0, Preprocessing.Size).Select(i => (long)(Preprocessing.Size - 1 - i)).ToArray());
             g.Node("Gather", [x, "flip_index"], ["flipped"], a => a.Int("axis", 3));
             g.Node("Concat", [x, "flipped"], ["both"], a => a.Int("axis", 0));
             x = "both";
@@ -62,7 +66,8 @@ public static class OnnxExport
 
     /// <summary>
     /// The frozen backbone alone, for the trainer's cached passes under ONNX Runtime (faster than libtorch on CPUs):
-    /// pixels in; pooled features out, and the activations entering stage <paramref name="activationStage"/> when given.
+    /// pixels in; pooled features out, and the activations entering stage <paramref name="activationStage"/> when
+    /// given.
     /// </summary>
     public static byte[] FeatureExtractor(ResNetBackbone backbone, int? activationStage, Int8Calibration? int8 = null)
     {
@@ -112,7 +117,8 @@ public static class OnnxExport
         g.Node("Sub", [input, "mean"], ["centred"]);
         var x = int8 is null ? "centred" : g.QuantDequant("centred", int8.Parameters("centred"));
         x = g.ConvBn("stem", x, backbone.conv1, backbone.bn1, relu: true, int8);
-        g.Node("MaxPool", [x], ["stem_pool"], a => a.Ints("kernel_shape", 3, 3).Ints("strides", 2, 2).Ints("pads", 1, 1, 1, 1));
+        g.Node("MaxPool", [x], ["stem_pool"],
+            a => a.Ints("kernel_shape", 3, 3).Ints("strides", 2, 2).Ints("pads", 1, 1, 1, 1));
         // Max-pooling keeps the scale: its output is quantized as its input was.
         x = int8 is null ? "stem_pool" : g.QuantDequant("stem_pool", int8.Parameters("stem_relu"));
         for (var s = 0; s < 4; s++)
@@ -125,7 +131,9 @@ public static class OnnxExport
                 var name = $"layer{s + 1}_{b}";
                 var main = g.ConvBn($"{name}_conv1", x, block.conv1, block.bn1, relu: true, q);
                 main = g.ConvBn($"{name}_conv2", main, block.conv2, block.bn2, relu: false, q);
-                var shortcut = block.downsample is null ? x : g.ConvBn($"{name}_down", x, block.downsample, block.downsampleBn!, relu: false, q);
+                var shortcut = block.downsample is null
+                    ? x
+                    : g.ConvBn($"{name}_down", x, block.downsample, block.downsampleBn!, relu: false, q);
                 g.Node("Add", [main, shortcut], [$"{name}_sum"]);
                 g.Node("Relu", [$"{name}_sum"], [$"{name}_out"]);
                 x = q is null ? $"{name}_out" : g.QuantDequant($"{name}_out", q.Parameters($"{name}_out"));
@@ -164,19 +172,22 @@ public static class OnnxExport
             var pad = conv.padding is { } p ? p[0] : 0;
             if (int8 is not null) return QuantizedConv(name, input, conv, bn, relu, int8, k, stride, pad);
             Initializer($"{name}_w", conv.weight!);
-            Node("Conv", [input, $"{name}_w"], [$"{name}_conv"], a => a.Ints("kernel_shape", k, k).Ints("strides", stride, stride).Ints("pads", pad, pad, pad, pad));
+            Node("Conv", [input, $"{name}_w"], [$"{name}_conv"],
+                a => a.Ints("kernel_shape", k, k).Ints("strides", stride, stride).Ints("pads", pad, pad, pad, pad));
             Initializer($"{name}_scale", bn.weight!);
             Initializer($"{name}_bias", bn.bias!);
             Initializer($"{name}_mean", bn.running_mean!);
             Initializer($"{name}_var", bn.running_var!);
-            Node("BatchNormalization", [$"{name}_conv", $"{name}_scale", $"{name}_bias", $"{name}_mean", $"{name}_var"], [$"{name}_bn"],
+            Node("BatchNormalization",
+                [$"{name}_conv", $"{name}_scale", $"{name}_bias", $"{name}_mean", $"{name}_var"], [$"{name}_bn"],
                 a => a.Float("epsilon", (float)bn.eps));
             if (!relu) return $"{name}_bn";
             Node("Relu", [$"{name}_bn"], [$"{name}_relu"]);
             return $"{name}_relu";
         }
 
-        /// <summary>Quantize then dequantize a tensor (uint8): the QDQ pair that marks where integer arithmetic may run.</summary>
+        /// <summary>Quantize then dequantize a tensor (uint8): the QDQ pair that marks where integer arithmetic may
+        /// run.</summary>
         public string QuantDequant(string name, (float Scale, byte ZeroPoint) q)
         {
             Initializer($"{name}_qscale", [], [q.Scale]);
@@ -188,10 +199,11 @@ public static class OnnxExport
 
         /// <summary>
         /// Conv with BatchNorm folded in: int8 weights per output channel, an int32 bias at the input's scale times the
-        /// weight's, the output (after ReLU) quantized at its measured range. <paramref name="input"/> must be a DQ output.
+        /// weight's, the output (after ReLU) quantized at its measured range. <paramref name="input"/> must be a DQ
+        /// output.
         /// </summary>
-        private string QuantizedConv(string name, string input, Conv2d conv, BatchNorm2d bn, bool relu, Int8Calibration int8,
-            long k, long stride, long pad)
+        private string QuantizedConv(string name, string input, Conv2d conv, BatchNorm2d bn, bool relu,
+            Int8Calibration int8, long k, long stride, long pad)
         {
             var (weights, bias, channels) = Int8Calibration.Fold(conv, bn);
             var inputScale = int8.Parameters(input.EndsWith("_dq") ? input[..^3] : input).Scale;
@@ -205,18 +217,21 @@ public static class OnnxExport
                 var max = 0f;
                 foreach (var w in span) max = Math.Max(max, Math.Abs(w));
                 scales[c] = Math.Max(max, 1e-8f) / 127;
-                for (var i = 0; i < perChannel; i++) q[c * perChannel + i] = (sbyte)Math.Clamp(Math.Round(span[i] / scales[c]), -127, 127);
+                for (var i = 0; i < perChannel; i++)
+                    q[c * perChannel + i] = (sbyte)Math.Clamp(Math.Round(span[i] / scales[c]), -127, 127);
                 qBias[c] = (int)Math.Clamp(Math.Round(bias[c] / (inputScale * scales[c])), int.MinValue, int.MaxValue);
             }
             var dims = conv.weight!.shape;
             Initializer($"{name}_wq", dims, q);
             Initializer($"{name}_wscale", [channels], scales);
             Initializer($"{name}_wzero", [channels], new sbyte[channels]);
-            Node("DequantizeLinear", [$"{name}_wq", $"{name}_wscale", $"{name}_wzero"], [$"{name}_w"], a => a.Int("axis", 0));
+            Node("DequantizeLinear", [$"{name}_wq", $"{name}_wscale", $"{name}_wzero"], [$"{name}_w"],
+                a => a.Int("axis", 0));
             Initializer($"{name}_bq", [channels], qBias);
             Initializer($"{name}_bscale", [channels], scales.Select(w => w * inputScale).ToArray());
             Initializer($"{name}_bzero", [channels], new int[channels]);
-            Node("DequantizeLinear", [$"{name}_bq", $"{name}_bscale", $"{name}_bzero"], [$"{name}_b"], a => a.Int("axis", 0));
+            Node("DequantizeLinear", [$"{name}_bq", $"{name}_bscale", $"{name}_bzero"], [$"{name}_b"],
+                a => a.Int("axis", 0));
             var output = relu ? $"{name}_relu" : $"{name}_bn";
             Node("Conv", [input, $"{name}_w", $"{name}_b"], [relu ? $"{name}_conv" : output],
                 a => a.Ints("kernel_shape", k, k).Ints("strides", stride, stride).Ints("pads", pad, pad, pad, pad));

@@ -3,7 +3,8 @@ using ScottPlot;
 namespace Pipeline.Trainer.Report;
 
 /// <summary>
-/// The plots' font, shipped beside the trainer (DejaVu Sans, fonts/): the trainer's image and a fresh machine may have no
+/// The plots' font, shipped beside the trainer (DejaVu Sans, fonts/): the trainer's image and a fresh machine may have
+/// no
 /// fonts at all, and SkiaSharp's no-dependency natives do not ask fontconfig, so text would otherwise be blank.
 /// </summary>
 public static class ReportFonts

@@ -3,15 +3,18 @@ using ScottPlot;
 
 namespace Pipeline.Trainer.Report;
 
-/// <summary>The report's plots as PNG bytes: learning curves and the confusion matrix as a heat map with counts.</summary>
+/// <summary>The report's plots as PNG bytes: learning curves and the confusion matrix as a heat map with
+/// counts.</summary>
 public static class ReportPlots
 {
     private static readonly Color TrainColor = new(31, 119, 180);
     private static readonly Color ValidationColor = new(255, 127, 14);
     private static readonly Color BestColor = new(214, 39, 40);
 
-    /// <summary>One panel of loss or accuracy per epoch across both stages; the stage change and each stage's best epoch marked.</summary>
-    public static byte[] LearningCurve(IReadOnlyList<EpochRecord> history, bool accuracy, int width = 560, int height = 360)
+    /// <summary>One panel of loss or accuracy per epoch across both stages; the stage change and each stage's best
+    /// epoch marked.</summary>
+    public static byte[] LearningCurve(
+        IReadOnlyList<EpochRecord> history, bool accuracy, int width = 560, int height = 360)
     {
         ReportFonts.EnsureLoaded();
         var plot = new Plot();
@@ -48,17 +51,22 @@ public static class ReportPlots
         }
 
         plot.Title(accuracy ? "Accuracy per epoch" : "Loss per epoch");
-        plot.XLabel(history.Select(h => h.Stage).Distinct().Count() > 1 ? "epoch (head stage, then fine-tuning)" : "epoch (head stage; no fine-tuning)");
+        plot.XLabel(history.Select(h => h.Stage).Distinct().Count() > 1
+            ? "epoch (head stage, then fine-tuning)"
+            : "epoch (head stage; no fine-tuning)");
         plot.YLabel(accuracy ? "accuracy" : "loss");
         // Accuracy near 1 all along would be a flat line against 0-1: zoom to the range it moved in.
-        if (accuracy) plot.Axes.SetLimitsY(Math.Max(0, history.Min(h => Math.Min(h.TrainAccuracy, h.ValidationAccuracy)) - 0.05), 1.02);
+        if (accuracy)
+            plot.Axes.SetLimitsY(
+                Math.Max(0, history.Min(h => Math.Min(h.TrainAccuracy, h.ValidationAccuracy)) - 0.05), 1.02);
         // Below the plot, where it cannot hide a curve.
         plot.ShowLegend(Edge.Bottom);
         plot.Legend.Orientation = Orientation.Horizontal;
         return plot.GetImageBytes(width, height + 30, ImageFormat.Png);
     }
 
-    /// <summary>Rows are true labels, columns predicted; colour is the share of the row (so small labels show as clearly as large ones), text the count.</summary>
+    /// <summary>Rows are true labels, columns predicted; colour is the share of the row (so small labels show as
+    /// clearly as large ones), text the count.</summary>
     public static byte[] ConfusionMatrix(IReadOnlyList<string> labels, IReadOnlyList<IReadOnlyList<int>> matrix)
     {
         ReportFonts.EnsureLoaded();

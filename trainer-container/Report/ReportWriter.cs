@@ -4,7 +4,8 @@ using Pipeline.Trainer.Training;
 namespace Pipeline.Trainer.Report;
 
 /// <summary>
-/// Writes report.html beside a model version: one self-contained page (plots and thumbnails as data: URIs, styles inline,
+/// Writes report.html beside a model version: one self-contained page (plots and thumbnails as data: URIs, styles
+/// inline,
 /// no script), so it opens offline, from blob storage, through the API with a function key, or mailed as one file.
 /// </summary>
 public static class ReportWriter
@@ -12,15 +13,22 @@ public static class ReportWriter
     /// <summary>How many of the most confidently wrong test images the report shows.</summary>
     public const int WrongImages = 24;
 
-    /// <param name="rejected">Uploads the pipeline refused before training (the job knows them; local training has none).</param>
+    /// <param name="rejected">Uploads the pipeline refused before training (the job knows them; local training has
+    /// none).</param>
     public static string Write(TrainingOutcome outcome, IReadOnlyList<SkippedFile>? rejected = null)
     {
         var manifest = outcome.Manifest;
         var page = new ReportPage(manifest)
         {
-            LossCurve = manifest.History.Count > 0 ? ReportPlots.LearningCurve(manifest.History, accuracy: false) : null,
-            AccuracyCurve = manifest.History.Count > 0 ? ReportPlots.LearningCurve(manifest.History, accuracy: true) : null,
-            ConfusionMatrix = manifest.Metrics.ConfusionMatrix.Count > 0 ? ReportPlots.ConfusionMatrix(manifest.Labels, manifest.Metrics.ConfusionMatrix) : null,
+            LossCurve = manifest.History.Count > 0
+                ? ReportPlots.LearningCurve(manifest.History, accuracy: false)
+                : null,
+            AccuracyCurve = manifest.History.Count > 0
+                ? ReportPlots.LearningCurve(manifest.History, accuracy: true)
+                : null,
+            ConfusionMatrix = manifest.Metrics.ConfusionMatrix.Count > 0
+                ? ReportPlots.ConfusionMatrix(manifest.Labels, manifest.Metrics.ConfusionMatrix)
+                : null,
             Wrong = Classification.IsMultilabel(manifest.Classification) ? []
                 : MostConfidentlyWrong(outcome.TestPredictions, WrongImages),
             Rejected = rejected ?? [],
@@ -31,7 +39,8 @@ public static class ReportWriter
     }
 
     /// <summary>Writes the report, or says why not: a version without a report is still a good model.</summary>
-    public static string? TryWrite(TrainingOutcome outcome, IReadOnlyList<SkippedFile>? rejected, Action<Exception> failed)
+    public static string? TryWrite(
+        TrainingOutcome outcome, IReadOnlyList<SkippedFile>? rejected, Action<Exception> failed)
     {
         try { return Write(outcome, rejected); }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -42,7 +51,8 @@ public static class ReportWriter
     }
 
     /// <summary>Wrong predictions, the most probable wrong answer first (fastai's top losses, by confidence).</summary>
-    public static IReadOnlyList<WrongPrediction> MostConfidentlyWrong(IReadOnlyList<TestPrediction> predictions, int count) =>
+    public static IReadOnlyList<WrongPrediction> MostConfidentlyWrong(
+        IReadOnlyList<TestPrediction> predictions, int count) =>
         predictions
             .Select(p => (Prediction: p, Predicted: ArgMax(p.Probabilities)))
             .Where(p => p.Predicted != p.Prediction.Label)

@@ -40,8 +40,10 @@ public sealed class Augmentation(AugmentationOptions options, Random random)
             colour[i * 3 + 1] = (float)(1 + Uniform(options.Contrast));
             colour[i * 3 + 2] = (float)(1 + Uniform(options.Saturation));
         }
-        var grid = F.affine_grid(tensor(theta, [n, 2, 3], device: pixels.device), [n, 3, pixels.shape[2], pixels.shape[3]], align_corners: false);
-        var x = F.grid_sample(pixels, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Border, align_corners: false);
+        var grid = F.affine_grid(tensor(theta, [n, 2, 3], device: pixels.device),
+            [n, 3, pixels.shape[2], pixels.shape[3]], align_corners: false);
+        var x = F.grid_sample(pixels, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Border,
+            align_corners: false);
 
         var c = tensor(colour, [n, 3, 1, 1], device: pixels.device);
         x = x * c[.., 0..1];

@@ -26,7 +26,8 @@ public sealed class FeatureExtractor : IDisposable
     public Int8Calibration? Int8 { get; }
 
     /// <param name="int8">Ranges for int8 passes under ONNX Runtime; null for float.</param>
-    public FeatureExtractor(ResNetBackbone backbone, int? activationStage, bool useOnnxRuntime, Int8Calibration? int8 = null)
+    public FeatureExtractor(
+        ResNetBackbone backbone, int? activationStage, bool useOnnxRuntime, Int8Calibration? int8 = null)
     {
         this.backbone = backbone;
         this.activationStage = activationStage;
@@ -38,7 +39,8 @@ public sealed class FeatureExtractor : IDisposable
         }
     }
 
-    /// <summary>Head inputs (N x 768: layer4's and layer3's pooled features) and, when asked for, activations (half precision).</summary>
+    /// <summary>Head inputs (N x 768: layer4's and layer3's pooled features) and, when asked for, activations (half
+    /// precision).</summary>
     public (Tensor Features, Tensor? Activations) Run(Tensor pixels)
     {
         if (session is null)

@@ -98,13 +98,16 @@ public sealed class ImageSet
         ImageLimits? limits = null, CancellationToken ct = default,
         string? dataset = null, CacheSpace? caches = null)
     {
-        if (!Directory.Exists(dataFolder)) throw new DatasetRefusedException($"The data folder '{dataFolder}' does not exist.");
-        if (testFolder is not null && !Directory.Exists(testFolder)) throw new DatasetRefusedException($"The test folder '{testFolder}' does not exist.");
+        if (!Directory.Exists(dataFolder))
+            throw new DatasetRefusedException($"The data folder '{dataFolder}' does not exist.");
+        if (testFolder is not null && !Directory.Exists(testFolder))
+            throw new DatasetRefusedException($"The test folder '{testFolder}' does not exist.");
         var multilabel = Settings(dataFolder).Multilabel;
         var trainFolder = dataFolder;
         if (testFolder is null)
         {
-            var given = new[] { "test", "val" }.Select(n => Path.Combine(dataFolder, n)).FirstOrDefault(Directory.Exists);
+            var given = new[] { "test", "val" }.Select(n => Path.Combine(dataFolder, n))
+                .FirstOrDefault(Directory.Exists);
             if (given is not null && Directory.Exists(Path.Combine(dataFolder, "train")))
                 (trainFolder, testFolder) = (Path.Combine(dataFolder, "train"), given);
         }
@@ -130,7 +133,8 @@ public sealed class ImageSet
         {
             var testFiles = LabelledFiles.List(testFolder, skipped);
             skipped.AddRange(testFiles.Where(f => !folders.Contains(f.Label)).Select(f => f.File).Distinct()
-                .Select(f => new SkippedFile(f, "This label has no folder in the training data, so the model cannot learn it.")));
+                .Select(f => new SkippedFile(f,
+                    "This label has no folder in the training data, so the model cannot learn it.")));
             testImages = LabelledFiles.Group(testFiles.Where(f => folders.Contains(f.Label)).ToList(), labels,
                 multilabel, skipped);
             var trained = trainImages.Select(c => c.Hash).ToHashSet();
@@ -216,7 +220,8 @@ public sealed class ImageSet
         // took the process to 2.1 GB before the first pass had begun (measured here); only the 150 KB a image stays.
         for (var start = 0; start < files.Count; start += DecodeChunk)
         {
-            Parallel.For(start, Math.Min(start + DecodeChunk, files.Count), new ParallelOptions { CancellationToken = ct }, k =>
+            Parallel.For(start, Math.Min(start + DecodeChunk, files.Count),
+                new ParallelOptions { CancellationToken = ct }, k =>
             {
                 var (file, _, label, targets) = files[k];
                 try
@@ -244,15 +249,19 @@ public sealed class ImageSet
         return results.OfType<LabelledImage>().ToList();
     }
 
-    /// <summary>Moves a share of each label to the second list, at least one where a label has two or more images.</summary>
-    private static (List<LabelledImage> Keep, List<LabelledImage> Moved) Stratify(IReadOnlyList<LabelledImage> images, int labels, double fraction, Random random)
+    /// <summary>Moves a share of each label to the second list, at least one where a label has two or more
+    /// images.</summary>
+    private static (List<LabelledImage> Keep, List<LabelledImage> Moved) Stratify(
+        IReadOnlyList<LabelledImage> images, int labels, double fraction, Random random)
     {
         List<LabelledImage> keep = [], moved = [];
         for (var label = 0; label < labels; label++)
         {
             var mine = images.Where(x => x.Label == label).ToArray();
             random.Shuffle(mine);
-            var n = mine.Length < 2 || fraction <= 0 ? 0 : Math.Clamp((int)Math.Round(mine.Length * fraction), 1, mine.Length - 1);
+            var n = mine.Length < 2 || fraction <= 0
+                ? 0
+                : Math.Clamp((int)Math.Round(mine.Length * fraction), 1, mine.Length - 1);
             moved.AddRange(mine.Take(n));
             keep.AddRange(mine.Skip(n));
         }

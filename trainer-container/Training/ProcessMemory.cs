@@ -7,7 +7,8 @@ namespace Pipeline.Trainer.Training;
 /// <summary>
 /// Gives memory that is no longer used back to the system between the run's phases. Without it the resident size
 /// holds every phase's high-water mark: ImageSharp's pooled buffers and the garbage of decoding (1.5 GB after
-/// decoding 1,000 photos, measured here), and glibc's heap fragmented by libtorch (about 250 MB more a fine-tune epoch).
+/// decoding 1,000 photos, measured here), and glibc's heap fragmented by libtorch (about 250 MB more a fine-tune
+/// epoch).
 /// </summary>
 internal static class ProcessMemory
 {
@@ -18,7 +19,8 @@ internal static class ProcessMemory
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         if (!OperatingSystem.IsLinux()) return;
         try { malloc_trim(0); }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // not glibc (musl): nothing to do
+        // not glibc (musl): nothing to do
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 
     /// <summary>

@@ -9,7 +9,8 @@ namespace Pipeline.Trainer.Training;
 /// The epoch loop both stages share: cosine learning-rate decay, validation after each epoch, early stopping on
 /// validation loss, and the best epoch's weights restored at the end.
 /// </summary>
-internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList<Parameter> trained, IReadOnlyList<(optim.Optimizer Optimizer, double Rate)> optimizers,
+internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList<Parameter> trained,
+    IReadOnlyList<(optim.Optimizer Optimizer, double Rate)> optimizers,
     IProgress<TrainingProgress>? progress, List<EpochRecord> history, Stopwatch clock)
 {
     public double ImagesPerSecond { get; private set; }
@@ -19,9 +20,12 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
 
     /// <param name="trainEpoch">Trains one epoch; returns mean loss, accuracy and images seen.</param>
     /// <param name="validate">Validation loss and accuracy of the current weights.</param>
-    /// <param name="baseline">The validation loss to beat, when the weights on entry are already a model worth keeping.</param>
-    /// <param name="mayGoOn">Given the seconds an epoch takes, whether another fits (a time budget); null: always.</param>
-    public void Run(Func<(double Loss, double Accuracy, int Images)> trainEpoch, Func<(double Loss, double Accuracy)> validate, CancellationToken ct,
+    /// <param name="baseline">The validation loss to beat, when the weights on entry are already a model worth
+    /// keeping.</param>
+    /// <param name="mayGoOn">Given the seconds an epoch takes, whether another fits (a time budget); null:
+    /// always.</param>
+    public void Run(Func<(double Loss, double Accuracy, int Images)> trainEpoch,
+        Func<(double Loss, double Accuracy)> validate, CancellationToken ct,
         double? baseline = null, Func<double, bool>? mayGoOn = null)
     {
         var started = clock.Elapsed;
@@ -34,7 +38,8 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
         {
             ct.ThrowIfCancellationRequested();
             foreach (var (optimizer, rate) in optimizers)
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / epochs));
+                foreach (var group in optimizer.ParamGroups)
+                    group.LearningRate = rate * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / epochs));
             var t0 = clock.Elapsed;
             var (loss, accuracy, seen) = trainEpoch();
             trainSeconds += (clock.Elapsed - t0).TotalSeconds;
@@ -51,11 +56,13 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
             history.Add(new EpochRecord(name, epoch, loss, accuracy, valLoss, valAccuracy, false));
             var perEpoch = (clock.Elapsed - started).TotalSeconds / epoch;
             progress?.Report(new TrainingProgress(name, epoch, epochs, loss, accuracy, valLoss, valAccuracy,
-                trainSeconds > 0 ? images / trainSeconds : 0, clock.Elapsed, TimeSpan.FromSeconds(perEpoch * (epochs - epoch))));
+                trainSeconds > 0 ? images / trainSeconds : 0, clock.Elapsed,
+                TimeSpan.FromSeconds(perEpoch * (epochs - epoch))));
             if (epoch - bestEpoch >= patience) break;
             if (epoch < epochs && mayGoOn is not null && !mayGoOn(perEpoch))
             {
-                StoppedEarly = $"{name} stopped after epoch {epoch} of {epochs}: the next would not fit in the time budget";
+                StoppedEarly =
+                    $"{name} stopped after epoch {epoch} of {epochs}: the next would not fit in the time budget";
                 break;
             }
         }
@@ -81,7 +88,8 @@ internal sealed class Stage(string name, int epochs, int patience, IReadOnlyList
 
     private static void DisposeAll(List<Tensor> tensors) { foreach (var t in tensors) t.Dispose(); }
 
-    /// <summary>Loss and accuracy of evaluation logits laid out view after view (the mean of the views' probabilities).</summary>
+    /// <summary>Loss and accuracy of evaluation logits laid out view after view (the mean of the views'
+    /// probabilities).</summary>
     public static (double Loss, double Accuracy) Score(Tensor logits, long[] labels, int images)
     {
         using var scope = NewDisposeScope();

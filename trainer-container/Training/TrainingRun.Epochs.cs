@@ -3,10 +3,12 @@ using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
 
-/// <summary>The batch loop both gradient stages share, validation, and the losses the recipe's decisions compare.</summary>
+/// <summary>The batch loop both gradient stages share, validation, and the losses the recipe's decisions
+/// compare.</summary>
 public static partial class TrainingRun
 {
-    /// <summary>Batches over <paramref name="rows"/>: features of a batch, head, loss, a step; mean loss and accuracy.</summary>
+    /// <summary>Batches over <paramref name="rows"/>: features of a batch, head, loss, a step; mean loss and
+    /// accuracy.</summary>
     private static (double, double, int) Epoch(Classifier model, int[] rows, int batchSize, SmoothedLoss loss,
         optim.Optimizer[] optimizers, Func<int[], Tensor> features, Func<int[], long[]> labelsOf, Device device,
         bool dropout = true)
@@ -30,9 +32,10 @@ public static partial class TrainingRun
         return (total / rows.Length, correct / rows.Length, rows.Length);
     }
 
-    private static (double, double, int) Epoch(Classifier model, long[] labels, int[] rows, int batchSize, SmoothedLoss loss,
-        optim.Optimizer[] optimizers, Func<Tensor, Tensor> features, Device device) =>
-        Epoch(model, rows, batchSize, loss, optimizers, b => features(tensor(b.Select(r => (long)r).ToArray(), device: device)),
+    private static (double, double, int) Epoch(Classifier model, long[] labels, int[] rows, int batchSize,
+        SmoothedLoss loss, optim.Optimizer[] optimizers, Func<Tensor, Tensor> features, Device device) =>
+        Epoch(model, rows, batchSize, loss, optimizers,
+            b => features(tensor(b.Select(r => (long)r).ToArray(), device: device)),
             b => b.Select(r => labels[r]).ToArray(), device);
 
     private static (double, double) Validate(Classifier model, FeatureCache validation, Func<Tensor, Tensor> features,
@@ -59,7 +62,8 @@ public static partial class TrainingRun
     }
 
     /// <summary>Probabilities (N x labels) of a cache's activations through the top stages and the head.</summary>
-    private static Tensor ValidationProbabilities(Classifier model, FeatureCache cache, Func<Tensor, Tensor> topFeatures)
+    private static Tensor ValidationProbabilities(
+        Classifier model, FeatureCache cache, Func<Tensor, Tensor> topFeatures)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -83,7 +87,8 @@ public static partial class TrainingRun
         return new LossSummary(values.Average(), accuracy, values);
     }
 
-    /// <summary>Mean per-image loss gained from <paramref name="before"/> to <paramref name="after"/>, and its standard error.</summary>
+    /// <summary>Mean per-image loss gained from <paramref name="before"/> to <paramref name="after"/>, and its standard
+    /// error.</summary>
     private static (double Gain, double Error) PairedGain(double[] before, double[] after)
     {
         var d = before.Zip(after, (a, b) => a - b).ToArray();
@@ -92,7 +97,8 @@ public static partial class TrainingRun
         return (mean, Math.Sqrt(variance / Math.Max(1, d.Length)));
     }
 
-    /// <summary>Cross-entropy with label weights and label smoothing, weighted by the true label as PyTorch's is.</summary>
+    /// <summary>Cross-entropy with label weights and label smoothing, weighted by the true label as PyTorch's
+    /// is.</summary>
     private sealed class SmoothedLoss(Tensor weights, double smoothing)
     {
         public Tensor forward(Tensor logits, Tensor labels)
@@ -100,7 +106,8 @@ public static partial class TrainingRun
             using var scope = NewDisposeScope();
             var logp = nn.functional.log_softmax(logits, 1);
             var w = weights.index_select(0, labels);
-            var perImage = -(1 - smoothing) * logp.gather(1, labels.unsqueeze(1)).squeeze(1) - smoothing * logp.mean([1]);
+            var perImage = -(1 - smoothing) * logp.gather(1, labels.unsqueeze(1)).squeeze(1)
+                - smoothing * logp.mean([1]);
             return ((perImage * w).sum() / w.sum()).MoveToOuterDisposeScope();
         }
     }

@@ -6,16 +6,17 @@ using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
 
-/// <summary>Stage 2: the top stage fine-tuned from cached activations, kept only where validation clearly prefers it.</summary>
+/// <summary>Stage 2: the top stage fine-tuned from cached activations, kept only where validation clearly prefers
+/// it.</summary>
 public static partial class TrainingRun
 {
     /// <summary>How many standard errors of the paired per-image loss difference fine-tuning must win by.</summary>
     private const double KeepFineTuning = 1.5, KeepFlipAverage = 1;
 
     private static FitResult FineTune(Classifier model, ImageSet data, FeatureCache train, FeatureCache validation,
-        FeatureExtractor extractor, double[] weights, HeadFit head, TrainingOptions options, FitResult frozen, int stage,
-        double passRate, Random random, IProgress<TrainingProgress>? progress, List<EpochRecord> history, Stopwatch clock,
-        TrainingBudget budget, CancellationToken ct)
+        FeatureExtractor extractor, double[] weights, HeadFit head, TrainingOptions options, FitResult frozen,
+        int stage, double passRate, Random random, IProgress<TrainingProgress>? progress, List<EpochRecord> history,
+        Stopwatch clock, TrainingBudget budget, CancellationToken ct)
     {
         var backbone = model.backbone;
         var device = backbone.MeanImage.device;
@@ -52,8 +53,8 @@ public static partial class TrainingRun
         // An lbfgs head starts at its optimum for these features and was fitted without dropout: it moves at the
         // backbone's rate and keeps all its inputs. A gradient head learns ten times faster, with dropout, as before.
         var dropout = head.Strength is null;
-        fine.Run(() => FineTuneEpoch(model, train, views, stage, loss, [topOptimizer, headOptimizer], options.BatchSize, random,
-                dropout),
+        fine.Run(() => FineTuneEpoch(model, train, views, stage, loss, [topOptimizer, headOptimizer],
+                options.BatchSize, random, dropout),
             () => Validate(model, validation, TopFeatures, activations: true), ct, baseline.Loss, budget.Fits);
         if (fine.StoppedEarly is { } stopped) budget.Leave(stopped);
 
@@ -61,9 +62,13 @@ public static partial class TrainingRun
         var tuned = Losses(after, validation.Labels);
         var (gain, error) = PairedGain(baseline.PerImage, tuned.PerImage);
         var keep = gain > 0 && gain >= KeepFineTuning * error && tuned.Accuracy >= baseline.Accuracy;
-        var said = $"validation loss {baseline.Loss:0.0000} to {tuned.Loss:0.0000}, accuracy {baseline.Accuracy:0.0000} to " +
-            $"{tuned.Accuracy:0.0000} on {validation.Images} images ({gain / Math.Max(error, 1e-12):0.0} standard errors)";
-        var times = frozen.Times with { FineTuneSeconds = fine.Seconds, FineTuneImagesPerSecond = fine.ImagesPerSecond };
+        var said = $"validation loss {baseline.Loss:0.0000} to {tuned.Loss:0.0000}, "
+            + $"accuracy {baseline.Accuracy:0.0000} to {tuned.Accuracy:0.0000} on {validation.Images} images "
+            + $"({gain / Math.Max(error, 1e-12):0.0} standard errors)";
+        var times = frozen.Times with
+        {
+            FineTuneSeconds = fine.Seconds, FineTuneImagesPerSecond = fine.ImagesPerSecond
+        };
         var recipe = frozen.Recipe with { AugmentedViews = views?.Views ?? 0 };
         if (!keep)
         {
@@ -93,7 +98,8 @@ public static partial class TrainingRun
         { Int8 = frozen.Int8, Int8Stages = stage };
     }
 
-    /// <summary>Augmented views through the bottom of the backbone, computed only now and only as many as the budget allows.</summary>
+    /// <summary>Augmented views through the bottom of the backbone, computed only now and only as many as the budget
+    /// allows.</summary>
     private static FeatureCache? AugmentedViews(FeatureExtractor extractor, ImageSet data, TrainingOptions options,
         double passRate, Random random, IProgress<TrainingProgress>? progress, Stopwatch clock, TrainingBudget budget,
         CancellationToken ct)
@@ -112,9 +118,11 @@ public static partial class TrainingRun
         return cache;
     }
 
-    /// <summary>The mirror average, kept where it lowers the fine-tuned model's validation loss by a standard error.</summary>
-    private static (bool, string) DecideFlip(Classifier model, ImageSet data, FeatureCache validation, FeatureExtractor extractor,
-        Tensor plain, double passRate, Func<Tensor, Tensor> topFeatures, TrainingBudget budget, CancellationToken ct)
+    /// <summary>The mirror average, kept where it lowers the fine-tuned model's validation loss by a standard
+    /// error.</summary>
+    private static (bool, string) DecideFlip(Classifier model, ImageSet data, FeatureCache validation,
+        FeatureExtractor extractor, Tensor plain, double passRate, Func<Tensor, Tensor> topFeatures,
+        TrainingBudget budget, CancellationToken ct)
     {
         if (!budget.Fits(validation.Images / passRate))
         {
@@ -133,9 +141,10 @@ public static partial class TrainingRun
         return (keep, keep ? $"kept: {said}" : $"not kept: {said}");
     }
 
-    /// <summary>One epoch of the top stages: every training image once, in a view drawn at random, its maps flipped and shifted.</summary>
-    private static (double, double, int) FineTuneEpoch(Classifier model, FeatureCache train, FeatureCache? views, int stage,
-        SmoothedLoss loss, optim.Optimizer[] optimizers, int batchSize, Random random, bool dropout)
+    /// <summary>One epoch of the top stages: every training image once, in a view drawn at random, its maps flipped and
+    /// shifted.</summary>
+    private static (double, double, int) FineTuneEpoch(Classifier model, FeatureCache train, FeatureCache? views,
+        int stage, SmoothedLoss loss, optim.Optimizer[] optimizers, int batchSize, Random random, bool dropout)
     {
         var images = train.Images;
         var choices = 1 + (views?.Views ?? 0);
@@ -149,13 +158,14 @@ public static partial class TrainingRun
             var parts = new List<Tensor>();
             if (plain.Length > 0) parts.Add(train.Activations!.Select(plain));
             if (augmented.Length > 0) parts.Add(views!.Activations!.Select(augmented));
-            return model.backbone.Top(MapAugmentation.Apply(cat(parts, 0).to(ScalarType.Float32), random), stage, withLayer3: true);
+            return model.backbone.Top(
+                MapAugmentation.Apply(cat(parts, 0).to(ScalarType.Float32), random), stage, withLayer3: true);
         }
         // Labels in the order Features puts the rows: plain ones first.
         long LabelOf(int r) => train.Labels[r % images];
         int[] Ordered(int[] batch) => [.. batch.Where(r => r < images), .. batch.Where(r => r >= images)];
-        return Epoch(model, rows, batchSize, loss, optimizers, b => Features(Ordered(b)), b => Ordered(b).Select(LabelOf).ToArray(),
-            train.Features.device, dropout);
+        return Epoch(model, rows, batchSize, loss, optimizers, b => Features(Ordered(b)),
+            b => Ordered(b).Select(LabelOf).ToArray(), train.Features.device, dropout);
     }
 
     private static List<Tensor> Snapshot(IEnumerable<Parameter> parameters)

@@ -19,7 +19,8 @@ public static partial class TrainingRun
         double FineTuneSeconds, double FineTuneImagesPerSecond);
 
     /// <param name="OutOfFold">Probabilities for the thresholds when the final head never saw validation apart.</param>
-    /// <param name="Int8">The calibration of the int8 backbone, and how many stages of it the export keeps int8.</param>
+    /// <param name="Int8">The calibration of the int8 backbone, and how many stages of it the export keeps
+    /// int8.</param>
     /// <param name="OutOfFoldTargets">The labels of each out-of-fold row.</param>
     private sealed record FitResult(StageTimes Times, Recipe Recipe, float[][]? OutOfFold,
         IReadOnlyList<IReadOnlyCollection<int>>? OutOfFoldTargets)
@@ -28,7 +29,8 @@ public static partial class TrainingRun
         public int Int8Stages { get; init; } = 4;
     }
 
-    /// <summary>Training images whose activation ranges set the int8 scales: a seeded sample across the labels.</summary>
+    /// <summary>Training images whose activation ranges set the int8 scales: a seeded sample across the
+    /// labels.</summary>
     private const int CalibrationImages = 32;
 
     /// <param name="calibrator">Measures the int8 ranges; null for float passes.</param>
@@ -59,8 +61,8 @@ public static partial class TrainingRun
         var onBatch = Counter("features", images, progress, clock);
         using var train = FeatureCache.Build(extractor, device, data.Train, [FeatureCache.Plain], mayFineTune,
             FeatureBatch, onBatch, ct, data.Caches);
-        using var validation = FeatureCache.Build(extractor, device, data.Validation, [FeatureCache.Plain], mayFineTune, FeatureBatch,
-            onBatch, ct, data.Caches);
+        using var validation = FeatureCache.Build(extractor, device, data.Validation, [FeatureCache.Plain], mayFineTune,
+            FeatureBatch, onBatch, ct, data.Caches);
         ProcessMemory.Release();
         var featureSeconds = (clock.Elapsed - featureStart).TotalSeconds;
         var passRate = images / Math.Max(featureSeconds, 1e-9);
@@ -80,7 +82,8 @@ public static partial class TrainingRun
         var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, targets) { Int8 = int8 };
 
         var perLabel = (double)images / data.Labels.Count;
-        // A fine-tuning step (forward and backward through the top stage, in float) costs about as much as a float pass of
+        // A fine-tuning step (forward and backward through the top stage, in float) costs about as much as a float pass
+        // of
         // the whole backbone, nearly three int8 passes (measured on this project's CPUs).
         var epochSeconds = data.Train.Count / passRate * (int8 is null ? 1 : 2.8);
         var why = data.Multilabel && options.FineTuneEpochs > 0 && options.FineTuneStages > 0
@@ -93,10 +96,13 @@ public static partial class TrainingRun
         if (why is not null)
         {
             progress?.Report(Note("fine-tune", clock, $"not tried: {why}"));
-            return frozen with { Recipe = recipe with { FineTune = $"not tried: {why}", FlipAverageReason = FlipReason(options) } };
+            return frozen with
+            {
+                Recipe = recipe with { FineTune = $"not tried: {why}", FlipAverageReason = FlipReason(options) }
+            };
         }
-        return FineTune(model, data, train, validation, extractor, weights, head, options, frozen, stage, passRate, random,
-            progress, history, clock, budget, ct);
+        return FineTune(model, data, train, validation, extractor, weights, head, options, frozen, stage, passRate,
+            random, progress, history, clock, budget, ct);
     }
 
     private static Int8Calibration Calibrate(Int8Calibrator calibrator, ImageSet data, Random random)
@@ -112,16 +118,17 @@ public static partial class TrainingRun
     }
 
     /// <summary>Why fine-tuning is not worth trying here, or null to try it.</summary>
-    private static string? WhyNotTry(TrainingOptions options, CrossValidation? cv, FeatureCache validation, double perLabel,
-        TrainingBudget budget, double epochSeconds)
+    private static string? WhyNotTry(TrainingOptions options, CrossValidation? cv, FeatureCache validation,
+        double perLabel, TrainingBudget budget, double epochSeconds)
     {
         if (validation.Images == 0) return "no validation images to judge it on";
         if (options.FineTune == "auto" && cv is not null && cv.Accuracy >= options.FineTuneBelowAccuracy)
             return $"the frozen head is {cv.Accuracy:P1} accurate in cross-validation (at least " +
                 $"{options.FineTuneBelowAccuracy:P0}), too little left for fine-tuning to gain";
         if (options.FineTune == "auto" && perLabel < options.FineTuneMinimumPerLabel)
-            return $"{perLabel:0} training images a label on average, fewer than the {options.FineTuneMinimumPerLabel} " +
-                "that fine-tuning needs to learn more than the images themselves";
+            return $"{perLabel:0} training images a label on average, "
+                + $"fewer than the {options.FineTuneMinimumPerLabel} "
+                + "that fine-tuning needs to learn more than the images themselves";
         if (!budget.Fits(epochSeconds))
         {
             budget.Leave("fine-tuning: not one epoch fits in the time budget");
@@ -153,7 +160,8 @@ public static partial class TrainingRun
     private static TrainingProgress Note(string stage, Stopwatch clock, string message) =>
         new(stage, 0, 0, 0, 0, null, null, 0, clock.Elapsed, null, message);
 
-    /// <summary>Inverse label frequency, so that a small label weighs as much as a large one; all ones when balancing is off.</summary>
+    /// <summary>Inverse label frequency, so that a small label weighs as much as a large one; all ones when balancing
+    /// is off.</summary>
     private static double[] LabelWeights(ImageSet data, TrainingOptions options)
     {
         var counts = data.Labels.Select((_, k) => Math.Max(1, data.Train.Count(t => t.Label == k))).ToArray();

@@ -22,39 +22,49 @@ public sealed record TrainingRequest(string DataFolder, string? TestFolder, stri
     string Dataset = "local", string? Version = null, int MemoryCapMB = CacheSpace.DefaultMemoryCapMB,
     string? CacheFolder = null);
 
-/// <summary>One line of progress: printed by the command line, written where the status endpoint reads it by the job.</summary>
+/// <summary>One line of progress: printed by the command line, written where the status endpoint reads it by the
+/// job.</summary>
 public sealed record TrainingProgress(string Stage, int Epoch, int Epochs, double Loss, double Accuracy,
-    double? ValidationLoss, double? ValidationAccuracy, double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Remaining, string? Message = null);
+    double? ValidationLoss, double? ValidationAccuracy, double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Remaining,
+    string? Message = null);
 
-/// <summary>A trained model version, and what the report needs that model.json does not hold: each test image's probabilities.</summary>
+/// <summary>A trained model version, and what the report needs that model.json does not hold: each test image's
+/// probabilities.</summary>
 public sealed record TrainingOutcome(ModelManifest Manifest, string ModelFolder)
 {
     public IReadOnlyList<TestPrediction> TestPredictions { get; init; } = [];
 }
 
-/// <summary>One test image: its file, true label index, probabilities per label (in manifest order) and its 224 x 224 BGR pixels.</summary>
+/// <summary>One test image: its file, true label index, probabilities per label (in manifest order) and its 224 x 224
+/// BGR pixels.</summary>
 public sealed record TestPrediction(string Path, int Label, float[] Probabilities, byte[] Pixels)
 {
     /// <summary>Every label the image has: multilabel images have zero or more.</summary>
     public IReadOnlyList<int> Targets { get; init; } = [Label];
 }
 
-/// <summary>Refused datasets (fewer than 2 labels, a label with fewer than 5 usable images): the command line exits 2.</summary>
+/// <summary>Refused datasets (fewer than 2 labels, a label with fewer than 5 usable images): the command line exits
+/// 2.</summary>
 public sealed class DatasetRefusedException(string reason) : Exception(reason);
 
-/// <summary>A whole training run: read and split the images, train both stages, export, evaluate on the test split, write the version.</summary>
+/// <summary>A whole training run: read and split the images, train both stages, export, evaluate on the test split,
+/// write the version.</summary>
 public static partial class TrainingRun
 {
     public const string CheckpointFile = ModelFiles.Checkpoint;
 
-    public static Task<TrainingOutcome> RunAsync(TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct) =>
-        Task.Factory.StartNew(() => Run(request, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    public static Task<TrainingOutcome> RunAsync(
+        TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct) =>
+        Task.Factory.StartNew(() => Run(request, progress, ct), ct, TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
 
-    public static TrainingOutcome Run(TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    public static TrainingOutcome Run(
+        TrainingRequest request, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var options = request.Options;
         var clock = Stopwatch.StartNew();
-        progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null, $"training on {TrainingDevice.Describe()}"));
+        progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
+            $"training on {TrainingDevice.Describe()}"));
         // A job (it names its version) trains from a temporary copy the user never saw: refusals name the dataset
         // instead.
         var preparing = PreparedBackbone.Start(options.Int8 && TrainingDevice.Current.type == DeviceType.CPU, ct);
@@ -138,8 +148,9 @@ public static partial class TrainingRun
             Metrics = metrics,
             Thresholds = thresholds,
             // Evaluation (which decodes a given test split) is counted apart: total minus it is the time to a model.
-            Timings = new Timings(loadSeconds, times.FeatureSeconds, times.HeadSeconds, times.FineTuneSeconds, evaluateSeconds,
-                clock.Elapsed.TotalSeconds, times.FeatureImagesPerSecond, times.FineTuneImagesPerSecond),
+            Timings = new Timings(loadSeconds, times.FeatureSeconds, times.HeadSeconds, times.FineTuneSeconds,
+                evaluateSeconds, clock.Elapsed.TotalSeconds, times.FeatureImagesPerSecond,
+                times.FineTuneImagesPerSecond),
         };
         File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Manifest),
             JsonSerializer.Serialize(manifest, Json.Options));
@@ -182,7 +193,8 @@ public static partial class TrainingRun
 
     // The informational version is the package's (ImageSharp 2.1.13's assembly version is 2.0.0.0); drop any "+commit".
     private static string PackageVersion(Type type) =>
-        (type.Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false).FirstOrDefault()
+        (type.Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .FirstOrDefault()
             as System.Reflection.AssemblyInformationalVersionAttribute)?.InformationalVersion.Split('+')[0]
         ?? type.Assembly.GetName().Version?.ToString(3) ?? "?";
 }
