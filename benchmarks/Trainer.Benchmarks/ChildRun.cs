@@ -20,7 +20,8 @@ public sealed record ChildRun(int ExitCode, JsonElement? Result, double WallSeco
     /// </summary>
     public static ChildRun Run(string file, IEnumerable<string> args, string label, TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true,
+            UseShellExecute = false };
         foreach (var arg in args) info.ArgumentList.Add(arg);
         Console.Error.WriteLine($"[{label}] {file} {string.Join(' ', info.ArgumentList)}");
 
@@ -33,7 +34,8 @@ public sealed record ChildRun(int ExitCode, JsonElement? Result, double WallSeco
             lastLine = e.Data;
             Console.Error.WriteLine($"[{label}] {e.Data}");
         };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{label}] {e.Data}"); };
+        process.ErrorDataReceived += (_, e)
+            => { if (e.Data is not null) Console.Error.WriteLine($"[{label}] {e.Data}"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
@@ -67,7 +69,8 @@ public sealed record ChildRun(int ExitCode, JsonElement? Result, double WallSeco
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:",
+                StringComparison.Ordinal));
             return line is null ? null : long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]);
         }
         catch (IOException) { return null; }

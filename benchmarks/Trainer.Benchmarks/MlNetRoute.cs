@@ -57,7 +57,8 @@ public static class MlNetRoute
         var pipeline = ml.Transforms.LoadImages("ImageObject", imageFolder: "", "ImagePath")
             .Append(ml.Transforms.ResizeImages("ImageObject", imageWidth: 224, imageHeight: 224))
             .Append(ml.Transforms.ExtractPixels("Pixels", "ImageObject"))
-            .Append(ml.Transforms.DnnFeaturizeImage("Features", m => m.ModelSelector.ResNet18(ml, m.OutputColumn, m.InputColumn), "Pixels"))
+            .Append(ml.Transforms.DnnFeaturizeImage("Features",
+                m => m.ModelSelector.ResNet18(ml, m.OutputColumn, m.InputColumn), "Pixels"))
             .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy())
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
@@ -103,7 +104,8 @@ public static class MlNetRoute
                 }
                 catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
                 {
-                    Console.Error.WriteLine($"skipped {file}: ML.NET's image loader cannot decode it ({e.GetType().Name}: {e.Message})");
+                    Console.Error.WriteLine($"skipped {file}: ML.NET's image loader cannot decode it "
+                        + $"({e.GetType().Name}: {e.Message})");
                 }
             }
         }
@@ -114,5 +116,6 @@ public static class MlNetRoute
 
     /// <summary>ML.NET reports macro accuracy (mean recall), not macro F1; this is the mean of per-label F1.</summary>
     private static double MacroF1(MulticlassClassificationMetrics m) =>
-        m.ConfusionMatrix.PerClassPrecision.Zip(m.ConfusionMatrix.PerClassRecall, (p, r) => p + r > 0 ? 2 * p * r / (p + r) : 0).Average();
+        m.ConfusionMatrix.PerClassPrecision.Zip(m.ConfusionMatrix.PerClassRecall, (p, r) => p + r > 0
+            ? 2 * p * r / (p + r) : 0).Average();
 }

@@ -1,6 +1,7 @@
 namespace Pipeline.Core.Contract;
 
-/// <summary>model.json: what a model version is, how it was made and how well it did. Written by the trainer, read by the scorer and status.</summary>
+/// <summary>model.json: what a model version is, how it was made and how well it did. Written by the trainer, read by
+/// the scorer and status.</summary>
 public sealed record ModelManifest
 {
     public required string Version { get; init; }
@@ -33,8 +34,10 @@ public sealed record ModelManifest
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 }
 
-/// <summary>How pixels reach the model: resize to Size x Size, BGR channel order, 0-255 values; model.onnx subtracts the mean image itself.</summary>
-public sealed record PreprocessingSpec(int Size, string Resize, string ChannelOrder = "BGR", string ValueRange = "0-255", string Input = "pixels", string Output = "probabilities");
+/// <summary>How pixels reach the model: resize to Size x Size, BGR channel order, 0-255 values; model.onnx subtracts
+/// the mean image itself.</summary>
+public sealed record PreprocessingSpec(int Size, string Resize, string ChannelOrder = "BGR",
+    string ValueRange = "0-255", string Input = "pixels", string Output = "probabilities");
 
 public sealed record Metrics
 {
@@ -60,7 +63,8 @@ public sealed record LabelMetrics(double Precision, double Recall, double F1, in
 /// <summary>A label's test images by outcome at its threshold: the multilabel report's table.</summary>
 public sealed record LabelOutcomes(int TruePositives, int FalsePositives, int FalseNegatives, int TrueNegatives);
 
-public sealed record Timings(double LoadSeconds, double FeatureSeconds, double HeadSeconds, double FineTuneSeconds, double EvaluateSeconds, double TotalSeconds,
+public sealed record Timings(double LoadSeconds, double FeatureSeconds, double HeadSeconds, double FineTuneSeconds,
+    double EvaluateSeconds, double TotalSeconds,
     double FeatureImagesPerSecond, double FineTuneImagesPerSecond);
 
 /// <summary>
@@ -71,7 +75,8 @@ public sealed record CacheUse(int MemoryCapMB, double MemoryMB, double DiskMB);
 
 public sealed record SkippedFile(string Path, string Reason);
 
-public sealed record EpochRecord(string Stage, int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, bool Best);
+public sealed record EpochRecord(string Stage, int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss,
+    double ValidationAccuracy, bool Best);
 
 /// <summary>
 /// What the recipe decided for one run: the head, whether fine-tuning was tried and kept, how many augmented views were
@@ -81,7 +86,8 @@ public sealed record Recipe
 {
     /// <summary>How the head was fitted, e.g. "lbfgs, L2 0.003 chosen by 5-fold cross-validation".</summary>
     public string Head { get; init; } = "";
-    /// <summary>Accuracy and log loss of the frozen head in cross-validation over all training images (lbfgs only).</summary>
+    /// <summary>Accuracy and log loss of the frozen head in cross-validation over all training images (lbfgs
+    /// only).</summary>
     public double? CrossValidatedAccuracy { get; init; }
     public double? CrossValidatedLogLoss { get; init; }
     /// <summary>"not tried: ...", "kept: ..." or "not kept: ...", with the reason.</summary>
@@ -90,7 +96,8 @@ public sealed record Recipe
     /// <summary>Augmented views computed through the backbone per training image (0: none, the cheap path).</summary>
     public int AugmentedViews { get; init; }
     public bool FlipAverage { get; init; }
-    /// <summary>The backbone's arithmetic in model.onnx, e.g. "int8" or "int8 up to layer4, float from there".</summary>
+    /// <summary>The backbone's arithmetic in model.onnx, e.g. "int8" or "int8 up to layer4, float from
+    /// there".</summary>
     public string Precision { get; init; } = "float";
     public string FlipAverageReason { get; init; } = "";
     /// <summary>Where the thresholds come from: out-of-fold probabilities or the validation split.</summary>

@@ -2,7 +2,8 @@ namespace Pipeline.Core.Contract;
 
 /// <summary>
 /// Every setting (environment variable) the pipeline's code reads in Azure. infra/ sets each one on the service
-/// that reads it; Infra.Tests fails when a name here is missing from the Bicep. Add a name here when code reads a new one.
+/// that reads it; Infra.Tests fails when a name here is missing from the Bicep. Add a name here when code reads a new
+/// one.
 /// </summary>
 public static class SettingNames
 {

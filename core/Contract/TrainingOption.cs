@@ -77,10 +77,12 @@ public sealed record TrainingOption(
         new(flag, json, string.Join('|', choices), help, typeof(string), o => get(o), (o, v) => set(o, (string)v),
             v => choices.Contains((string)v) ? null : $"must be one of {string.Join(", ", choices)}");
 
-    /// <summary>A flag without a value that sets an option whose default is unset (<paramref name="unset"/> says what that means).</summary>
+    /// <summary>A flag without a value that sets an option whose default is unset (<paramref name="unset"/> says what
+    /// that means).</summary>
     public static TrainingOption Switch(string flag, string json, string help, Func<TrainingOptions, bool?> get,
         Func<TrainingOptions, TrainingOptions> apply, string unset) =>
-        new(flag, json, "", help, typeof(bool), o => get(o)!, (o, v) => (bool)v ? apply(o) : o, _ => null) { DefaultText = unset };
+        new(flag, json, "", help, typeof(bool), o => get(o)!, (o, v) => (bool)v ? apply(o) : o,
+            _ => null) { DefaultText = unset };
 
     /// <summary><c>--no-...</c>: turns off a switch that is on by default.</summary>
     public static TrainingOption SwitchOff(string flag, string json, string help, Func<TrainingOptions, bool> get,

@@ -2,7 +2,8 @@ using System.Text.Json;
 
 namespace Pipeline.Core.Contract;
 
-/// <summary>The one rule for training options, wherever they come from: the API, train.json, --options files and flags.</summary>
+/// <summary>The one rule for training options, wherever they come from: the API, train.json, --options files and
+/// flags.</summary>
 public sealed partial record TrainingOptions
 {
     /// <summary>
@@ -15,7 +16,8 @@ public sealed partial record TrainingOptions
             o => o.Seed, (o, v) => o with { Seed = v }, min: 0),
         TrainingOption.Choice("--resize", "resize", "keep the aspect ratio and crop the centre, or stretch",
             o => o.Resize, (o, v) => o with { Resize = v }, "crop", "squash"),
-        TrainingOption.Real("--validation", "validationFraction", "share of train held out for early stopping and thresholds",
+        TrainingOption.Real("--validation", "validationFraction",
+            "share of train held out for early stopping and thresholds",
             o => o.ValidationFraction, (o, v) => o with { ValidationFraction = v }, "fraction", below: 0.9),
         TrainingOption.OptionalReal("--budget", "budgetMinutes",
             "minutes the run may take to a model; what does not fit is left out and named in model.json",
@@ -32,7 +34,8 @@ public sealed partial record TrainingOptions
             o => o.HeadEpochs, (o, v) => o with { HeadEpochs = v }, min: 1),
         TrainingOption.Real("--head-lr", "headLearningRate", "learning rate of a gradient head",
             o => o.HeadLearningRate, (o, v) => o with { HeadLearningRate = v }, "rate", positive: true),
-        TrainingOption.SwitchOff("--float", "int8", "keep the backbone in float on a CPU (default: int8, calibrated on " +
+        TrainingOption.SwitchOff("--float", "int8",
+            "keep the backbone in float on a CPU (default: int8, calibrated on " +
             "training images)", o => o.Int8, o => o with { Int8 = false }),
         TrainingOption.Choice("--fine-tune", "fineTune",
             "auto: tried only within a --budget, below --fine-tune-below cross-validated accuracy, with " +
@@ -46,7 +49,8 @@ public sealed partial record TrainingOptions
             "auto: training images a label needs on average before fine-tuning is tried",
             o => o.FineTuneMinimumPerLabel, (o, v) => o with { FineTuneMinimumPerLabel = v }, min: 0),
         TrainingOption.Int("--views", "augmentedViews",
-            "augmented views per training image, computed once fine-tuning is tried (0: flipped and shifted activation maps)",
+            "augmented views per training image, computed once fine-tuning is tried (0: flipped and shifted activation "
+                + "maps)",
             o => o.AugmentedViews, (o, v) => o with { AugmentedViews = v }, min: 0),
         TrainingOption.Int("--fine-tune-epochs", "fineTuneEpochs", "stage 2 epochs; 0 turns fine-tuning off",
             o => o.FineTuneEpochs, (o, v) => o with { FineTuneEpochs = v }, min: 0),
@@ -66,27 +70,36 @@ public sealed partial record TrainingOptions
         TrainingOption.Int("--patience", "patience", "epochs without a better validation loss before a stage stops",
             o => o.Patience, (o, v) => o with { Patience = v }, min: 1),
         TrainingOption.Switch("--flip-tta", "flipTestTimeAugmentation", "average with the mirror image at test time",
-            o => o.FlipTestTimeAugmentation, o => o with { FlipTestTimeAugmentation = true }, "where it helps a fine-tuned model"),
-        TrainingOption.Switch("--no-flip-tta", "flipTestTimeAugmentation", "do not average with the mirror image at test time",
-            o => o.FlipTestTimeAugmentation, o => o with { FlipTestTimeAugmentation = false }, "where it helps a fine-tuned model"),
+            o => o.FlipTestTimeAugmentation, o => o with { FlipTestTimeAugmentation = true },
+                "where it helps a fine-tuned model"),
+        TrainingOption.Switch("--no-flip-tta", "flipTestTimeAugmentation",
+            "do not average with the mirror image at test time",
+            o => o.FlipTestTimeAugmentation, o => o with { FlipTestTimeAugmentation = false },
+                "where it helps a fine-tuned model"),
         TrainingOption.SwitchOff("--no-balance", "balanceLabels", "do not weight the loss by inverse label frequency",
             o => o.BalanceLabels, o => o with { BalanceLabels = false }),
         TrainingOption.Real("--rotation", "augmentation.rotationDegrees", "random rotation",
-            o => o.Augmentation.RotationDegrees, (o, v) => o with { Augmentation = o.Augmentation with { RotationDegrees = v } },
+            o => o.Augmentation.RotationDegrees, (o, v)
+                => o with { Augmentation = o.Augmentation with { RotationDegrees = v } },
             "degrees", below: 180),
         TrainingOption.Real("--shift", "augmentation.widthShift", "random shift, width and height",
             o => o.Augmentation.WidthShift,
-            (o, v) => o with { Augmentation = o.Augmentation with { WidthShift = v, HeightShift = v } }, "fraction", below: 1),
+            (o, v) => o with { Augmentation = o.Augmentation with { WidthShift = v, HeightShift = v } }, "fraction",
+                below: 1),
         TrainingOption.Real("--height-shift", "augmentation.heightShift", "random height shift (after --shift)",
-            o => o.Augmentation.HeightShift, (o, v) => o with { Augmentation = o.Augmentation with { HeightShift = v } },
+            o => o.Augmentation.HeightShift, (o, v)
+                => o with { Augmentation = o.Augmentation with { HeightShift = v } },
             "fraction", below: 1),
         TrainingOption.Real("--shear", "augmentation.shearDegrees", "random shear",
-            o => o.Augmentation.ShearDegrees, (o, v) => o with { Augmentation = o.Augmentation with { ShearDegrees = v } },
+            o => o.Augmentation.ShearDegrees, (o, v)
+                => o with { Augmentation = o.Augmentation with { ShearDegrees = v } },
             "degrees", below: 90),
         TrainingOption.Real("--zoom", "augmentation.zoom", "random zoom, scale from 1 - zoom to 1 + zoom",
-            o => o.Augmentation.Zoom, (o, v) => o with { Augmentation = o.Augmentation with { Zoom = v } }, "fraction", below: 1),
+            o => o.Augmentation.Zoom, (o, v) => o with { Augmentation = o.Augmentation with { Zoom = v } }, "fraction",
+                below: 1),
         TrainingOption.SwitchOff("--no-hflip", "augmentation.horizontalFlip", "no horizontal flips",
-            o => o.Augmentation.HorizontalFlip, o => o with { Augmentation = o.Augmentation with { HorizontalFlip = false } }),
+            o => o.Augmentation.HorizontalFlip, o
+                => o with { Augmentation = o.Augmentation with { HorizontalFlip = false } }),
         TrainingOption.Real("--brightness", "augmentation.brightness", "random brightness change",
             o => o.Augmentation.Brightness, (o, v) => o with { Augmentation = o.Augmentation with { Brightness = v } },
             "fraction", below: 1),
@@ -102,12 +115,14 @@ public sealed partial record TrainingOptions
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
-        if (Augmentation is null) problems.Add("augmentation must be an object (or left out for the defaults), not null.");
+        if (Augmentation is null) problems.Add("augmentation must be an object (or left out for the defaults), not "
+            + "null.");
         else problems.AddRange(All.Select(option => option.Problem(this)).OfType<string>());
         return problems;
     }
 
-    /// <summary>Parses and validates training options as a user wrote them; null with the reasons when they are not valid.</summary>
+    /// <summary>Parses and validates training options as a user wrote them; null with the reasons when they are not
+    /// valid.</summary>
     public static TrainingOptions? Parse(string json, out string? reason)
     {
         reason = null;

@@ -1,29 +1,34 @@
 namespace Pipeline.Core.Contract;
 
 /// <summary>
-/// How a model is trained. Travels in training-job messages, <c>train.json</c> control blobs and the trainer's command line,
+/// How a model is trained. Travels in training-job messages, <c>train.json</c> control blobs and the trainer's command
+/// line,
 /// and is recorded in model.json. Every field has a default, so <c>{}</c> is a valid set of options.
 /// </summary>
 public sealed partial record TrainingOptions
 {
-    /// <summary>Seed for splits, augmentation, dropout and initialisation: the same seed and data give the same model.</summary>
+    /// <summary>Seed for splits, augmentation, dropout and initialisation: the same seed and data give the same
+    /// model.</summary>
     public int Seed { get; init; } = 42;
 
     /// <summary>Share of the training images held out as validation (early stopping, best epoch, thresholds).</summary>
     public double ValidationFraction { get; init; } = 0.2;
 
-    /// <summary>How images become 224x224: <c>crop</c> keeps the aspect ratio and crops the centre; <c>squash</c> stretches.</summary>
+    /// <summary>How images become 224x224: <c>crop</c> keeps the aspect ratio and crops the centre; <c>squash</c>
+    /// stretches.</summary>
     public string Resize { get; init; } = "crop";
 
     // Stage 1: frozen backbone, head trained on the plain images' cached features.
     /// <summary>
     /// <c>lbfgs</c>: softmax regression fitted full-batch, its L2 strength cross-validated, refitted on all training
-    /// images; or a gradient head trained for <see cref="HeadEpochs"/> (<c>adamw</c>, <c>adam</c>, <c>rmsprop</c>, <c>sgd</c>).
+    /// images; or a gradient head trained for <see cref="HeadEpochs"/> (<c>adamw</c>, <c>adam</c>, <c>rmsprop</c>,
+    /// <c>sgd</c>).
     /// </summary>
     public string HeadOptimizer { get; init; } = "lbfgs";
     /// <summary>L2 strength of the lbfgs head; null chooses it by cross-validation.</summary>
     public double? HeadL2 { get; init; }
-    /// <summary>Folds of the cross-validation that chooses the lbfgs head's strength and decides on fine-tuning.</summary>
+    /// <summary>Folds of the cross-validation that chooses the lbfgs head's strength and decides on
+    /// fine-tuning.</summary>
     public int CrossValidationFolds { get; init; } = 5;
     public int HeadEpochs { get; init; } = 60;
     public double HeadLearningRate { get; init; } = 0.001;
@@ -46,7 +51,8 @@ public sealed partial record TrainingOptions
     /// <c>always</c>: tried wherever epochs are set; <c>never</c>.
     /// </summary>
     public string FineTune { get; init; } = "auto";
-    /// <summary>With <c>auto</c>, the cross-validated accuracy of the frozen head from which fine-tuning is not tried.</summary>
+    /// <summary>With <c>auto</c>, the cross-validated accuracy of the frozen head from which fine-tuning is not
+    /// tried.</summary>
     public double FineTuneBelowAccuracy { get; init; } = 0.97;
     /// <summary>
     /// With <c>auto</c>, the training images a label needs on average before fine-tuning is tried: below it, layer4's
@@ -86,7 +92,8 @@ public sealed partial record TrainingOptions
     };
 }
 
-/// <summary>Keras ImageDataGenerator's augmentations plus colour jitter, applied on tensors in batches. 0 turns one off.</summary>
+/// <summary>Keras ImageDataGenerator's augmentations plus colour jitter, applied on tensors in batches. 0 turns one
+/// off.</summary>
 public sealed record AugmentationOptions
 {
     public double RotationDegrees { get; init; } = 15;

@@ -38,7 +38,8 @@ public sealed record DatasetList(IReadOnlyList<DatasetSummary> Datasets, IReadOn
     IReadOnlyList<RejectedUpload> RejectedWithoutDataset);
 
 /// <summary>One line of GET /api/datasets.</summary>
-public sealed record DatasetSummary(string Dataset, int Images, int Labels, int Rejected, string? Training, string? ModelVersion, double? TestAccuracy);
+public sealed record DatasetSummary(string Dataset, int Images, int Labels, int Rejected, string? Training,
+    string? ModelVersion, double? TestAccuracy);
 
 /// <summary>
 /// Reads a dataset's status with one listing of its images and one of its rejections, and the list of datasets from

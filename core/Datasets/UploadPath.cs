@@ -7,9 +7,11 @@ public enum UploadKind { Image, TrainControl, DatasetSettings, Labels, Unlabelle
 
 /// <summary>
 /// What a blob name in uploads means: an image of a label (with the split the user chose, if any), a control blob,
-/// or nothing usable (<see cref="Reason"/> says why). <see cref="Dataset"/> is set whenever the first segment is a valid name.
+/// or nothing usable (<see cref="Reason"/> says why). <see cref="Dataset"/> is set whenever the first segment is a
+/// valid name.
 /// </summary>
-public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, string? Label = null, Split? UserSplit = null, string? FileName = null, string? Reason = null)
+public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, string? Label = null,
+    Split? UserSplit = null, string? FileName = null, string? Reason = null)
 {
     public bool IsValid => Reason is null;
 
@@ -24,7 +26,8 @@ public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, s
                 Reason: $"The path is {name.Length} characters; Azure Storage takes at most {MaxNameLength}. Use " +
                     $"shorter folder and file names.");
         var dataset = segments[0];
-        if (Names.CheckDataset(dataset) is { } datasetProblem) return new(name, null, UploadKind.Image, Reason: datasetProblem);
+        if (Names.CheckDataset(dataset) is { } datasetProblem)
+            return new(name, null, UploadKind.Image, Reason: datasetProblem);
         if (segments.Any(s => s.Length == 0 || s is "." or ".."))
             return new(name, dataset, UploadKind.Image, Reason: name.EndsWith('/')
                 ? "The path ends with '/': it names a folder, not a file."
@@ -33,18 +36,23 @@ public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, s
 
         switch (segments.Length)
         {
-            case 2 when segments[1] == StorageNames.TrainControlFile: return new(name, dataset, UploadKind.TrainControl);
-            case 2 when segments[1] == StorageNames.DatasetSettingsFile: return new(name, dataset, UploadKind.DatasetSettings);
+            case 2 when segments[1] == StorageNames.TrainControlFile: return new(name, dataset,
+                UploadKind.TrainControl);
+            case 2 when segments[1] == StorageNames.DatasetSettingsFile: return new(name, dataset,
+                UploadKind.DatasetSettings);
             case 2 when segments[1] == StorageNames.LabelsFile: return new(name, dataset, UploadKind.Labels);
             case 2: return new(name, dataset, UploadKind.Unlabelled, FileName: segments[1]);
             case 3 when IsSplitFolder(segments[1]):
                 return new(name, dataset, UploadKind.Image,
-                    Reason: $"'{segments[1]}/' holds label folders: put the image at {dataset}/{segments[1]}/<label>/{Names.Shown(segments[2])}.");
+                    Reason: $"'{segments[1]}/' holds label folders: put the image "
+                        + $"at {dataset}/{segments[1]}/<label>/{Names.Shown(segments[2])}.");
             case 3: return Image(name, dataset, segments[1], null, segments[2]);
-            case 4 when IsSplitFolder(segments[1]): return Image(name, dataset, segments[2], segments[1] == "train" ? Split.Train : Split.Test, segments[3]);
+            case 4 when IsSplitFolder(segments[1]): return Image(name, dataset, segments[2], segments[1] == "train"
+                ? Split.Train : Split.Test, segments[3]);
             default:
                 return new(name, dataset, UploadKind.Image,
-                    Reason: $"The path is too deep: use {dataset}/<label>/<file> or {dataset}/train|test|val/<label>/<file>.");
+                    Reason: $"The path is too deep: use {dataset}/<label>/<file> "
+                        + $"or {dataset}/train|test|val/<label>/<file>.");
         }
     }
 

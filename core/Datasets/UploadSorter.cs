@@ -75,18 +75,22 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         var content = await ReadAsync(upload, limits.MaxBytes, ct);
         if (content is null) return Gone(path);
         if (content.Length > limits.MaxBytes)
-            return await RejectAsync(path, $"The file is larger than the limit of {limits.MaxBytes / (1024 * 1024)} MB. Resize or recompress it.", content.Length, ct);
+            return await RejectAsync(path,
+                $"The file is larger than the limit of {limits.MaxBytes / (1024 * 1024)} MB. Resize or recompress it.",
+                content.Length, ct);
 
         ImageHeader header;
         try
         {
             header = ImageFile.Identify(content, limits);
-            using var decoded = ImageFile.Decode(content, limits); // proves the file is complete and every pixel decodes
+            // proves the file is complete and every pixel decodes
+            using var decoded = ImageFile.Decode(content, limits);
         }
         catch (ImageRejectedException e) { return await RejectAsync(path, e.Reason, content.Length, ct); }
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(content));
-        var split = path.UserSplit ?? (InTest(hash, await TestFractionAsync(path.Dataset!, ct)) ? Split.Test : Split.Train);
+        var split = path.UserSplit ?? (InTest(hash, await TestFractionAsync(path.Dataset!, ct)) ? Split.Test
+            : Split.Train);
         if (labels.Count == 0) labels = [Classification.Negative];
         var extension = ImageFile.Extension(header.Format);
         var destinations = labels.Select(l => $"{path.Dataset}/{l}/{hash[..32]}{extension}").ToList();
@@ -117,7 +121,8 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         var duplicate = written.Count == 0;
         // A duplicate is activity too: a retried split whose first try wrote the copy still schedules the check.
         await events.ImageAddedAsync(path.Dataset!, written, ct);
-        logger.LogInformation("Split {Upload} into {Split} as {Destination} (duplicate: {Duplicate})", path.Name, split, destination, duplicate);
+        logger.LogInformation("Split {Upload} into {Split} as {Destination} (duplicate: {Duplicate})", path.Name, split,
+            destination, duplicate);
         return new(path.Name, duplicate ? SortResult.Duplicate : SortResult.Accepted, split, destination);
     }
 
@@ -177,7 +182,8 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
     {
         var content = await ReadAsync(upload, 64 * 1024, ct);
         if (content is null) return Gone(path);
-        if (content.Length > 64 * 1024) return await RejectAsync(path, "train.json is larger than 64 KB.", content.Length, ct);
+        if (content.Length > 64 * 1024)
+            return await RejectAsync(path, "train.json is larger than 64 KB.", content.Length, ct);
         var trainingOptions = TrainingOptions.Parse(System.Text.Encoding.UTF8.GetString(content), out var reason);
         if (trainingOptions is null) return await RejectAsync(path, reason!, content.Length, ct);
         await rejections.ClearAsync(path.Dataset!, path.Name, ct);
@@ -224,13 +230,16 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         catch (RequestFailedException e) when (e.Status == 416) { return []; }
     }
 
-    /// <summary>The split is a function of the content: copies of one image always land together, and redelivery changes nothing.</summary>
+    /// <summary>The split is a function of the content: copies of one image always land together, and redelivery
+    /// changes nothing.</summary>
     public static bool InTest(string sha256Hex, double testFraction) =>
-        ulong.Parse(sha256Hex[..16], System.Globalization.NumberStyles.HexNumber) / (double)ulong.MaxValue < testFraction;
+        ulong.Parse(sha256Hex[..16],
+            System.Globalization.NumberStyles.HexNumber) / (double)ulong.MaxValue < testFraction;
 
     private async Task<double> TestFractionAsync(string dataset, CancellationToken ct)
     {
-        if (testFractions.TryGetValue(dataset, out var cached) && DateTimeOffset.UtcNow - cached.ReadAt < SettingsCacheTime) return cached.Fraction;
+        if (testFractions.TryGetValue(dataset, out var cached)
+            && DateTimeOffset.UtcNow - cached.ReadAt < SettingsCacheTime) return cached.Fraction;
         var fraction = options.Value.TestFraction;
         try
         {

@@ -12,7 +12,8 @@ public static class ImageCompleteness
     {
         "JPEG" => JpegComplete(content) ? null : Truncated("JPEG", "no end-of-image marker after its last scan"),
         "PNG" => content.IndexOf("IEND"u8) >= 0 ? null : Truncated("PNG", "no IEND chunk"),
-        "WEBP" => content.Length >= 12 && BitConverter.ToUInt32(content[4..8]) + 8L <= content.Length ? null : Truncated("WebP", "shorter than its RIFF header says"),
+        "WEBP" => content.Length >= 12 && BitConverter.ToUInt32(content[4..8]) + 8L <= content.Length ? null
+            : Truncated("WebP", "shorter than its RIFF header says"),
         "GIF" => content.LastIndexOf((byte)0x3B) >= 0 ? null : Truncated("GIF", "no trailer"),
         _ => null,
     };

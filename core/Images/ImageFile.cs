@@ -35,18 +35,23 @@ public static class ImageFile
 
     private static Configuration CreateConfiguration()
     {
-        var config = new Configuration(new JpegConfigurationModule(), new PngConfigurationModule(), new GifConfigurationModule(),
+        var config = new Configuration(new JpegConfigurationModule(), new PngConfigurationModule(),
+            new GifConfigurationModule(),
             new BmpConfigurationModule(), new WebpConfigurationModule());
-        config.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        config.ImageFormatsManager.SetDecoder(GifFormat.Instance,
+            new GifDecoder { DecodingMode = FrameDecodingMode.First });
         return config;
     }
 
-    /// <summary>The format and size from the header alone; throws <see cref="ImageRejectedException"/> when limits are exceeded.</summary>
+    /// <summary>The format and size from the header alone; throws <see cref="ImageRejectedException"/> when limits are
+    /// exceeded.</summary>
     public static ImageHeader Identify(byte[] content, ImageLimits limits)
     {
         if (content.Length == 0) throw new ImageRejectedException(ImageProblem.Empty, "The file is empty (0 bytes).");
         if (content.Length > limits.MaxBytes)
-            throw new ImageRejectedException(ImageProblem.TooLarge, $"The file is {Megabytes(content.Length)}; the limit is {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
+            throw new ImageRejectedException(ImageProblem.TooLarge,
+                $"The file is {Megabytes(content.Length)}; the limit is {Megabytes(limits.MaxBytes)}. Resize or "
+                + "recompress it.");
         IImageInfo? info;
         IImageFormat? format;
         try { info = Image.Identify(Formats, content, out format); }
@@ -54,20 +59,29 @@ public static class ImageFile
         { throw new ImageRejectedException(ImageProblem.Corrupt, $"The image header is corrupt: {e.Message}", e); }
         if (info is null || format is null)
             throw Image.DetectFormat(content) is { } other
-                ? new ImageRejectedException(ImageProblem.UnsupportedFormat, $"{other.Name} images are not supported; use {SupportedFormats}.")
-                : new ImageRejectedException(ImageProblem.NotAnImage, $"Not an image in a supported format ({SupportedFormats}).");
-        if (info.Width > limits.MaxSide || info.Height > limits.MaxSide || (long)info.Width * info.Height > limits.MaxPixels)
-            throw new ImageRejectedException(ImageProblem.TooLarge, $"The image is {info.Width}x{info.Height} pixels; the limit is {limits.MaxPixels / 1_000_000.0:0.#} megapixels and {limits.MaxSide} pixels a side. Downscale it.");
+                ? new ImageRejectedException(ImageProblem.UnsupportedFormat,
+                    $"{other.Name} images are not supported; use {SupportedFormats}.")
+                : new ImageRejectedException(ImageProblem.NotAnImage,
+                    $"Not an image in a supported format ({SupportedFormats}).");
+        if (info.Width > limits.MaxSide || info.Height > limits.MaxSide
+            || (long)info.Width * info.Height > limits.MaxPixels)
+            throw new ImageRejectedException(ImageProblem.TooLarge,
+                $"The image is {info.Width}x{info.Height} pixels; the limit "
+                + $"is {limits.MaxPixels / 1_000_000.0:0.#} megapixels and {limits.MaxSide} pixels a side. Downscale "
+                + "it.");
         if (info.Width < limits.MinSide || info.Height < limits.MinSide)
-            throw new ImageRejectedException(ImageProblem.TooSmall, $"The image is {info.Width}x{info.Height} pixels; at least {limits.MinSide} pixels a side are needed.");
+            throw new ImageRejectedException(ImageProblem.TooSmall,
+                $"The image is {info.Width}x{info.Height} pixels; at least {limits.MinSide} pixels a side are needed.");
         return new ImageHeader(format.Name, info.Width, info.Height);
     }
 
-    /// <summary>Identifies, checks the file is complete, then decodes: upright (EXIF orientation), 8-bit RGB, transparency on white.</summary>
+    /// <summary>Identifies, checks the file is complete, then decodes: upright (EXIF orientation), 8-bit RGB,
+    /// transparency on white.</summary>
     public static Image<Rgb24> Decode(byte[] content, ImageLimits limits)
     {
         var header = Identify(content, limits);
-        if (ImageCompleteness.Check(content, header.Format) is { } truncated) throw new ImageRejectedException(ImageProblem.Corrupt, truncated);
+        if (ImageCompleteness.Check(content, header.Format) is { } truncated)
+            throw new ImageRejectedException(ImageProblem.Corrupt, truncated);
         try
         {
             // JPEG has no alpha: decoded straight to RGB it gives the same bytes as through RGBA on white (checked on
@@ -84,8 +98,10 @@ public static class ImageFile
             rgba.Mutate(x => x.AutoOrient().BackgroundColor(Color.White));
             return rgba.CloneAs<Rgb24>();
         }
-        catch (Exception e) when (e is ImageFormatException or InvalidImageContentException or NotSupportedException or InvalidDataException or ArgumentException)
-        { throw new ImageRejectedException(ImageProblem.Corrupt, $"The image cannot be decoded (corrupt or truncated): {e.Message}", e); }
+        catch (Exception e) when (e is ImageFormatException or InvalidImageContentException or NotSupportedException
+            or InvalidDataException or ArgumentException)
+        { throw new ImageRejectedException(ImageProblem.Corrupt,
+            $"The image cannot be decoded (corrupt or truncated): {e.Message}", e); }
     }
 
     public static Image<Rgb24> Decode(Stream stream, ImageLimits limits) => Decode(ReadBounded(stream, limits), limits);
@@ -96,24 +112,29 @@ public static class ImageFile
         return Decode(file, limits);
     }
 
-    /// <summary>Reads a whole stream, but never more than the byte limit, so an endless body cannot exhaust memory.</summary>
+    /// <summary>Reads a whole stream, but never more than the byte limit, so an endless body cannot exhaust
+    /// memory.</summary>
     public static byte[] ReadBounded(Stream stream, ImageLimits limits)
     {
         if (stream.CanSeek && stream.Length - stream.Position > limits.MaxBytes)
-            throw new ImageRejectedException(ImageProblem.TooLarge, $"The file is {Megabytes(stream.Length - stream.Position)}; the limit is {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
+            throw new ImageRejectedException(ImageProblem.TooLarge,
+                $"The file is {Megabytes(stream.Length - stream.Position)}; the limit is {Megabytes(limits.MaxBytes)}. "
+                + "Resize or recompress it.");
         var memory = new MemoryStream();
         var chunk = new byte[81920];
         int read;
         while ((read = stream.Read(chunk)) > 0)
         {
             if (memory.Length + read > limits.MaxBytes)
-                throw new ImageRejectedException(ImageProblem.TooLarge, $"The file is larger than the limit of {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
+                throw new ImageRejectedException(ImageProblem.TooLarge,
+                    $"The file is larger than the limit of {Megabytes(limits.MaxBytes)}. Resize or recompress it.");
             memory.Write(chunk, 0, read);
         }
         return memory.ToArray();
     }
 
-    /// <summary>Returns the decoder's pooled buffers to the system, after a batch of decoding (the trainer's dataset load).</summary>
+    /// <summary>Returns the decoder's pooled buffers to the system, after a batch of decoding (the trainer's dataset
+    /// load).</summary>
     public static void ReleaseRetainedBuffers() => Formats.MemoryAllocator.ReleaseRetainedResources();
 
     private static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024):0.#} MB";

@@ -7,7 +7,8 @@ namespace Pipeline.Core.Images;
 
 /// <summary>
 /// The one way pixels reach the network, shared by training, evaluation and scoring: resized to Size x Size
-/// (centre crop keeping the aspect ratio, or squashed), channels-first BGR, 0-255 floats, as ResNetPreprocess.onnx expects.
+/// (centre crop keeping the aspect ratio, or squashed), channels-first BGR, 0-255 floats, as ResNetPreprocess.onnx
+/// expects.
 /// The mean image is subtracted inside the network, so augmentation works on plain pixels.
 /// </summary>
 public static class Preprocessing
@@ -25,7 +26,8 @@ public static class Preprocessing
     /// <summary>Writes one image's Size*Size*3 values into <paramref name="destination"/>.</summary>
     public static void Write(Image<Rgb24> image, string resize, Span<float> destination)
     {
-        if (destination.Length != 3 * Size * Size) throw new ArgumentException("The destination must hold 3 x 224 x 224 values.");
+        if (destination.Length != 3 * Size * Size)
+            throw new ArgumentException("The destination must hold 3 x 224 x 224 values.");
         var rgb = Resized(image, resize);
         const int plane = Size * Size;
         for (var i = 0; i < plane; i++)
@@ -36,7 +38,8 @@ public static class Preprocessing
         }
     }
 
-    /// <summary>The same values as bytes (a quarter of the memory), for the trainer's kept copy of each image.</summary>
+    /// <summary>The same values as bytes (a quarter of the memory), for the trainer's kept copy of each
+    /// image.</summary>
     public static byte[] ToBytes(Image<Rgb24> image, string resize)
     {
         var rgb = Resized(image, resize);

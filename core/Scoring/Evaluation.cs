@@ -2,10 +2,12 @@ using Pipeline.Core.Contract;
 
 namespace Pipeline.Core.Scoring;
 
-/// <summary>The report card of a model on a labelled split, from its probabilities: the figures Custom Vision and Rekognition show.</summary>
+/// <summary>The report card of a model on a labelled split, from its probabilities: the figures Custom Vision and
+/// Rekognition show.</summary>
 public static class Evaluation
 {
-    public static Metrics Measure(IReadOnlyList<float[]> probabilities, IReadOnlyList<int> truth, IReadOnlyList<string> labels)
+    public static Metrics Measure(IReadOnlyList<float[]> probabilities, IReadOnlyList<int> truth,
+        IReadOnlyList<string> labels)
     {
         var c = labels.Count;
         var confusion = new int[c, c];
@@ -20,7 +22,8 @@ public static class Evaluation
         {
             int tp = confusion[k, k], predicted = 0, actual = 0;
             for (var j = 0; j < c; j++) { predicted += confusion[j, k]; actual += confusion[k, j]; }
-            perLabel[labels[k]] = new LabelMetrics(Ratio(tp, predicted), Ratio(tp, actual), F1(tp, predicted, actual), actual);
+            perLabel[labels[k]] = new LabelMetrics(Ratio(tp, predicted), Ratio(tp, actual), F1(tp, predicted, actual),
+                actual);
         }
         var correct = Enumerable.Range(0, c).Sum(k => confusion[k, k]);
         return new Metrics
@@ -29,12 +32,15 @@ public static class Evaluation
             MacroF1 = perLabel.Values.Average(m => m.F1),
             LogLoss = truth.Count == 0 ? 0 : logLoss / truth.Count,
             PerLabel = perLabel,
-            ConfusionMatrix = Enumerable.Range(0, c).Select(r => (IReadOnlyList<int>)Enumerable.Range(0, c).Select(j => confusion[r, j]).ToList()).ToList(),
+            ConfusionMatrix = Enumerable.Range(0,
+                c).Select(r => (IReadOnlyList<int>)Enumerable.Range(0,
+                c).Select(j => confusion[r, j]).ToList()).ToList(),
             TestImages = truth.Count,
         };
     }
 
-    /// <summary>Per label, the probability threshold with the best one-versus-rest F1 (Rekognition's rule), 0.5 where a label has no examples.</summary>
+    /// <summary>Per label, the probability threshold with the best one-versus-rest F1 (Rekognition's rule), 0.5 where a
+    /// label has no examples.</summary>
     public static Dictionary<string, double> Thresholds(IReadOnlyList<float[]> probabilities, IReadOnlyList<int> truth,
         IReadOnlyList<string> labels) =>
         Thresholds(probabilities, truth.Select(t => (IReadOnlyCollection<int>)[t]).ToList(), labels);
@@ -147,5 +153,6 @@ public static class Evaluation
 
     private static double Ratio(int a, int b) => b == 0 ? 0 : (double)a / b;
 
-    private static double F1(int tp, int predicted, int actual) => predicted + actual == 0 ? 0 : 2.0 * tp / (predicted + actual);
+    private static double F1(int tp, int predicted, int actual) => predicted + actual == 0 ? 0
+        : 2.0 * tp / (predicted + actual);
 }

@@ -4,7 +4,8 @@ using Pipeline.Core.Contract;
 
 namespace Pipeline.Core.Storage;
 
-/// <summary>One accepted image: <c>&lt;split container&gt;/&lt;dataset&gt;/&lt;label&gt;/&lt;hash&gt;.&lt;ext&gt;</c>.</summary>
+/// <summary>One accepted image: <c>&lt;split
+/// container&gt;/&lt;dataset&gt;/&lt;label&gt;/&lt;hash&gt;.&lt;ext&gt;</c>.</summary>
 public sealed record DatasetImage(Split Split, string Label, string BlobName, long Bytes, DateTimeOffset LastModified);
 
 /// <summary>Lists a dataset's accepted images in train and test.</summary>
@@ -15,7 +16,8 @@ public sealed class DatasetImageStore(PipelineStorage storage)
         var images = new List<DatasetImage>();
         foreach (var split in new[] { Split.Train, Split.Test })
         {
-            await foreach (var blob in storage.SplitContainer(split).GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{dataset}/", ct))
+            await foreach (var blob in storage.SplitContainer(split).GetBlobsAsync(BlobTraits.None, BlobStates.None,
+                $"{dataset}/", ct))
             {
                 var parts = blob.Name.Split('/');
                 if (parts.Length != 3) continue;

@@ -10,7 +10,8 @@ public sealed class NameTests
     [InlineData("flowers")]
     [InlineData("cats-vs-dogs")]
     [InlineData("a1")]
-    public void Dataset_names_that_a_path_and_a_url_carry_safely_are_accepted(string name) => Assert.Null(Names.CheckDataset(name));
+    public void Dataset_names_that_a_path_and_a_url_carry_safely_are_accepted(string name)
+        => Assert.Null(Names.CheckDataset(name));
 
     [Theory]
     [InlineData("")]
@@ -34,7 +35,8 @@ public sealed class NameTests
     [InlineData("Äpfel")]
     [InlineData("猫")]
     [InlineData("हिन्दी")]
-    public void Labels_of_letters_and_digits_of_any_script_are_accepted(string label) => Assert.Null(Names.CheckLabel(label));
+    public void Labels_of_letters_and_digits_of_any_script_are_accepted(string label)
+        => Assert.Null(Names.CheckLabel(label));
 
     [Theory]
     [InlineData("")]
@@ -47,7 +49,8 @@ public sealed class NameTests
     public void Other_labels_are_refused_with_a_reason(string label) => Assert.NotNull(Names.CheckLabel(label));
 
     [Fact]
-    public void A_label_longer_than_100_characters_is_refused() => Assert.Contains("100", Names.CheckLabel(new string('x', 101)));
+    public void A_label_longer_than_100_characters_is_refused()
+        => Assert.Contains("100", Names.CheckLabel(new string('x', 101)));
 
     [Theory]
     [InlineData("flowers/rose/a.jpg", "rose", null)]
@@ -109,7 +112,10 @@ public sealed class NameTests
     [Fact]
     public void The_split_follows_the_content_hash_and_the_fraction()
     {
-        var hashes = Enumerable.Range(0, 2000).Select(i => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)))).ToList();
+        var hashes = Enumerable.Range(0, 2000)
+            .Select(i
+                => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i))))
+            .ToList();
         var share = hashes.Count(h => UploadSorter.InTest(h, 0.2)) / (double)hashes.Count;
         Assert.InRange(share, 0.17, 0.23);
         Assert.All(hashes, h => Assert.Equal(UploadSorter.InTest(h, 0.2), UploadSorter.InTest(h, 0.2)));

@@ -4,7 +4,8 @@ using Pipeline.Core.Contract;
 
 namespace Pipeline.Core.Tests;
 
-/// <summary>TrainingOptions.Validate is the one rule for the API, train.json, --options files and the trainer's flags.</summary>
+/// <summary>TrainingOptions.Validate is the one rule for the API, train.json, --options files and the trainer's
+/// flags.</summary>
 public sealed class TrainingOptionsTests
 {
     [Fact]
@@ -21,9 +22,12 @@ public sealed class TrainingOptionsTests
         { """{"headEpochs":0}""", "headEpochs (--head-epochs) must be a whole number of at least 1, not 0." },
         { """{"batchSize":-3}""", "batchSize (--batch-size)" },
         { """{"resize":"stretch"}""", "resize (--resize) must be one of crop, squash, not 'stretch'." },
-        { """{"headOptimizer":"adagrad"}""", "headOptimizer (--head-optimizer) must be one of lbfgs, adamw, adam, rmsprop, sgd" },
-        { """{"validationFraction":0.95}""", "validationFraction (--validation) must be at least 0 and below 0.9, not 0.95." },
-        { """{"fineTuneStages":5}""", "fineTuneStages (--fine-tune-stages) must be a whole number from 0 to 4, not 5." },
+        { """{"headOptimizer":"adagrad"}""",
+            "headOptimizer (--head-optimizer) must be one of lbfgs, adamw, adam, rmsprop, sgd" },
+        { """{"validationFraction":0.95}""",
+            "validationFraction (--validation) must be at least 0 and below 0.9, not 0.95." },
+        { """{"fineTuneStages":5}""",
+            "fineTuneStages (--fine-tune-stages) must be a whole number from 0 to 4, not 5." },
         { """{"headLearningRate":0}""", "headLearningRate (--head-lr) must be above 0, not 0." },
         { """{"dropout":1}""", "dropout (--dropout)" },
         { """{"augmentation":{"zoom":2}}""", "augmentation.zoom (--zoom) must be at least 0 and below 1, not 2." },
@@ -68,7 +72,8 @@ public sealed class TrainingOptionsTests
             // The entry names the JSON property it writes.
             var json = JsonSerializer.SerializeToElement(changed, Json.Options);
             foreach (var part in option.Json.Split('.')) json = json.GetProperty(part);
-            Assert.Equal(JsonSerializer.SerializeToElement(option.Read(changed), Json.Options).ToString(), json.ToString());
+            Assert.Equal(JsonSerializer.SerializeToElement(option.Read(changed), Json.Options).ToString(),
+                json.ToString());
         }
     }
 
@@ -81,7 +86,8 @@ public sealed class TrainingOptionsTests
 
     private static IEnumerable<string> Settable(Type type, string prefix)
     {
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod is not null))
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.SetMethod is not null))
         {
             var name = prefix + JsonNamingPolicy.CamelCase.ConvertName(property.Name);
             if (property.PropertyType == typeof(AugmentationOptions))

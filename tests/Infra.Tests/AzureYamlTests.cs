@@ -30,7 +30,8 @@ public sealed class AzureYamlTests(DefaultSnapshot fixture)
         Assert.Equal("dotnet", Text(service, "language"));
         var folder = Repository.PathOf(Text(service, "project"));
         Assert.True(Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.csproj").Any(),
-            $"azure.yaml's service '{name}' points at {Text(service, "project")}, which has no .csproj yet (expected {project}).");
+            $"azure.yaml's service '{name}' points at {Text(service, "project")}, which has no .csproj yet "
+                + $"(expected {project}).");
         Assert.True(File.Exists(Repository.PathOf(project)), $"{project} does not exist.");
     }
 
@@ -66,9 +67,11 @@ public sealed class AzureYamlTests(DefaultSnapshot fixture)
             Assert.True(File.Exists(Repository.PathOf(script)), $"{script} does not exist.");
         }
         var outputs = fixture.Snapshot.Outputs.EnumerateObject().Select(o => o.Name).ToHashSet();
-        var read = System.Text.RegularExpressions.Regex.Matches(Repository.Read("infra/hooks/postdeploy.sh"), @"\$\{?([A-Z][A-Z0-9_]+)")
+        var read = System.Text.RegularExpressions.Regex.Matches(Repository.Read("infra/hooks/postdeploy.sh"),
+            @"\$\{?([A-Z][A-Z0-9_]+)")
             .Select(m => m.Groups[1].Value).Distinct().ToList();
         Assert.NotEmpty(read);
-        Assert.All(read, name => Assert.True(outputs.Contains(name), $"postdeploy.sh reads {name}, which main.bicep does not output."));
+        Assert.All(read, name => Assert.True(outputs.Contains(name),
+            $"postdeploy.sh reads {name}, which main.bicep does not output."));
     }
 }

@@ -1,6 +1,7 @@
 namespace Pipeline.Infra.Tests;
 
-/// <summary>infra/main.bicep compiles and lints with zero warnings (bicep exits 0 even with warnings, so read them).</summary>
+/// <summary>infra/main.bicep compiles and lints with zero warnings (bicep exits 0 even with warnings, so read
+/// them).</summary>
 public sealed class BicepTests
 {
     private static readonly string Main = Repository.PathOf("infra/main.bicep");

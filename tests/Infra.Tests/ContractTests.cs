@@ -4,7 +4,8 @@ using Pipeline.Core.Contract;
 
 namespace Pipeline.Infra.Tests;
 
-/// <summary>Every container, queue and setting the code uses is created or set by the Bicep, under the same name.</summary>
+/// <summary>Every container, queue and setting the code uses is created or set by the Bicep, under the same
+/// name.</summary>
 [Collection(SnapshotCollection.Name)]
 public sealed class ContractTests(DefaultSnapshot fixture)
 {
@@ -47,14 +48,16 @@ public sealed class ContractTests(DefaultSnapshot fixture)
     public void Bicep_contract_file_names_the_same_connection()
     {
         using var contract = JsonDocument.Parse(Repository.Read("infra/app/contract.json"));
-        Assert.Equal(Constant(typeof(StorageNames), nameof(StorageNames.Connection)), contract.RootElement.GetProperty("connection").GetString());
+        Assert.Equal(Constant(typeof(StorageNames), nameof(StorageNames.Connection)),
+            contract.RootElement.GetProperty("connection").GetString());
     }
 
     [Fact]
     public void Functions_app_has_every_setting_the_functions_read()
     {
         var settings = FunctionAppSettings();
-        Assert.All(SettingNames.Functions, name => Assert.True(settings.ContainsKey(name), $"The function app lacks {name}."));
+        Assert.All(SettingNames.Functions,
+            name => Assert.True(settings.ContainsKey(name), $"The function app lacks {name}."));
         AssertPointsAtDataAccount(settings, "id-func-");
     }
 
@@ -69,7 +72,8 @@ public sealed class ContractTests(DefaultSnapshot fixture)
     [Fact]
     public void Training_job_scales_on_the_training_queue_of_the_data_account()
     {
-        var rule = Assert.Single(snapshot.Single("Microsoft.App/jobs").GetProperty("properties").GetProperty("configuration")
+        var rule = Assert.Single(snapshot.Single("Microsoft.App/jobs").GetProperty("properties")
+            .GetProperty("configuration")
             .GetProperty("eventTriggerConfig").GetProperty("scale").GetProperty("rules").EnumerateArray());
         Assert.Equal("azure-queue", rule.GetProperty("type").GetString());
         var metadata = rule.GetProperty("metadata");
@@ -89,10 +93,12 @@ public sealed class ContractTests(DefaultSnapshot fixture)
     }
 
     private Dictionary<string, string> FunctionAppSettings() => DeploymentSnapshot.NameValues(
-        snapshot.Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings"));
+        snapshot.Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("siteConfig")
+            .GetProperty("appSettings"));
 
     private Dictionary<string, string> TrainerEnvironment() => DeploymentSnapshot.NameValues(Assert.Single(
-        snapshot.Single("Microsoft.App/jobs").GetProperty("properties").GetProperty("template").GetProperty("containers").EnumerateArray())
+        snapshot.Single("Microsoft.App/jobs").GetProperty("properties").GetProperty("template")
+            .GetProperty("containers").EnumerateArray())
         .GetProperty("env"));
 
     private void AssertPointsAtDataAccount(Dictionary<string, string> settings, string identityPrefix)

@@ -20,7 +20,8 @@ public sealed class DeploymentSnapshot
         Outputs = root.GetProperty("outputs");
     }
 
-    /// <summary>Evaluates main.bicep with the parameters azd would pass; <paramref name="extra"/> adds `param x = ...` lines.</summary>
+    /// <summary>Evaluates main.bicep with the parameters azd would pass; <paramref name="extra"/> adds `param x = ...`
+    /// lines.</summary>
     public static DeploymentSnapshot Evaluate(params string[] extra)
     {
         var folder = Directory.CreateTempSubdirectory("infra-snapshot-");
@@ -37,7 +38,8 @@ public sealed class DeploymentSnapshot
             ]);
             var run = BicepCli.Run("snapshot", parameters, "--mode", "overwrite", "--subscription-id", SubscriptionId,
                 "--location", "westus3", "--tenant-id", "22222222-2222-2222-2222-222222222222");
-            if (run.ExitCode != 0) throw new InvalidOperationException($"bicep snapshot failed:\n{run.Output}\n{run.Errors}");
+            if (run.ExitCode != 0)
+                throw new InvalidOperationException($"bicep snapshot failed:\n{run.Output}\n{run.Errors}");
             using var json = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(parameters, ".snapshot.json")));
             return new DeploymentSnapshot(json.RootElement.Clone());
         }
@@ -45,7 +47,8 @@ public sealed class DeploymentSnapshot
     }
 
     public IEnumerable<JsonElement> OfType(string type) =>
-        Resources.Where(r => string.Equals(r.GetProperty("type").GetString(), type, StringComparison.OrdinalIgnoreCase));
+        Resources.Where(r => string.Equals(r.GetProperty("type").GetString(), type,
+            StringComparison.OrdinalIgnoreCase));
 
     public JsonElement Single(string type)
     {
@@ -68,10 +71,12 @@ public sealed class DeploymentSnapshot
 
     /// <summary>name → value of a `name`/`value` list such as appSettings or a container's env.</summary>
     public static Dictionary<string, string> NameValues(JsonElement list) =>
-        list.EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("value").ToString());
+        list.EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!,
+            e => e.GetProperty("value").ToString());
 }
 
-/// <summary>One snapshot with the default parameters, shared by every test class (bicep takes about a second).</summary>
+/// <summary>One snapshot with the default parameters, shared by every test class (bicep takes about a
+/// second).</summary>
 public sealed class DefaultSnapshot
 {
     public DeploymentSnapshot Snapshot { get; } = DeploymentSnapshot.Evaluate();

@@ -23,17 +23,21 @@ public sealed class EventGridHookTests
     [Fact]
     public void Posix_hook_is_executable()
     {
-        Assert.NotEqual(UnixFileMode.None, File.GetUnixFileMode(Repository.PathOf("infra/hooks/postdeploy.sh")) & UnixFileMode.UserExecute);
+        Assert.NotEqual(UnixFileMode.None,
+            File.GetUnixFileMode(Repository.PathOf("infra/hooks/postdeploy.sh")) & UnixFileMode.UserExecute);
     }
 
     [Fact]
     public void Split_function_exists_under_the_name_the_webhook_uses()
     {
         var folder = Repository.PathOf("functions");
-        Assert.True(Directory.Exists(folder), "functions/ does not exist yet: the Event Grid webhook targets its Split function.");
+        Assert.True(Directory.Exists(folder),
+            "functions/ does not exist yet: the Event Grid webhook targets its Split function.");
         var declared = Directory.EnumerateFiles(folder, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
             .Any(f => Regex.IsMatch(File.ReadAllText(f), @"\[Function\((""Split""|nameof\(Split\))\)\]"));
-        Assert.True(declared, "No [Function(\"Split\")] in functions/: the webhook's functionName=Host.Functions.Split would not resolve.");
+        Assert.True(declared,
+            "No [Function(\"Split\")] in functions/: the webhook's functionName=Host.Functions.Split would not "
+            + "resolve.");
     }
 }

@@ -8,11 +8,13 @@ public static class Repository
 {
     public static string Root { get; } = FindRoot();
 
-    public static string PathOf(string relative) => Path.Combine(Root, relative.Replace('/', Path.DirectorySeparatorChar));
+    public static string PathOf(string relative)
+        => Path.Combine(Root, relative.Replace('/', Path.DirectorySeparatorChar));
 
     public static string Read(string relative) => File.ReadAllText(PathOf(relative));
 
-    /// <summary>A markdown file's text from <paramref name="heading"/> up to the next heading of the same level.</summary>
+    /// <summary>A markdown file's text from <paramref name="heading"/> up to the next heading of the same
+    /// level.</summary>
     public static string Section(string relative, string heading)
     {
         var text = Read(relative);

@@ -3,7 +3,8 @@ using Pipeline.Core.Contract;
 
 namespace Pipeline.Infra.Tests;
 
-/// <summary>Secure by default: Entra ID everywhere, no keys in settings, and the role table of the README's Deployment section.</summary>
+/// <summary>Secure by default: Entra ID everywhere, no keys in settings, and the role table of the README's Deployment
+/// section.</summary>
 [Collection(SnapshotCollection.Name)]
 public sealed class SecurityTests(DefaultSnapshot fixture)
 {
@@ -66,7 +67,8 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
 
         foreach (var (name, value) in settings.Concat(env))
         {
-            // The Application Insights connection string only names the resource: with local auth off, writing needs Entra ID.
+            // The Application Insights connection string only names the resource: with local auth off, writing needs
+            // Entra ID.
             if (name != "APPLICATIONINSIGHTS_CONNECTION_STRING")
                 Assert.DoesNotContain("connectionstring", name.Replace("_", ""), StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain("AccountKey", value, StringComparison.OrdinalIgnoreCase);
@@ -75,7 +77,8 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
         }
         Assert.DoesNotContain("AzureWebJobsStorage", settings.Keys);
         Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
-        Assert.Equal("UserAssignedIdentity", site.GetProperty("functionAppConfig").GetProperty("deployment").GetProperty("storage")
+        Assert.Equal("UserAssignedIdentity",
+            site.GetProperty("functionAppConfig").GetProperty("deployment").GetProperty("storage")
             .GetProperty("authentication").GetProperty("type").GetString());
         Assert.True(site.GetProperty("httpsOnly").GetBoolean());
     }
@@ -105,10 +108,12 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
     [Fact]
     public void Telemetry_registry_and_publishing_refuse_local_secrets()
     {
-        Assert.True(snapshot.Single("Microsoft.Insights/components").GetProperty("properties").GetProperty("DisableLocalAuth").GetBoolean());
+        Assert.True(snapshot.Single("Microsoft.Insights/components").GetProperty("properties")
+            .GetProperty("DisableLocalAuth").GetBoolean());
         Assert.True(snapshot.Single("Microsoft.OperationalInsights/workspaces").GetProperty("properties")
             .GetProperty("features").GetProperty("disableLocalAuth").GetBoolean());
-        Assert.False(snapshot.Single("Microsoft.ContainerRegistry/registries").GetProperty("properties").GetProperty("adminUserEnabled").GetBoolean());
+        Assert.False(snapshot.Single("Microsoft.ContainerRegistry/registries").GetProperty("properties")
+            .GetProperty("adminUserEnabled").GetBoolean());
         Assert.Equal("azure-monitor", snapshot.Single("Microsoft.App/managedEnvironments").GetProperty("properties")
             .GetProperty("appLogsConfiguration").GetProperty("destination").GetString());
         var policies = snapshot.OfType("Microsoft.Web/sites/basicPublishingCredentialsPolicies").ToList();
@@ -151,7 +156,8 @@ public sealed class SecurityTests(DefaultSnapshot fixture)
         var provider = string.Join('/', parts.SkipWhile(p => p != "providers").Skip(1));
         var data = $"Microsoft.Storage/storageAccounts/{snapshot.DataAccount}";
         if (provider == data) return "data account";
-        if (provider.StartsWith(data + "/blobServices/default/containers/")) return $"data account: container {parts[^1]}";
+        if (provider.StartsWith(data + "/blobServices/default/containers/"))
+            return $"data account: container {parts[^1]}";
         if (provider.StartsWith(data + "/queueServices/default/queues/")) return $"data account: queue {parts[^1]}";
         if (provider.StartsWith("Microsoft.Storage/storageAccounts/") && parts.Length == 9) return "host account";
         if (provider.StartsWith("Microsoft.ContainerRegistry/registries/")) return "container registry";

@@ -2,7 +2,8 @@ using System.Text.Json;
 
 namespace Pipeline.Infra.Tests;
 
-/// <summary>The trainer runs as an event-driven job on a serverless GPU profile, T4 by default, A100 by parameter.</summary>
+/// <summary>The trainer runs as an event-driven job on a serverless GPU profile, T4 by default, A100 by
+/// parameter.</summary>
 [Collection(SnapshotCollection.Name)]
 public sealed class TrainingJobTests(DefaultSnapshot fixture)
 {
@@ -11,7 +12,8 @@ public sealed class TrainingJobTests(DefaultSnapshot fixture)
     [Fact]
     public void Job_takes_one_TrainingJob_per_execution_with_a_timeout_and_a_retry_limit()
     {
-        var configuration = snapshot.Single("Microsoft.App/jobs").GetProperty("properties").GetProperty("configuration");
+        var configuration = snapshot.Single("Microsoft.App/jobs").GetProperty("properties")
+            .GetProperty("configuration");
         Assert.Equal("Event", configuration.GetProperty("triggerType").GetString());
         Assert.InRange(configuration.GetProperty("replicaTimeout").GetInt32(), 600, 86400);
         Assert.InRange(configuration.GetProperty("replicaRetryLimit").GetInt32(), 0, 3);
@@ -41,7 +43,8 @@ public sealed class TrainingJobTests(DefaultSnapshot fixture)
     {
         var run = BicepCli.Run("build", Repository.PathOf("infra/main.bicep"), "--stdout");
         using var template = JsonDocument.Parse(run.Output);
-        var allowed = template.RootElement.GetProperty("parameters").GetProperty("location").GetProperty("allowedValues")
+        var allowed = template.RootElement.GetProperty("parameters").GetProperty("location")
+            .GetProperty("allowedValues")
             .EnumerateArray().Select(v => v.GetString()).Order();
         Assert.Equal(new[] { "australiaeast", "swedencentral", "westus3" }, allowed);
     }
@@ -49,8 +52,10 @@ public sealed class TrainingJobTests(DefaultSnapshot fixture)
     private static void AssertGpu(DeploymentSnapshot deployment, string profileType, int cpu, string memory)
     {
         var job = deployment.Single("Microsoft.App/jobs").GetProperty("properties");
-        var profiles = deployment.Single("Microsoft.App/managedEnvironments").GetProperty("properties").GetProperty("workloadProfiles")
-            .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("workloadProfileType").GetString());
+        var profiles = deployment.Single("Microsoft.App/managedEnvironments").GetProperty("properties")
+            .GetProperty("workloadProfiles")
+            .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!,
+                p => p.GetProperty("workloadProfileType").GetString());
         Assert.Equal(profileType, profiles[job.GetProperty("workloadProfileName").GetString()!]);
         var resources = job.GetProperty("template").GetProperty("containers")[0].GetProperty("resources");
         Assert.Equal(cpu, resources.GetProperty("cpu").GetInt32());

@@ -9,7 +9,8 @@ using Xunit.Abstractions;
 
 namespace Pipeline.Tests;
 
-/// <summary>Every <c>pipeline</c> command, run through its entry method against the fixture's real Azurite and local host.</summary>
+/// <summary>Every <c>pipeline</c> command, run through its entry method against the fixture's real Azurite and local
+/// host.</summary>
 [Collection(PipelineCollection.Name)]
 public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
 {
@@ -49,12 +50,14 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
     public async Task Upload_stopped_with_ctrl_c_uploads_only_the_rest_when_run_again()
     {
         using var folder = new TempFolder();
-        foreach (var (label, file, content) in GeneratedImages.Dataset(1, 60, seed: 22)) folder.Write($"train/{label}/{file}", content);
+        foreach (var (label, file, content) in GeneratedImages.Dataset(1, 60, seed: 22))
+            folder.Write($"train/{label}/{file}", content);
         using var ctrlC = new CancellationTokenSource();
         // Ctrl+C as soon as the first progress line shows an upload.
         var error = new WatchingWriter(line => { if (line.Contains(" uploaded")) ctrlC.Cancel(); });
 
-        var stopped = await PipelineCli.RunAsync([.. Connection("upload", folder.Path, "--dataset", "cli-resume", "--parallel", "2")],
+        var stopped = await PipelineCli.RunAsync([.. Connection("upload", folder.Path, "--dataset", "cli-resume",
+            "--parallel", "2")],
             new CliConsole(new StringWriter(), error, Interactive: false), ctrlC.Token);
 
         output.WriteLine(error.ToString());
@@ -67,7 +70,8 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
 
         Assert.Equal(ExitCodes.Ok, resumed.Code);
         // An upload in flight at Ctrl+C may still land after we looked, so the second run skips at least what we saw.
-        var counts = System.Text.RegularExpressions.Regex.Match(resumed.Out, @"Uploaded (\d+) images .*; (\d+) already there");
+        var counts = System.Text.RegularExpressions.Regex.Match(resumed.Out,
+            @"Uploaded (\d+) images .*; (\d+) already there");
         Assert.True(counts.Success, resumed.Out);
         var (uploaded, skipped) = (int.Parse(counts.Groups[1].Value), int.Parse(counts.Groups[2].Value));
         Assert.Equal(60, uploaded + skipped);
@@ -83,13 +87,16 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
         Skip.IfNot(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "Sends SIGINT, which only Unix has.");
         using var folder = new TempFolder();
         var random = new Random(24);
-        for (var i = 0; i < 200; i++) folder.Write($"circles/big-{i:000}.jpg", GeneratedImages.Jpeg(0, random, size: 400));
+        for (var i = 0; i < 200; i++) folder.Write($"circles/big-{i:000}.jpg",
+            GeneratedImages.Jpeg(0, random, size: 400));
         // A process started in the background (as CI may start the tests) inherits SIGINT ignored, and .NET keeps it
         // ignored; coreutils' env gives the child the default disposition back, as a terminal would have it.
         var resetSignal = OperatingSystem.IsLinux() && File.Exists("/usr/bin/env");
-        var start = new System.Diagnostics.ProcessStartInfo(resetSignal ? "/usr/bin/env" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new System.Diagnostics.ProcessStartInfo(resetSignal ? "/usr/bin/env" : "dotnet")
+            { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (resetSignal) foreach (var arg in new[] { "--default-signal=INT", "dotnet" }) start.ArgumentList.Add(arg);
-        foreach (var arg in Connection(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"), "upload", folder.Path, "--dataset", "cli-sigint", "--parallel", "1"))
+        foreach (var arg in Connection(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"), "upload", folder.Path,
+            "--dataset", "cli-sigint", "--parallel", "1"))
             start.ArgumentList.Add(arg);
         using var process = System.Diagnostics.Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -118,13 +125,15 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
     {
         const string dataset = "cli-shapes";
         using var folder = new TempFolder();
-        foreach (var (label, file, content) in GeneratedImages.Dataset(3, 12, seed: 23)) folder.Write($"{label}/{file}", content);
+        foreach (var (label, file, content) in GeneratedImages.Dataset(3, 12, seed: 23)) folder.Write($"{label}/{file}",
+            content);
         // Refused by the split, not by the command line: the job's report lists it.
         await fixture.UploadAsync($"{dataset}/circles/readme.txt", "uploaded by hand"u8.ToArray());
 
         var upload = await RunAsync("upload", folder.Path, "--dataset", dataset);
         Assert.Equal(ExitCodes.Ok, upload.Code);
-        await fixture.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == 36 && s.Rejected.Count == 1, "the uploads to be split", 120);
+        await fixture.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == 36 && s.Rejected.Count == 1,
+            "the uploads to be split", 120);
 
         var train = await RunAsync("train", dataset, "--fast", "--watch");
         Assert.True(train.Code == ExitCodes.Ok, train.Out + train.Err);
@@ -162,7 +171,8 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
         var scored = JsonDocument.Parse(many.Out).RootElement;
         Assert.Equal(version, scored.GetProperty("modelVersion").GetString());
         Assert.Equal(12, scored.GetProperty("images").GetArrayLength());
-        Assert.All(scored.GetProperty("images").EnumerateArray(), i => Assert.Equal(3, i.GetProperty("predictions").GetArrayLength()));
+        Assert.All(scored.GetProperty("images").EnumerateArray(),
+            i => Assert.Equal(3, i.GetProperty("predictions").GetArrayLength()));
 
         var reportFile = folder.Combine("saved-report.html");
         var report = await RunAsync("report", dataset, "--out", reportFile);
@@ -173,7 +183,8 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
         var download = await RunAsync("download", dataset, "--out", modelFolder);
         Assert.Equal(ExitCodes.Ok, download.Code);
         Assert.True(new FileInfo(Path.Combine(modelFolder, "model.onnx")).Length > 1_000_000);
-        var manifest = JsonSerializer.Deserialize<ModelManifest>(await File.ReadAllTextAsync(Path.Combine(modelFolder, "model.json")), Json.Options)!;
+        var manifest = JsonSerializer.Deserialize<ModelManifest>(await File.ReadAllTextAsync(Path.Combine(modelFolder,
+            "model.json")), Json.Options)!;
         Assert.Equal(version, manifest.Version);
         Assert.Equal(3, manifest.Labels.Count);
     }
@@ -181,7 +192,8 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
     [Fact]
     public async Task Unreachable_storage_or_API_unknown_dataset_and_bad_paths_say_so_with_their_exit_codes()
     {
-        var noStorage = fixture.Azurite.ConnectionString.Replace($"127.0.0.1:{fixture.Azurite.BlobPort}", $"127.0.0.1:{Azurite.FreePort()}");
+        var noStorage = fixture.Azurite.ConnectionString.Replace($"127.0.0.1:{fixture.Azurite.BlobPort}",
+            $"127.0.0.1:{Azurite.FreePort()}");
         using var images = new TempFolder();
         images.Write("circles/a.jpg", GeneratedImages.Dataset(1, 1, seed: 3).First().Content);
         // Only upload writes to storage; every other command goes through the API.
@@ -233,12 +245,14 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
     private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => RunRawAsync(Connection(args));
 
     private IEnumerable<string> Connection(params string[] args) =>
-        args.Concat(["--connection-string", fixture.Azurite.ConnectionString, "--api", fixture.Http.BaseAddress!.ToString()]);
+        args.Concat(["--connection-string", fixture.Azurite.ConnectionString, "--api",
+            fixture.Http.BaseAddress!.ToString()]);
 
     private async Task<(int Code, string Out, string Err)> RunRawAsync(IEnumerable<string> args)
     {
         var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var code = await PipelineCli.RunAsync([.. args], new CliConsole(stdout, stderr, Interactive: false), CancellationToken.None);
+        var code = await PipelineCli.RunAsync([.. args], new CliConsole(stdout, stderr, Interactive: false),
+            CancellationToken.None);
         output.WriteLine($"pipeline {string.Join(' ', args.Take(4))} ... -> {code}\n{stdout}{stderr}");
         return (code, stdout.ToString(), stderr.ToString());
     }
@@ -247,7 +261,8 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
     private async Task<Dictionary<string, string>> UploadedAsync(string dataset)
     {
         var blobs = new Dictionary<string, string>();
-        await foreach (var blob in fixture.Storage.Uploads.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, $"{dataset}/", CancellationToken.None))
+        await foreach (var blob in fixture.Storage.Uploads.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None,
+            $"{dataset}/", CancellationToken.None))
             blobs[blob.Name] = blob.Metadata.TryGetValue(UploadCommand.HashMetadata, out var hash) ? hash : "";
         return blobs;
     }

@@ -3,7 +3,8 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace Pipeline.Tests;
 
-/// <summary>Learnable classes drawn at random (a shape and colour each), and bad files of every kind the split must refuse.</summary>
+/// <summary>Learnable classes drawn at random (a shape and colour each), and bad files of every kind the split must
+/// refuse.</summary>
 public static class GeneratedImages
 {
     public static readonly string[] Labels = ["circles", "squares", "stripes"];
@@ -106,7 +107,8 @@ public static class GeneratedImages
         return memory.ToArray();
     }
 
-    /// <summary><paramref name="perLabel"/> images for each of the first <paramref name="labels"/> labels, as (label, file name, bytes).</summary>
+    /// <summary><paramref name="perLabel"/> images for each of the first <paramref name="labels"/> labels, as (label,
+    /// file name, bytes).</summary>
     public static List<(string Label, string File, byte[] Content)> Dataset(int labels, int perLabel, int seed)
     {
         var random = new Random(seed);
@@ -117,7 +119,8 @@ public static class GeneratedImages
         return images;
     }
 
-    /// <summary>A valid PNG whose header claims <paramref name="width"/> x <paramref name="height"/> pixels (the pixels are never there).</summary>
+    /// <summary>A valid PNG whose header claims <paramref name="width"/> x <paramref name="height"/> pixels (the pixels
+    /// are never there).</summary>
     public static byte[] PngClaiming(int width, int height)
     {
         using var image = new Image<Rgb24>(16, 16);
@@ -127,10 +130,12 @@ public static class GeneratedImages
         // IHDR data starts at byte 16 (8 signature + 4 length + 4 type); its CRC covers type and data (bytes 12..28).
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(16), width);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), height);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), System.IO.Hashing.Crc32.HashToUInt32(png.AsSpan(12, 17)));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29),
+            System.IO.Hashing.Crc32.HashToUInt32(png.AsSpan(12, 17)));
         return png;
     }
 
     private static Rgb24 Pixel(int r, int g, int b, int noise) =>
-        new((byte)Math.Clamp(r + noise, 0, 255), (byte)Math.Clamp(g + noise, 0, 255), (byte)Math.Clamp(b + noise, 0, 255));
+        new((byte)Math.Clamp(r + noise, 0, 255), (byte)Math.Clamp(g + noise, 0, 255),
+            (byte)Math.Clamp(b + noise, 0, 255));
 }

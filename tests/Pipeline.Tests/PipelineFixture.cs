@@ -54,7 +54,8 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["Local:PredictionKey"] = PredictionKey,
         });
         await LocalHost.StartAsync(Host, CancellationToken.None);
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"), Timeout = TimeSpan.FromMinutes(2) };
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"),
+            Timeout = TimeSpan.FromMinutes(2) };
     }
 
     public async Task DisposeAsync()
@@ -69,7 +70,8 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public BlobClient Upload(string name) => Storage.Uploads.GetBlobClient(name);
 
-    public async Task UploadAsync(string name, byte[] content) => await Upload(name).UploadAsync(new BinaryData(content), overwrite: true);
+    public async Task UploadAsync(string name, byte[] content)
+        => await Upload(name).UploadAsync(new BinaryData(content), overwrite: true);
 
     public async Task<DatasetStatus?> StatusAsync(string dataset)
     {
@@ -79,20 +81,27 @@ public sealed class PipelineFixture : IAsyncLifetime
         return await response.Content.ReadFromJsonAsync<DatasetStatus>(Json.Options);
     }
 
-    /// <summary>Uploads a dataset, waits for its split, asks for a fast training run now and returns the job's id.</summary>
-    public async Task<string> UploadAndTrainAsync(string dataset, IReadOnlyList<(string Label, string File, byte[] Content)> images)
+    /// <summary>Uploads a dataset, waits for its split, asks for a fast training run now and returns the job's
+    /// id.</summary>
+    public async Task<string> UploadAndTrainAsync(string dataset,
+        IReadOnlyList<(string Label, string File, byte[] Content)> images)
     {
         foreach (var (label, file, content) in images) await UploadAsync($"{dataset}/{label}/{file}", content);
         await WaitForAsync(dataset, s => s.TrainImages + s.TestImages == images.Count, "the split", 120);
 
         // Ask now rather than wait for the quiet period; the settle check that follows finds this job and adds none.
-        using var response = await Http.PostAsync($"datasets/{dataset}/train", JsonContent.Create(TrainingOptions.Fast, options: Json.Options));
-        Xunit.Assert.True(response.StatusCode is System.Net.HttpStatusCode.Accepted or System.Net.HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<Pipeline.Core.Serving.TrainResponse>(Json.Options))!.Job!.JobId;
+        using var response = await Http.PostAsync($"datasets/{dataset}/train",
+            JsonContent.Create(TrainingOptions.Fast, options: Json.Options));
+        Xunit.Assert.True(response.StatusCode is System.Net.HttpStatusCode.Accepted or System.Net.HttpStatusCode.OK,
+            await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<Pipeline.Core.Serving.TrainResponse>(Json.Options))!
+            .Job!.JobId;
     }
 
-    /// <summary>Polls until <paramref name="done"/> holds; fails with <paramref name="what"/> and the last status after <paramref name="seconds"/>.</summary>
-    public async Task<DatasetStatus> WaitForAsync(string dataset, Func<DatasetStatus, bool> done, string what, int seconds = 300)
+    /// <summary>Polls until <paramref name="done"/> holds; fails with <paramref name="what"/> and the last status after
+    /// <paramref name="seconds"/>.</summary>
+    public async Task<DatasetStatus> WaitForAsync(string dataset, Func<DatasetStatus, bool> done, string what,
+        int seconds = 300)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         DatasetStatus? status = null;
@@ -102,7 +111,8 @@ public sealed class PipelineFixture : IAsyncLifetime
             if (status is not null && done(status)) return status;
             await Task.Delay(500);
         }
-        throw new TimeoutException($"Waited {seconds} s for {what}; last status: {System.Text.Json.JsonSerializer.Serialize(status, Json.Options)}");
+        throw new TimeoutException($"Waited {seconds} s for {what}; last "
+            + $"status: {System.Text.Json.JsonSerializer.Serialize(status, Json.Options)}");
     }
 }
 

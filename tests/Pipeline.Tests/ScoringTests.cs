@@ -32,8 +32,10 @@ public sealed class ScoringTests(PipelineFixture pipeline)
         {
             if (images is not null) return images;
             var generated = GeneratedImages.Dataset(labels: 3, perLabel: 12, seed: 7);
-            foreach (var (label, file, content) in generated) await pipeline.UploadAsync($"{Dataset}/{label}/{file}", content);
-            await pipeline.WaitForAsync(Dataset, s => s.TrainImages + s.TestImages == generated.Count, "the split of 36 images", 120);
+            foreach (var (label, file, content) in generated) await pipeline.UploadAsync($"{Dataset}/{label}/{file}",
+                content);
+            await pipeline.WaitForAsync(Dataset, s => s.TrainImages + s.TestImages == generated.Count,
+                "the split of 36 images", 120);
             var status = await pipeline.WaitForAsync(Dataset, s => s.Model is not null, "a promoted model", 600);
             Assert.Equal(TrainingState.Succeeded, status.Training!.State);
             return images = generated;
@@ -58,7 +60,8 @@ public sealed class ScoringTests(PipelineFixture pipeline)
             Assert.Equal(Dataset, response.Dataset);
             Assert.Equal(status.Model.Version, response.ModelVersion);
             Assert.Equal(3, response.Predictions.Count);
-            Assert.Equal(response.Predictions.OrderByDescending(p => p.Probability).Select(p => p.Label), response.Predictions.Select(p => p.Label));
+            Assert.Equal(response.Predictions.OrderByDescending(p => p.Probability).Select(p => p.Label),
+                response.Predictions.Select(p => p.Label));
             Assert.InRange(response.Predictions.Sum(p => p.Probability), 0.99, 1.01);
             if (response.Predictions[0].Label == label) right++;
         }
@@ -69,7 +72,8 @@ public sealed class ScoringTests(PipelineFixture pipeline)
 
         using var form = new MultipartFormDataContent();
         foreach (var (_, file, content) in generated.Take(2))
-            form.Add(new ByteArrayContent(content) { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } }, "images", file);
+            form.Add(new ByteArrayContent(content)
+                { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } }, "images", file);
         using var many = await pipeline.Http.PostAsync($"score/{Dataset}?top=2", form);
         Assert.Equal(HttpStatusCode.OK, many.StatusCode);
         var both = (await many.Content.ReadFromJsonAsync<ScoreManyResponse>(Json.Options))!;
@@ -82,11 +86,14 @@ public sealed class ScoringTests(PipelineFixture pipeline)
     {
         var generated = await TrainedShapesAsync();
         var jpeg = generated[0].Content;
-        await ProblemAsync(Dataset, Encoding.UTF8.GetBytes("{\"hello\":1}"), "application/json", HttpStatusCode.UnsupportedMediaType, "not an image");
+        await ProblemAsync(Dataset, Encoding.UTF8.GetBytes("{\"hello\":1}"), "application/json",
+            HttpStatusCode.UnsupportedMediaType, "not an image");
         await ProblemAsync(Dataset, jpeg[..(jpeg.Length / 2)], "image/jpeg", HttpStatusCode.BadRequest, "truncated");
         await ProblemAsync(Dataset, [], "image/jpeg", HttpStatusCode.BadRequest, "empty");
-        await ProblemAsync(Dataset, new byte[PipelineFixture.MaxImageBytes + 1], "image/jpeg", HttpStatusCode.RequestEntityTooLarge, "limit");
-        await ProblemAsync(Dataset, GeneratedImages.PngClaiming(9000, 9000), "image/png", HttpStatusCode.RequestEntityTooLarge, "megapixels");
+        await ProblemAsync(Dataset, new byte[PipelineFixture.MaxImageBytes + 1], "image/jpeg",
+            HttpStatusCode.RequestEntityTooLarge, "limit");
+        await ProblemAsync(Dataset, GeneratedImages.PngClaiming(9000, 9000), "image/png",
+            HttpStatusCode.RequestEntityTooLarge, "megapixels");
         await ProblemAsync("no-such-dataset", jpeg, "image/jpeg", HttpStatusCode.NotFound, "no dataset");
         await ProblemAsync("Bad_Name", jpeg, "image/jpeg", HttpStatusCode.BadRequest, "lower-case");
         await pipeline.UploadAsync("no-model/dataset.json", Encoding.UTF8.GetBytes("{\"testFraction\":0.3}"));
@@ -104,10 +111,12 @@ public sealed class ScoringTests(PipelineFixture pipeline)
 
         // A second version: the promoted one's files under a new name, promoted while four clients keep scoring.
         var next = latest.Version + "-again";
-        await foreach (var blob in pipeline.Storage.Models.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{Dataset}/{latest.Version}/", default))
+        await foreach (var blob in pipeline.Storage.Models.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None,
+            Azure.Storage.Blobs.Models.BlobStates.None, $"{Dataset}/{latest.Version}/", default))
         {
             var source = await pipeline.Storage.Models.GetBlobClient(blob.Name).DownloadContentAsync();
-            await pipeline.Storage.Models.GetBlobClient(blob.Name.Replace(latest.Version, next)).UploadAsync(source.Value.Content);
+            await pipeline.Storage.Models.GetBlobClient(blob.Name.Replace(latest.Version, next))
+                .UploadAsync(source.Value.Content);
         }
         using var stop = new CancellationTokenSource();
         var seen = new System.Collections.Concurrent.ConcurrentBag<(HttpStatusCode Status, string? Version)>();
@@ -115,14 +124,17 @@ public sealed class ScoringTests(PipelineFixture pipeline)
         {
             while (!stop.IsCancellationRequested)
             {
-                using var content = new ByteArrayContent(image) { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
+                using var content = new ByteArrayContent(image)
+                    { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
                 using var response = await pipeline.Http.PostAsync($"score/{Dataset}", content);
-                var version = response.IsSuccessStatusCode ? (await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options))!.ModelVersion : null;
+                var version = response.IsSuccessStatusCode
+                    ? (await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options))!.ModelVersion : null;
                 seen.Add((response.StatusCode, version));
             }
         })).ToList();
         await Task.Delay(1000);
-        Assert.True(await versions.PromoteAsync(latest with { Version = next, JobId = next, PromotedAt = DateTimeOffset.UtcNow }, etag, CancellationToken.None));
+        Assert.True(await versions.PromoteAsync(latest with { Version = next, JobId = next,
+            PromotedAt = DateTimeOffset.UtcNow }, etag, CancellationToken.None));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!seen.Any(s => s.Version == next) && DateTime.UtcNow < deadline) await Task.Delay(200);
         await Task.Delay(1000);
@@ -135,9 +147,11 @@ public sealed class ScoringTests(PipelineFixture pipeline)
 
         // Put the trained version back for the other tests.
         var (_, now) = await versions.ReadLatestAsync(Dataset, CancellationToken.None);
-        Assert.True(await versions.PromoteAsync(latest with { PromotedAt = DateTimeOffset.UtcNow }, now, CancellationToken.None));
+        Assert.True(await versions.PromoteAsync(latest with { PromotedAt = DateTimeOffset.UtcNow }, now,
+            CancellationToken.None));
         deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await ScoreAsync(image, "image/jpeg")).ModelVersion != latest.Version && DateTime.UtcNow < deadline) await Task.Delay(200);
+        while ((await ScoreAsync(image, "image/jpeg")).ModelVersion != latest.Version
+            && DateTime.UtcNow < deadline) await Task.Delay(200);
     }
 
     [Fact]
@@ -176,20 +190,25 @@ public sealed class ScoringTests(PipelineFixture pipeline)
 
     private async Task<ScoreResponse> ScoreAsync(byte[] image, string contentType, string query = "")
     {
-        using var content = new ByteArrayContent(image) { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };
+        using var content = new ByteArrayContent(image)
+            { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };
         using var response = await pipeline.Http.PostAsync($"score/{Dataset}{query}", content);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options))!;
     }
 
-    private async Task ProblemAsync(string dataset, byte[] body, string contentType, HttpStatusCode expected, string detail)
+    private async Task ProblemAsync(string dataset, byte[] body, string contentType, HttpStatusCode expected,
+        string detail)
     {
-        using var content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };
+        using var content = new ByteArrayContent(body)
+            { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };
         using var response = await pipeline.Http.PostAsync($"score/{dataset}", content);
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"{dataset} {contentType} {body.Length} bytes: expected {expected}, got {response.StatusCode}: {text}");
+        Assert.True(expected == response.StatusCode,
+            $"{dataset} {contentType} {body.Length} bytes: expected {expected}, got {response.StatusCode}: {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var problem = JsonDocument.Parse(text);
-        Assert.Contains(detail, problem.RootElement.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(detail, problem.RootElement.GetProperty("detail").GetString(),
+            StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -16,13 +16,16 @@ public sealed class SharedDatasetTests(PipelineFixture pipeline)
     public async Task Hymenoptera_from_shared_datasets_uploaded_as_a_user_would_scores_at_least_0_9_on_val_over_http()
     {
         var folder = Path.Combine(Path.GetDirectoryName(RepoRoot.Find())!, "shared", "datasets", "hymenoptera");
-        Skip.IfNot(Directory.Exists(folder), $"../shared/datasets/hymenoptera is absent beside the repository ({folder}).");
+        Skip.IfNot(Directory.Exists(folder),
+            $"../shared/datasets/hymenoptera is absent beside the repository ({folder}).");
         const string dataset = "hymenoptera";
 
         var files = Directory.GetFiles(folder, "*", SearchOption.AllDirectories);
         await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (file, ct) =>
-            await pipeline.Upload($"{dataset}/{Path.GetRelativePath(folder, file).Replace('\\', '/')}").UploadAsync(file, overwrite: true, ct));
-        await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages + s.Rejected.Count == files.Length, "every photo to be split", 600);
+            await pipeline.Upload($"{dataset}/{Path.GetRelativePath(folder, file).Replace('\\', '/')}")
+                .UploadAsync(file, overwrite: true, ct));
+        await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages + s.Rejected.Count == files.Length,
+            "every photo to be split", 600);
         var status = await pipeline.WaitForAsync(dataset, s => s.Model is not null && s.Training is
         {
             IsActive: false,
@@ -35,7 +38,8 @@ public sealed class SharedDatasetTests(PipelineFixture pipeline)
         var right = 0;
         foreach (var file in val)
         {
-            using var content = new ByteArrayContent(await File.ReadAllBytesAsync(file)) { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
+            using var content = new ByteArrayContent(await File.ReadAllBytesAsync(file))
+                { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
             using var response = await pipeline.Http.PostAsync($"score/{dataset}?top=1", content);
             Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
             var score = (await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options))!;

@@ -18,7 +18,8 @@ public sealed class SplitTests(PipelineFixture pipeline)
         var jpeg = good[0].Content;
         var bad = new Dictionary<string, (byte[] Content, string Reason)>
         {
-            [$"{dataset}/circles/notes.jpg"] = (Encoding.UTF8.GetBytes("these are my notes, not a photo"), "Not an image"),
+            [$"{dataset}/circles/notes.jpg"] = (Encoding.UTF8.GetBytes("these are my notes, not a photo"),
+                "Not an image"),
             [$"{dataset}/circles/truncated.jpg"] = (jpeg[..(jpeg.Length / 2)], "truncated"),
             [$"{dataset}/circles/empty.jpg"] = ([], "empty"),
             [$"{dataset}/circles/huge.png"] = (GeneratedImages.PngClaiming(9000, 9000), "megapixels"),
@@ -32,7 +33,8 @@ public sealed class SplitTests(PipelineFixture pipeline)
         foreach (var (name, (content, _)) in bad) await pipeline.UploadAsync(name, content);
         await pipeline.UploadAsync("Bad_Dataset/circles/a.jpg", jpeg);
 
-        var status = await pipeline.WaitForAsync(dataset, s => s.Rejected.Count == bad.Count && s.TrainImages + s.TestImages == good.Count,
+        var status = await pipeline.WaitForAsync(dataset, s => s.Rejected.Count == bad.Count
+            && s.TrainImages + s.TestImages == good.Count,
             "every upload to be split or rejected", 120);
 
         foreach (var (name, (_, reason)) in bad)
@@ -46,13 +48,16 @@ public sealed class SplitTests(PipelineFixture pipeline)
         // The upload with a bad dataset name is recorded apart, under no dataset.
         var invalid = pipeline.Storage.Rejected.GetBlobClient(BlobPaths.Rejection(null, "Bad_Dataset/circles/a.jpg"));
         await WaitAsync(async () => (await invalid.ExistsAsync()).Value, "the bad dataset name's rejection");
-        Assert.Contains("lower-case", (await invalid.DownloadContentAsync()).Value.Content.ToObjectFromJson<RejectedUpload>(Json.Options)!.Reason);
+        Assert.Contains("lower-case",
+            (await invalid.DownloadContentAsync())
+                .Value.Content.ToObjectFromJson<RejectedUpload>(Json.Options)!.Reason);
 
         // Everything the user uploaded is still there, byte for byte.
         foreach (var (name, (content, _)) in bad)
             Assert.Equal(content, (await pipeline.Upload(name).DownloadContentAsync()).Value.Content.ToArray());
         foreach (var (label, file, content) in good)
-            Assert.Equal(content, (await pipeline.Upload($"{dataset}/{label}/{file}").DownloadContentAsync()).Value.Content.ToArray());
+            Assert.Equal(content,
+                (await pipeline.Upload($"{dataset}/{label}/{file}").DownloadContentAsync()).Value.Content.ToArray());
     }
 
     [Fact]
@@ -61,7 +66,8 @@ public sealed class SplitTests(PipelineFixture pipeline)
         const string dataset = "dupes";
         var images = GeneratedImages.Dataset(labels: 2, perLabel: 6, seed: 21);
         foreach (var (label, file, content) in images) await pipeline.UploadAsync($"{dataset}/{label}/{file}", content);
-        var before = await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == images.Count && s.Training is not null,
+        var before = await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == images.Count
+            && s.Training is not null,
             "the split and the job the quiet period dispatches", 120);
         var job = before.Training!.JobId;
 
@@ -73,7 +79,8 @@ public sealed class SplitTests(PipelineFixture pipeline)
         var again = await sorter.SortAsync(pipeline.Upload($"{dataset}/{label0}/{file0}"), CancellationToken.None);
         Assert.Equal(SortResult.Duplicate, again.Result);
         await Task.Delay(TimeSpan.FromSeconds(PipelineFixture.QuietSeconds + 3));
-        var settle = await pipeline.Service<TrainingDispatch>().SettleAsync($$"""{"dataset":"{{dataset}}"}""", CancellationToken.None);
+        var settle = await pipeline.Service<TrainingDispatch>().SettleAsync($$"""{"dataset":"{{dataset}}"}""",
+            CancellationToken.None);
         Assert.NotEqual(DispatchResult.Queued, settle.Result);
 
         var after = await pipeline.StatusAsync(dataset);
@@ -84,7 +91,8 @@ public sealed class SplitTests(PipelineFixture pipeline)
         // Only one copy of the image exists in its split.
         var hashes = new List<string>();
         foreach (var container in new[] { pipeline.Storage.Train, pipeline.Storage.Test })
-            await foreach (var blob in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, $"{dataset}/", default))
+            await foreach (var blob in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, $"{dataset}/",
+                default))
                 hashes.Add(blob.Metadata["sha256"]);
         Assert.Equal(images.Count, hashes.Distinct().Count());
         Assert.Equal(images.Count, hashes.Count);

@@ -14,7 +14,8 @@ public sealed class TrainingFailureTests(PipelineFixture pipeline)
     {
         const string dataset = "too-few";
         // Six images of one label, three of the other: too few to learn from.
-        var kept = GeneratedImages.Dataset(labels: 2, perLabel: 6, seed: 41).GroupBy(x => x.Label).SelectMany((g, k) => k == 0 ? g : g.Take(3)).ToList();
+        var kept = GeneratedImages.Dataset(labels: 2, perLabel: 6, seed: 41)
+            .GroupBy(x => x.Label).SelectMany((g, k) => k == 0 ? g : g.Take(3)).ToList();
         foreach (var (label, file, content) in kept) await pipeline.UploadAsync($"{dataset}/{label}/{file}", content);
         var status = await pipeline.WaitForAsync(dataset, s => s.TrainImages + s.TestImages == kept.Count, "the split",
             120);

@@ -9,7 +9,8 @@ namespace Pipeline.Report.Tests;
 
 /// <summary>
 /// Trains a small generated dataset with the real trainer, writes its report and opens it in headless Chromium:
-/// every image decodes, nothing is fetched, the confusion counts add up to the test split, and the page says what a user needs.
+/// every image decodes, nothing is fetched, the confusion counts add up to the test split, and the page says what a
+/// user needs.
 /// </summary>
 public sealed class ReportTests(ITestOutputHelper output, TrainedModel model) : IClassFixture<TrainedModel>
 {
@@ -19,7 +20,8 @@ public sealed class ReportTests(ITestOutputHelper output, TrainedModel model) : 
         var chromium = await Chromium.EnsureAsync(output.WriteLine);
         Skip.If(chromium is null, Chromium.MissingReason);
         var outcome = model.Outcome;
-        var rejected = new List<SkippedFile> { new("uploads/shapes/circles/notes.txt", "Not an image in a supported format (JPEG, PNG, GIF, BMP or WebP).") };
+        var rejected = new List<SkippedFile> { new("uploads/shapes/circles/notes.txt",
+            "Not an image in a supported format (JPEG, PNG, GIF, BMP or WebP).") };
 
         var report = ReportWriter.Write(outcome, rejected);
 
@@ -64,7 +66,8 @@ public sealed class ReportTests(ITestOutputHelper output, TrainedModel model) : 
         Assert.True(bytes.Length > 50_000, $"The screenshot is only {bytes.Length} bytes: is the page blank?");
         // docs/report.png is made this way: REPORT_SCREENSHOT=docs/report.png dotnet test tests/Report.Tests
         // (the top of the page: headline, learning curves, confusion matrix)
-        if (Environment.GetEnvironmentVariable("REPORT_SCREENSHOT") is { Length: > 0 } keep) await Chromium.ScreenshotAsync(chromium!, report, keep, 1100, 1400);
+        if (Environment.GetEnvironmentVariable("REPORT_SCREENSHOT") is { Length: > 0 } keep)
+            await Chromium.ScreenshotAsync(chromium!, report, keep, 1100, 1400);
         output.WriteLine($"screenshot: {png}");
     }
 
@@ -74,7 +77,8 @@ public sealed class ReportTests(ITestOutputHelper output, TrainedModel model) : 
         const int size = 224;
         var pixels = new byte[3 * size * size];
         Array.Fill(pixels, (byte)250, 2 * size * size, size * size); // R plane full, B and G empty: red
-        using var image = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(Thumbnail.Jpeg(pixels));
+        using var image =
+            SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(Thumbnail.Jpeg(pixels));
         var centre = image[size / 2, size / 2];
         Assert.True(centre.R > 200 && centre.G < 40 && centre.B < 40, $"expected red, got {centre}");
     }
@@ -95,7 +99,8 @@ public sealed class ReportTests(ITestOutputHelper output, TrainedModel model) : 
     }
 }
 
-/// <summary>One fast training run of generated shapes, shared by the report tests: 3 labels, a given train/test split, two mislabelled test images and a broken file.</summary>
+/// <summary>One fast training run of generated shapes, shared by the report tests: 3 labels, a given train/test split,
+/// two mislabelled test images and a broken file.</summary>
 public sealed class TrainedModel : IDisposable
 {
     public string Folder { get; } = Directory.CreateTempSubdirectory("report-test-").FullName;
@@ -108,15 +113,18 @@ public sealed class TrainedModel : IDisposable
         {
             var label = GeneratedImages.Labels[k];
             for (var i = 0; i < 12; i++) Write("train", label, $"{label}-{i:00}.jpg", GeneratedImages.Jpeg(k, random));
-            for (var i = 0; i < 5; i++) Write("test", label, $"{label}-test-{i:00}.jpg", GeneratedImages.Jpeg(k, random));
+            for (var i = 0; i < 5; i++) Write("test", label, $"{label}-test-{i:00}.jpg",
+                GeneratedImages.Jpeg(k, random));
         }
-        // Filed under the wrong label: the model will be confidently wrong about these, as it is about mislabelled photos.
+        // Filed under the wrong label: the model will be confidently wrong about these, as it is about mislabelled
+        // photos.
         Write("test", "squares", "circle-filed-as-square.jpg", GeneratedImages.Jpeg(0, random));
         Write("test", "circles", "stripes-filed-as-circle.jpg", GeneratedImages.Jpeg(2, random));
         Write("train", "circles", "broken.jpg", GeneratedImages.Jpeg(0, random)[..300]);
 
         var options = TrainingOptions.Fast with { HeadEpochs = 12, Patience = 12 };
-        Outcome = TrainingRun.Run(new TrainingRequest(Path.Combine(Folder, "data"), null, Path.Combine(Folder, "out"), options, "shapes", "20261128-120000-abcdef"),
+        Outcome = TrainingRun.Run(new TrainingRequest(Path.Combine(Folder, "data"), null, Path.Combine(Folder, "out"),
+            options, "shapes", "20261128-120000-abcdef"),
             null, CancellationToken.None);
     }
 

@@ -30,7 +30,8 @@ public class ModelParityTests
             }
         }
         var pixels = new float[count * Plane];
-        for (var i = 0; i < count; i++) Preprocessing.Write(images[i], Preprocessing.Crop, pixels.AsSpan(i * Plane, Plane));
+        for (var i = 0; i < count; i++) Preprocessing.Write(images[i], Preprocessing.Crop,
+            pixels.AsSpan(i * Plane, Plane));
         images.ForEach(i => i.Dispose());
         return pixels;
     }
@@ -42,7 +43,8 @@ public class ModelParityTests
         var pixels = Pixels(count);
         using var backbone = BackboneWeights.Load();
         float[] torchFeatures;
-        using (no_grad()) torchFeatures = backbone.forward(tensor(pixels, [count, 3, 224, 224])).data<float>().ToArray();
+        using (no_grad()) torchFeatures = backbone.forward(tensor(pixels,
+            [count, 3, 224, 224])).data<float>().ToArray();
 
         using var prep = new InferenceSession(Path.Combine(BackboneWeights.DefaultFolder, "ResNetPreprocess.onnx"));
         using var net = new InferenceSession(Path.Combine(BackboneWeights.DefaultFolder, "ResNet18.onnx"));
@@ -50,14 +52,18 @@ public class ModelParityTests
         {
             // ResNetPreprocess.onnx takes RGB and turns it into BGR itself; our pixels are BGR already.
             var rgb = new float[Plane];
-            for (var c = 0; c < 3; c++) Array.Copy(pixels, n * Plane + (2 - c) * 224 * 224, rgb, c * 224 * 224, 224 * 224);
-            using var prepared = prep.Run([NamedOnnxValue.CreateFromTensor(prep.InputMetadata.Keys.First(), new DenseTensor<float>(rgb, [1, 3, 224, 224]))]);
-            using var output = net.Run([NamedOnnxValue.CreateFromTensor(net.InputMetadata.Keys.First(), prepared.First().AsTensor<float>().ToDenseTensor())]);
+            for (var c = 0; c < 3; c++) Array.Copy(pixels, n * Plane + (2 - c) * 224 * 224, rgb, c * 224 * 224,
+                224 * 224);
+            using var prepared = prep.Run([NamedOnnxValue.CreateFromTensor(prep.InputMetadata.Keys.First(),
+                new DenseTensor<float>(rgb, [1, 3, 224, 224]))]);
+            using var output = net.Run([NamedOnnxValue.CreateFromTensor(net.InputMetadata.Keys.First(),
+                prepared.First().AsTensor<float>().ToDenseTensor())]);
             var expected = output.First().AsTensor<float>().ToArray();
             Assert.Equal(ResNetBackbone.Features, expected.Length);
             Assert.True(expected.Max() > 0.1f, "the features should not be all zero");
             for (var j = 0; j < expected.Length; j++)
-                Assert.True(Math.Abs(expected[j] - torchFeatures[n * 512 + j]) < 1e-4, $"image {n}, feature {j}: {expected[j]} vs {torchFeatures[n * 512 + j]}");
+                Assert.True(Math.Abs(expected[j] - torchFeatures[n * 512 + j]) < 1e-4,
+                    $"image {n}, feature {j}: {expected[j]} vs {torchFeatures[n * 512 + j]}");
         }
     }
 
@@ -72,20 +78,23 @@ public class ModelParityTests
         using var model = new Classifier(BackboneWeights.Load(), 3, 0.4);
         using (no_grad())
         {
-            // A trained-looking head and a nudged layer4, so the test also covers weights that differ from the pretrained ones.
+            // A trained-looking head and a nudged layer4, so the test also covers weights that differ from the
+            // pretrained ones.
             model.head.weight!.normal_(0, 0.05);
             model.backbone.layer4[2].conv2.weight!.mul_(1.1);
         }
         model.eval();
         float[] expected;
-        using (no_grad()) expected = model.Probabilities(tensor(pixels, [count, 3, 224, 224]), flipAverage).data<float>().ToArray();
+        using (no_grad()) expected = model.Probabilities(tensor(pixels, [count, 3, 224, 224]),
+            flipAverage).data<float>().ToArray();
 
         using var scorer = new Scorer(OnnxExport.ToBytes(model, flipAverage), Manifest(3));
         var actual = scorer.Probabilities(pixels, count);
         for (var n = 0; n < count; n++)
         {
             Assert.Equal(1.0, actual[n].Sum(), 4);
-            for (var j = 0; j < 3; j++) Assert.True(Math.Abs(actual[n][j] - expected[n * 3 + j]) < 1e-4, $"image {n}, label {j}");
+            for (var j = 0; j < 3; j++) Assert.True(Math.Abs(actual[n][j] - expected[n * 3 + j]) < 1e-4,
+                $"image {n}, label {j}");
         }
         // A batch of one scores the same as inside the batch: the batch dimension is dynamic.
         var single = scorer.Probabilities(pixels[..Plane], 1);
@@ -110,12 +119,14 @@ public class ModelParityTests
         model.eval();
         using var batch = tensor(pixels, [count, 3, 224, 224]);
         var calibration = Int8Calibration.Measure(model.backbone, [batch]);
-        using var extractor = new FeatureExtractor(model.backbone, int8Stages < 4 ? int8Stages : null, true, calibration);
+        using var extractor = new FeatureExtractor(model.backbone, int8Stages < 4 ? int8Stages : null, true,
+            calibration);
         var (features, activations) = extractor.Run(batch);
         float[] expected;
         using (no_grad())
         {
-            var pooled = int8Stages < 4 ? model.backbone.Top(activations!.to(ScalarType.Float32), int8Stages, withLayer3: true) : features;
+            var pooled = int8Stages < 4 ? model.backbone.Top(activations!.to(ScalarType.Float32), int8Stages,
+                withLayer3: true) : features;
             expected = nn.functional.softmax(model.HeadLogits(pooled), 1).data<float>().ToArray();
         }
 
@@ -123,7 +134,8 @@ public class ModelParityTests
         using var scorer = new Scorer(bytes, Manifest(3));
         var actual = scorer.Probabilities(pixels, count);
         for (var n = 0; n < count; n++)
-            for (var j = 0; j < 3; j++) Assert.True(Math.Abs(actual[n][j] - expected[n * 3 + j]) < 1e-4, $"image {n}, label {j}");
+            for (var j = 0; j < 3; j++) Assert.True(Math.Abs(actual[n][j] - expected[n * 3 + j]) < 1e-4,
+                $"image {n}, label {j}");
         Assert.True(bytes.AsSpan().IndexOf("QuantizeLinear"u8) >= 0, "the export should hold QDQ nodes");
     }
 

@@ -37,7 +37,8 @@ public class RecipeTests
     {
         using var temp = new TempFolder();
         var data = FaintMarks(temp["data"], 40, seed: 6);
-        var options = new TrainingOptions { FineTuneEpochs = 2, AugmentedViews = 1, FineTuneMinimumPerLabel = 20, BudgetMinutes = 30 };
+        var options = new TrainingOptions { FineTuneEpochs = 2, AugmentedViews = 1, FineTuneMinimumPerLabel = 20,
+            BudgetMinutes = 30 };
 
         var outcome = TrainingRun.Run(new TrainingRequest(data, null, temp["model"], options), null, default);
 
@@ -80,7 +81,8 @@ public class RecipeTests
     }
 
     /// <summary>
-    /// Two labels of the same noisy texture; one carries a small, faint mark at a random place. Pooled ImageNet features
+    /// Two labels of the same noisy texture; one carries a small, faint mark at a random place. Pooled ImageNet
+    /// features
     /// barely see it, so a frozen head cannot separate them well.
     /// </summary>
     private static string FaintMarks(string folder, int perLabel, int seed)
@@ -96,7 +98,8 @@ public class RecipeTests
                 for (var y = 0; y < 96; y++)
                     for (var x = 0; x < 96; x++)
                     {
-                        var v = 120 + random.Next(-40, 40) + (marked && Math.Abs(x - mx) < 4 && Math.Abs(y - my) < 4 ? 12 : 0);
+                        var v = 120 + random.Next(-40, 40)
+                            + (marked && Math.Abs(x - mx) < 4 && Math.Abs(y - my) < 4 ? 12 : 0);
                         image[x, y] = new Rgb24((byte)v, (byte)v, (byte)v);
                     }
                 image.SaveAsPng(Path.Combine(dir, $"{label}-{i:000}.png"));

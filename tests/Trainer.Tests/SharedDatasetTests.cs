@@ -12,7 +12,8 @@ public class SharedDatasetTests
     {
         var folder = SharedData.Require("hymenoptera");
         using var temp = new TempFolder();
-        var outcome = TrainingRun.Run(new TrainingRequest(folder, null, temp["model"], TrainingOptions.Fast), null, default);
+        var outcome = TrainingRun.Run(new TrainingRequest(folder, null, temp["model"], TrainingOptions.Fast), null,
+            default);
         Assert.True(outcome.Manifest.Metrics.Accuracy >= 0.9, $"accuracy {outcome.Manifest.Metrics.Accuracy}");
         Assert.Equal(153, outcome.Manifest.Metrics.TestImages); // val/ was used as the test split
     }

@@ -5,12 +5,14 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace Pipeline.Trainer.Tests;
 
-/// <summary>The generated shapes of <see cref="GeneratedImages"/> (shared with the pipeline's tests), written as real image files.</summary>
+/// <summary>The generated shapes of <see cref="GeneratedImages"/> (shared with the pipeline's tests), written as real
+/// image files.</summary>
 public static class SyntheticImages
 {
     public static string[] Labels => GeneratedImages.Labels;
 
-    public static Image<Rgb24> Draw(int label, Random random, int size = 96) => GeneratedImages.Draw(label, random, size);
+    public static Image<Rgb24> Draw(int label, Random random, int size = 96)
+        => GeneratedImages.Draw(label, random, size);
 
     /// <summary>Writes <paramref name="perLabel"/> JPEGs per label into <c>folder/label/</c>.</summary>
     public static string WriteDataset(string folder, int perLabel, int seed = 1, IReadOnlyList<string>? labels = null)
@@ -57,5 +59,7 @@ public static class SharedData
     }
 
     public static string Require(string name) =>
-        Folder(name) ?? throw new SkipException($"../shared/datasets/{name} is absent (a clone without the shared data sets); this test needs those real photos.");
+        Folder(name)
+            ?? throw new SkipException($"../shared/datasets/{name} is absent (a clone without the shared data sets); "
+            + "this test needs those real photos.");
 }

@@ -17,7 +17,8 @@ public class TrainCommandTests
         File.WriteAllText(Path.Combine(data, "circles", "notes.txt"), "not an image");
         File.WriteAllBytes(Path.Combine(data, "squares", "empty.jpg"), []);
 
-        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast", "--head-epochs", "15");
+        var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast", "--head-epochs",
+            "15");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var summary = run.Summary;
@@ -26,7 +27,8 @@ public class TrainCommandTests
         Assert.True(summary.GetProperty("trainSeconds").GetDouble() > 0);
         Assert.True(summary.GetProperty("imagesPerSecond").GetDouble() > 0);
         Assert.Equal(Path.Combine(temp["model"], "model.onnx"), summary.GetProperty("modelPath").GetString());
-        Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("notes.txt") && l.Contains("supported format"));
+        Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("notes.txt")
+            && l.Contains("supported format"));
         Assert.Contains(run.Lines, l => l.StartsWith("skipped") && l.Contains("empty.jpg") && l.Contains("empty"));
         Assert.Contains(run.Lines, l => l.Contains("features") && l.Contains("images/s") && l.Contains("left"));
         Assert.Contains(run.Lines, l => l.Contains("head: lbfgs") && l.Contains("cross-validation: accuracy"));
@@ -38,13 +40,15 @@ public class TrainCommandTests
         Assert.Equal(36, manifest.ImageCounts.Values.Sum(c => c.Values.Sum()));
     }
 
-    public static TheoryData<string> Kinds => ["int8 frozen", "float frozen", "int8 fine-tuned, mirror average", "adamw head"];
+    public static TheoryData<string> Kinds
+        => ["int8 frozen", "float frozen", "int8 fine-tuned, mirror average", "adamw head"];
 
     private static TrainingOptions Kind(string kind) => kind switch
     {
         "int8 frozen" => TrainingOptions.Fast,
         "float frozen" => TrainingOptions.Fast with { Int8 = false },
-        "int8 fine-tuned, mirror average" => new TrainingOptions { FineTune = "always", FineTuneEpochs = 1, FlipTestTimeAugmentation = true },
+        "int8 fine-tuned, mirror average"
+            => new TrainingOptions { FineTune = "always", FineTuneEpochs = 1, FlipTestTimeAugmentation = true },
         _ => TrainingOptions.Fast with { HeadOptimizer = "adamw", HeadEpochs = 10 },
     };
 
@@ -59,9 +63,11 @@ public class TrainCommandTests
 
         // Score the test files from disk, as the HTTP endpoint would, with a fresh scorer.
         using var scorer = Scorer.Load(temp["model"]);
-        var files = outcome.Manifest.Labels.SelectMany((l, k) => Directory.EnumerateFiles(Path.Combine(test, l)).Select(f => (f, k))).ToList();
+        var files = outcome.Manifest.Labels.SelectMany((l, k)
+            => Directory.EnumerateFiles(Path.Combine(test, l)).Select(f => (f, k))).ToList();
         var images = files.Select(f => ImageFile.Decode(f.f, ImageLimits.Default)).ToList();
-        var metrics = Evaluation.Measure(scorer.Probabilities(images), files.Select(f => f.k).ToList(), outcome.Manifest.Labels);
+        var metrics = Evaluation.Measure(scorer.Probabilities(images), files.Select(f => f.k).ToList(),
+            outcome.Manifest.Labels);
         images.ForEach(i => i.Dispose());
 
         Assert.Equal(outcome.Manifest.Metrics.TestImages, files.Count);
@@ -100,7 +106,8 @@ public class TrainCommandTests
     {
         using var temp = new TempFolder();
         var data = SyntheticImages.WriteDataset(temp["data"], 8, labels: ["circles", "squares"]);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(data, "squares")).Skip(3)) File.WriteAllText(file, "broken");
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(data, "squares")).Skip(3)) File.WriteAllText(file,
+            "broken");
         var run = TrainerCommandLine.Run("train", "--data", data, "--out", temp["model"], "--fast");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("'squares' (3)", run.Error);
@@ -115,7 +122,8 @@ public class TrainCommandTests
 
         var help = TrainerCommandLine.Run("train", "--help");
         Assert.Equal(0, help.ExitCode);
-        foreach (var flag in new[] { "--data", "--test", "--out", "--fast", "--options" }) Assert.Contains(flag, help.Output);
+        foreach (var flag in new[] { "--data", "--test", "--out", "--fast", "--options" }) Assert.Contains(flag,
+            help.Output);
         // Every training option's flag, with its default, comes from the one list in core.
         Assert.True(TrainingOptions.All.Count > 20);
         foreach (var option in TrainingOptions.All)
@@ -130,14 +138,16 @@ public class TrainCommandTests
     public void Refuses_options_that_break_the_rule_of_train_json_with_exit_code_2()
     {
         using var temp = new TempFolder();
-        var flag = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--fine-tune-stages", "5");
+        var flag = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--fine-tune-stages",
+            "5");
         Assert.Equal(2, flag.ExitCode);
         Assert.Contains("fineTuneStages (--fine-tune-stages) must be a whole number from 0 to 4", flag.Error);
 
         var file = Path.Combine(temp["data"], "train.json");
         Directory.CreateDirectory(temp["data"]);
         File.WriteAllText(file, """{ "resize": "stretch" }""");
-        var fromFile = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--options", file);
+        var fromFile = TrainerCommandLine.Run("train", "--data", temp["data"], "--out", temp["model"], "--options",
+            file);
         Assert.Equal(2, fromFile.ExitCode);
         Assert.Contains("resize (--resize) must be one of crop, squash", fromFile.Error);
         Assert.False(Directory.Exists(temp["model"]));
@@ -151,10 +161,13 @@ public class TrainCommandTests
         var options = TrainingOptions.Fast with { FineTune = "always", AugmentedViews = 1, FineTuneEpochs = 1 };
         var first = TrainingRun.Run(new TrainingRequest(data, null, temp["a"], options), null, default);
         var second = TrainingRun.Run(new TrainingRequest(data, null, temp["b"], options), null, default);
-        var third = TrainingRun.Run(new TrainingRequest(data, null, temp["c"], options with { Seed = 7 }), null, default);
+        var third = TrainingRun.Run(new TrainingRequest(data, null, temp["c"], options with { Seed = 7 }), null,
+            default);
 
         Assert.Equal(first.Manifest.Metrics.LogLoss, second.Manifest.Metrics.LogLoss, 6);
-        Assert.Equal(File.ReadAllBytes(Path.Combine(temp["a"], "model.onnx")), File.ReadAllBytes(Path.Combine(temp["b"], "model.onnx")));
-        Assert.NotEqual(File.ReadAllBytes(Path.Combine(temp["a"], "model.onnx")), File.ReadAllBytes(Path.Combine(temp["c"], "model.onnx")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(temp["a"], "model.onnx")),
+            File.ReadAllBytes(Path.Combine(temp["b"], "model.onnx")));
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(temp["a"], "model.onnx")),
+            File.ReadAllBytes(Path.Combine(temp["c"], "model.onnx")));
     }
 }
