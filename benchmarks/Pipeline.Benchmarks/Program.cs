@@ -43,8 +43,11 @@ var storage = host.Services.GetRequiredService<PipelineStorage>();
 var uploadFirst = args.Contains("--upload-first");
 if (uploadFirst) await storage.EnsureCreatedAsync(CancellationToken.None);
 else await LocalHost.StartAsync(host, CancellationToken.None);
-using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"),
-    Timeout = TimeSpan.FromMinutes(5) };
+using var http = new HttpClient
+{
+    BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"),
+    Timeout = TimeSpan.FromMinutes(5)
+};
 
 // 1. Upload every file (8 at a time), remembering when each upload finished and its content hash.
 var files = Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Order().ToList();
@@ -168,7 +171,7 @@ return 0;
 async Task ScoreAsync(byte[] image)
 {
     using var content = new ByteArrayContent(image)
-        { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
+    { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
     using var response = await http.PostAsync($"score/{dataset}", content);
     if (!response.IsSuccessStatusCode) throw new InvalidOperationException(await response.Content.ReadAsStringAsync());
     await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options);

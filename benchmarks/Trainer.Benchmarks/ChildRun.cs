@@ -20,8 +20,11 @@ public sealed record ChildRun(int ExitCode, JsonElement? Result, double WallSeco
     /// </summary>
     public static ChildRun Run(string file, IEnumerable<string> args, string label, TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true,
-            UseShellExecute = false };
+        var info = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+            UseShellExecute = false
+        };
         foreach (var arg in args) info.ArgumentList.Add(arg);
         Console.Error.WriteLine($"[{label}] {file} {string.Join(' ', info.ArgumentList)}");
 
@@ -35,7 +38,8 @@ public sealed record ChildRun(int ExitCode, JsonElement? Result, double WallSeco
             Console.Error.WriteLine($"[{label}] {e.Data}");
         };
         process.ErrorDataReceived += (_, e)
-            => { if (e.Data is not null) Console.Error.WriteLine($"[{label}] {e.Data}"); };
+            =>
+        { if (e.Data is not null) Console.Error.WriteLine($"[{label}] {e.Data}"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 

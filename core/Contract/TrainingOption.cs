@@ -82,7 +82,8 @@ public sealed record TrainingOption(
     public static TrainingOption Switch(string flag, string json, string help, Func<TrainingOptions, bool?> get,
         Func<TrainingOptions, TrainingOptions> apply, string unset) =>
         new(flag, json, "", help, typeof(bool), o => get(o)!, (o, v) => (bool)v ? apply(o) : o,
-            _ => null) { DefaultText = unset };
+            _ => null)
+        { DefaultText = unset };
 
     /// <summary><c>--no-...</c>: turns off a switch that is on by default.</summary>
     public static TrainingOption SwitchOff(string flag, string json, string help, Func<TrainingOptions, bool> get,

@@ -36,9 +36,11 @@ public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, s
 
         switch (segments.Length)
         {
-            case 2 when segments[1] == StorageNames.TrainControlFile: return new(name, dataset,
+            case 2 when segments[1] == StorageNames.TrainControlFile:
+                return new(name, dataset,
                 UploadKind.TrainControl);
-            case 2 when segments[1] == StorageNames.DatasetSettingsFile: return new(name, dataset,
+            case 2 when segments[1] == StorageNames.DatasetSettingsFile:
+                return new(name, dataset,
                 UploadKind.DatasetSettings);
             case 2 when segments[1] == StorageNames.LabelsFile: return new(name, dataset, UploadKind.Labels);
             case 2: return new(name, dataset, UploadKind.Unlabelled, FileName: segments[1]);
@@ -47,7 +49,8 @@ public sealed record UploadPath(string Name, string? Dataset, UploadKind Kind, s
                     Reason: $"'{segments[1]}/' holds label folders: put the image "
                         + $"at {dataset}/{segments[1]}/<label>/{Names.Shown(segments[2])}.");
             case 3: return Image(name, dataset, segments[1], null, segments[2]);
-            case 4 when IsSplitFolder(segments[1]): return Image(name, dataset, segments[2], segments[1] == "train"
+            case 4 when IsSplitFolder(segments[1]):
+                return Image(name, dataset, segments[2], segments[1] == "train"
                 ? Split.Train : Split.Test, segments[3]);
             default:
                 return new(name, dataset, UploadKind.Image,

@@ -100,8 +100,10 @@ public static class ImageFile
         }
         catch (Exception e) when (e is ImageFormatException or InvalidImageContentException or NotSupportedException
             or InvalidDataException or ArgumentException)
-        { throw new ImageRejectedException(ImageProblem.Corrupt,
-            $"The image cannot be decoded (corrupt or truncated): {e.Message}", e); }
+        {
+            throw new ImageRejectedException(ImageProblem.Corrupt,
+            $"The image cannot be decoded (corrupt or truncated): {e.Message}", e);
+        }
     }
 
     public static Image<Rgb24> Decode(Stream stream, ImageLimits limits) => Decode(ReadBounded(stream, limits), limits);

@@ -25,14 +25,17 @@ public static class BicepCli
 
     public static BicepRun Run(params string[] args)
     {
-        var start = new ProcessStartInfo(Executable.Value) { RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var start = new ProcessStartInfo(Executable.Value)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true
+        };
         foreach (var arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-            { process.Kill(); throw new TimeoutException($"bicep {string.Join(' ', args)}"); }
+        { process.Kill(); throw new TimeoutException($"bicep {string.Join(' ', args)}"); }
         return new BicepRun(process.ExitCode, output.Result, errors.Result);
     }
 

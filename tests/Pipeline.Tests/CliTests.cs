@@ -93,7 +93,7 @@ public sealed class CliTests(PipelineFixture fixture, ITestOutputHelper output)
         // ignored; coreutils' env gives the child the default disposition back, as a terminal would have it.
         var resetSignal = OperatingSystem.IsLinux() && File.Exists("/usr/bin/env");
         var start = new System.Diagnostics.ProcessStartInfo(resetSignal ? "/usr/bin/env" : "dotnet")
-            { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (resetSignal) foreach (var arg in new[] { "--default-signal=INT", "dotnet" }) start.ArgumentList.Add(arg);
         foreach (var arg in Connection(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"), "upload", folder.Path,
             "--dataset", "cli-sigint", "--parallel", "1"))

@@ -54,8 +54,11 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["Local:PredictionKey"] = PredictionKey,
         });
         await LocalHost.StartAsync(Host, CancellationToken.None);
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"),
-            Timeout = TimeSpan.FromMinutes(2) };
+        Http = new HttpClient
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"),
+            Timeout = TimeSpan.FromMinutes(2)
+        };
     }
 
     public async Task DisposeAsync()

@@ -73,7 +73,7 @@ public sealed class ScoringTests(PipelineFixture pipeline)
         using var form = new MultipartFormDataContent();
         foreach (var (_, file, content) in generated.Take(2))
             form.Add(new ByteArrayContent(content)
-                { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } }, "images", file);
+            { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } }, "images", file);
         using var many = await pipeline.Http.PostAsync($"score/{Dataset}?top=2", form);
         Assert.Equal(HttpStatusCode.OK, many.StatusCode);
         var both = (await many.Content.ReadFromJsonAsync<ScoreManyResponse>(Json.Options))!;
@@ -125,7 +125,7 @@ public sealed class ScoringTests(PipelineFixture pipeline)
             while (!stop.IsCancellationRequested)
             {
                 using var content = new ByteArrayContent(image)
-                    { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
+                { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
                 using var response = await pipeline.Http.PostAsync($"score/{Dataset}", content);
                 var version = response.IsSuccessStatusCode
                     ? (await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options))!.ModelVersion : null;
@@ -133,8 +133,12 @@ public sealed class ScoringTests(PipelineFixture pipeline)
             }
         })).ToList();
         await Task.Delay(1000);
-        Assert.True(await versions.PromoteAsync(latest with { Version = next, JobId = next,
-            PromotedAt = DateTimeOffset.UtcNow }, etag, CancellationToken.None));
+        Assert.True(await versions.PromoteAsync(latest with
+        {
+            Version = next,
+            JobId = next,
+            PromotedAt = DateTimeOffset.UtcNow
+        }, etag, CancellationToken.None));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!seen.Any(s => s.Version == next) && DateTime.UtcNow < deadline) await Task.Delay(200);
         await Task.Delay(1000);
@@ -191,7 +195,7 @@ public sealed class ScoringTests(PipelineFixture pipeline)
     private async Task<ScoreResponse> ScoreAsync(byte[] image, string contentType, string query = "")
     {
         using var content = new ByteArrayContent(image)
-            { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };
+        { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };
         using var response = await pipeline.Http.PostAsync($"score/{Dataset}{query}", content);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options))!;
@@ -201,7 +205,7 @@ public sealed class ScoringTests(PipelineFixture pipeline)
         string detail)
     {
         using var content = new ByteArrayContent(body)
-            { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };
+        { Headers = { ContentType = new MediaTypeHeaderValue(contentType) } };
         using var response = await pipeline.Http.PostAsync($"score/{dataset}", content);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(expected == response.StatusCode,

@@ -39,7 +39,7 @@ public sealed class SharedDatasetTests(PipelineFixture pipeline)
         foreach (var file in val)
         {
             using var content = new ByteArrayContent(await File.ReadAllBytesAsync(file))
-                { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
+            { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } };
             using var response = await pipeline.Http.PostAsync($"score/{dataset}?top=1", content);
             Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
             var score = (await response.Content.ReadFromJsonAsync<ScoreResponse>(Json.Options))!;

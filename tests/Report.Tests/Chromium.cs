@@ -73,7 +73,8 @@ public static partial class Chromium
             <script>
             window.addEventListener('load', () => {
               const images = [...document.images];
-              const cells = [...document.querySelectorAll('#confusion-counts td.count')].map(td => parseInt(td.textContent, 10));
+              const cells = [...document.querySelectorAll('#confusion-counts td.count')]
+                .map(td => parseInt(td.textContent, 10));
               const out = document.createElement('pre');
               out.id = 'probe';
               out.textContent = JSON.stringify({
@@ -130,8 +131,11 @@ public static partial class Chromium
     private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string file,
         IEnumerable<string> args, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true,
-            UseShellExecute = false };
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+            UseShellExecute = false
+        };
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["DEBIAN_FRONTEND"] = "noninteractive";
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");

@@ -15,7 +15,7 @@ namespace Pipeline.Report.Tests;
 public sealed class ReportTests(ITestOutputHelper output, TrainedModel model) : IClassFixture<TrainedModel>
 {
     [SkippableFact]
-    public async Task Report_opens_offline_in_Chromium_with_every_image_loaded_and_confusion_counts_adding_up_to_the_test_split()
+    public async Task Offline_report_in_Chromium_loads_every_image_and_its_confusion_counts_sum_to_the_test_split()
     {
         var chromium = await Chromium.EnsureAsync(output.WriteLine);
         Skip.If(chromium is null, Chromium.MissingReason);

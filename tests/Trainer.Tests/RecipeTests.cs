@@ -37,8 +37,11 @@ public class RecipeTests
     {
         using var temp = new TempFolder();
         var data = FaintMarks(temp["data"], 40, seed: 6);
-        var options = new TrainingOptions { FineTuneEpochs = 2, AugmentedViews = 1, FineTuneMinimumPerLabel = 20,
-            BudgetMinutes = 30 };
+        var options = new TrainingOptions
+        {
+            FineTuneEpochs = 2, AugmentedViews = 1, FineTuneMinimumPerLabel = 20,
+            BudgetMinutes = 30
+        };
 
         var outcome = TrainingRun.Run(new TrainingRequest(data, null, temp["model"], options), null, default);
 

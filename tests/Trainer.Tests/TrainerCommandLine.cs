@@ -23,7 +23,7 @@ public static class TrainerCommandLine
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEnd();
         if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
-            { process.Kill(true); throw new TimeoutException("trainer did not finish in 10 minutes"); }
+        { process.Kill(true); throw new TimeoutException("trainer did not finish in 10 minutes"); }
         return new Result(process.ExitCode, output, error.Result);
     }
 }

@@ -67,7 +67,8 @@ public static partial class TrainingRun
             + $"({gain / Math.Max(error, 1e-12):0.0} standard errors)";
         var times = frozen.Times with
         {
-            FineTuneSeconds = fine.Seconds, FineTuneImagesPerSecond = fine.ImagesPerSecond
+            FineTuneSeconds = fine.Seconds,
+            FineTuneImagesPerSecond = fine.ImagesPerSecond
         };
         var recipe = frozen.Recipe with { AugmentedViews = views?.Views ?? 0 };
         if (!keep)
