@@ -23,9 +23,18 @@ var roleIds = {
 }
 
 resource data 'Microsoft.Storage/storageAccounts@2025-01-01' existing = { name: dataAccountName }
-resource dataBlobs 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' existing = { parent: data, name: 'default' }
-resource dataQueues 'Microsoft.Storage/storageAccounts/queueServices@2025-01-01' existing = { parent: data, name: 'default' }
-resource models 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = { parent: dataBlobs, name: modelsContainer }
+resource dataBlobs 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' existing = {
+  parent: data
+  name: 'default'
+}
+resource dataQueues 'Microsoft.Storage/storageAccounts/queueServices@2025-01-01' existing = {
+  parent: data
+  name: 'default'
+}
+resource models 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
+  parent: dataBlobs
+  name: modelsContainer
+}
 resource trainingQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-01' existing = [
   for name in trainerQueues: { parent: dataQueues, name: name }
 ]

@@ -109,7 +109,10 @@ resource job 'Microsoft.App/jobs@2025-01-01' = {
             { name: '${connectionName}__clientId', value: identityClientId }
             { name: 'AZURE_CLIENT_ID', value: identityClientId }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
-            { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+            {
+              name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+              value: 'ClientId=${identityClientId};Authorization=AAD'
+            }
           ]
         }
       ]

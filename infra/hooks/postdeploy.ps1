@@ -12,7 +12,9 @@ foreach ($attempt in 1..10) {
   Write-Host "Waiting for the blobs_extension key ($attempt/10)..."
   Start-Sleep -Seconds 15
 }
-if (-not $key) { throw "No blobs_extension key on $($env:AZURE_FUNCTION_APP_NAME): is the $splitFunction function deployed?" }
+if (-not $key) {
+  throw "No blobs_extension key on $($env:AZURE_FUNCTION_APP_NAME): is the $splitFunction function deployed?"
+}
 
 $hostName = az functionapp show --name $env:AZURE_FUNCTION_APP_NAME --resource-group $env:AZURE_RESOURCE_GROUP `
   --query 'properties.defaultHostName' --output tsv
@@ -32,4 +34,5 @@ az eventgrid system-topic event-subscription create `
   --output none
 if ($LASTEXITCODE -ne 0) { throw 'Creating the Event Grid subscription failed.' }
 
-Write-Host "Event Grid subscription '$subscription' delivers new blobs in '$($env:UPLOADS_CONTAINER)' to $splitFunction."
+$uploads = $env:UPLOADS_CONTAINER
+Write-Host "Event Grid subscription '$subscription' delivers new blobs in '$uploads' to $splitFunction."

@@ -30,8 +30,10 @@ internal sealed class ReportPage(ModelManifest manifest)
             <title>{E(manifest.Dataset)} {E(manifest.Version)}: training report</title>
             <style>{Style}</style></head><body>
             <header><h1>{E(manifest.Dataset)} <span class="version">model {E(manifest.Version)}</span></h1>
-            <p>Trained {manifest.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Invariant)} UTC on {E(manifest.Device)} in {Duration(manifest.Timings.TotalSeconds)};
-            {manifest.Labels.Count} labels, {Images("train")} training, {Images("validation")} validation and {m.TestImages} test images.</p>
+            <p>Trained {manifest.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Invariant)} UTC
+            on {E(manifest.Device)} in {Duration(manifest.Timings.TotalSeconds)};
+            {manifest.Labels.Count} labels, {Images("train")} training, {Images("validation")} validation
+            and {m.TestImages} test images.</p>
             <div class="cards">
             {Headline(m)}
             </div></header>
@@ -63,7 +65,8 @@ internal sealed class ReportPage(ModelManifest manifest)
             kept is circled; fine-tuning is kept only if it clearly beats the frozen head. A validation curve that rises
             while the training curve falls means over-fitting; both flat and poor means the model cannot tell the
             labels apart.</p>
-            <div class="plots">{Img(LossCurve, "image/png", "Loss per epoch, train and validation")}{Img(AccuracyCurve, "image/png", "Accuracy per epoch, train and validation")}</div></section>
+            <div class="plots">{Img(LossCurve, "image/png", "Loss per epoch, train and validation")}
+            {Img(AccuracyCurve, "image/png", "Accuracy per epoch, train and validation")}</div></section>
             """);
     }
 
@@ -179,7 +182,9 @@ internal sealed class ReportPage(ModelManifest manifest)
             html.Append($"""
                 <figure>{Img(Thumbnail.Jpeg(w.Image.Pixels), "image/jpeg",
                     $"{manifest.Labels[w.Image.Label]} predicted as {manifest.Labels[w.Predicted]}")}
-                <figcaption><b>{E(manifest.Labels[w.Predicted])}</b> {Percent(w.Probability)}<br>true: {E(manifest.Labels[w.Image.Label])} ({Percent(w.TrueProbability)})<br><span class="path" title="{E(w.Image.Path)}">{E(name)}</span></figcaption></figure>
+                <figcaption><b>{E(manifest.Labels[w.Predicted])}</b> {Percent(w.Probability)}<br>
+                true: {E(manifest.Labels[w.Image.Label])} ({Percent(w.TrueProbability)})<br>
+                <span class="path" title="{E(w.Image.Path)}">{E(name)}</span></figcaption></figure>
                 """);
         }
         html.Append("</div></section>");
@@ -252,7 +257,8 @@ internal sealed class ReportPage(ModelManifest manifest)
             <section id="run"><h2>The run</h2><div class="columns">
             <table><caption>Timings</caption><tbody>
             <tr><th>reading images</th><td>{Duration(t.LoadSeconds)}</td></tr>
-            <tr><th>backbone features</th><td>{Duration(t.FeatureSeconds)} ({t.FeatureImagesPerSecond.ToString("0.0", Invariant)} images/s)</td></tr>
+            <tr><th>backbone features</th><td>{Duration(t.FeatureSeconds)}
+                ({t.FeatureImagesPerSecond.ToString("0.0", Invariant)} images/s)</td></tr>
             <tr><th>head stage</th><td>{Duration(t.HeadSeconds)}</td></tr>
             <tr><th>fine-tuning</th><td>{Duration(t.FineTuneSeconds)}{(t.FineTuneSeconds > 0
                 ? $" ({t.FineTuneImagesPerSecond.ToString("0.0", Invariant)} images/s)"
@@ -261,7 +267,8 @@ internal sealed class ReportPage(ModelManifest manifest)
             <tr><th>total</th><td>{Duration(t.TotalSeconds)}</td></tr>
             <tr><th>device</th><td>{E(manifest.Device)}</td></tr>
             <tr><th>backbone</th><td>{E(manifest.Backbone)}</td></tr>
-            <tr><th>input</th><td>{manifest.Preprocessing.Size} x {manifest.Preprocessing.Size}, {E(manifest.Preprocessing.Resize)}</td></tr>
+            <tr><th>input</th><td>{manifest.Preprocessing.Size} x {manifest.Preprocessing.Size},
+                {E(manifest.Preprocessing.Resize)}</td></tr>
             </tbody></table>
             <table><caption>Versions</caption><tbody>
             """);
