@@ -78,15 +78,22 @@ public static partial class TrainingRun
         var features = cat([train.Features, validation.Features], 0).cpu();
         CrossValidation? cv = null;
         var strength = options.HeadL2 ?? 0;
-        var columns = Classifier.Inputs;
+        var columns = options.HeadFeatures == "layer4" ? ResNetBackbone.Features : Classifier.Inputs;
         if (options.HeadL2 is null)
         {
             // Layer3's pooled features join layer4's only where cross-validation says they help (fine-grained and
             // far-from-ImageNet images, where mid-level patterns carry more than ImageNet's classes).
-            var both = SoftmaxRegression.Choose(features, targets, options.CrossValidationFolds, options.Seed, ct);
-            var top = SoftmaxRegression.Choose(features.narrow(1, 0, ResNetBackbone.Features), targets,
-                options.CrossValidationFolds, options.Seed, ct);
-            (cv, columns) = both.LogLoss < top.LogLoss ? (both, Classifier.Inputs) : (top, ResNetBackbone.Features);
+            CrossValidation Choose(int n) =>
+                SoftmaxRegression.Choose(features.narrow(1, 0, n), targets, options.CrossValidationFolds, options.Seed,
+                    ct);
+            if (options.HeadFeatures == "auto")
+            {
+                var both = Choose(Classifier.Inputs);
+                var top = Choose(ResNetBackbone.Features);
+                (cv, columns) = both.LogLoss < top.LogLoss ? (both, Classifier.Inputs)
+                    : (top, ResNetBackbone.Features);
+            }
+            else cv = Choose(columns);
             strength = cv.Strength;
         }
         var (fitted, bias) = SoftmaxRegression.Fit(features.narrow(1, 0, columns), targets, strength);
@@ -104,8 +111,9 @@ public static partial class TrainingRun
                 cv?.Accuracy ?? trainAccuracy, true));
         }
         var which = columns == Classifier.Inputs ? "layer4 and layer3 features" : "layer4 features";
+        var chosen = options.HeadFeatures == "auto" ? "both chosen" : "chosen";
         var how = cv is null ? $"{kind} on {which}, L2 {strength:G3} as given"
-            : $"{kind} on {which}, L2 {strength:G3}, both chosen by " +
+            : $"{kind} on {which}, L2 {strength:G3}, {chosen} by " +
                 $"{Math.Max(2, options.CrossValidationFolds)}-fold cross-validation";
         var accuracy = targets.Sigmoid ? "exact-match accuracy" : "accuracy";
         progress?.Report(Note("head", clock, cv is null ? how

@@ -82,9 +82,8 @@ public static partial class TrainingRun
         var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, targets) { Int8 = int8 };
 
         var perLabel = (double)images / data.Labels.Count;
-        // A fine-tuning step (forward and backward through the top stage, in float) costs about as much as a float pass
-        // of
-        // the whole backbone, nearly three int8 passes (measured on this project's CPUs).
+        // A fine-tuning step (forward and backward through the top stage, in float) costs about as much as a float
+        // pass of the whole backbone, nearly three int8 passes (measured on this project's CPUs).
         var epochSeconds = data.Train.Count / passRate * (int8 is null ? 1 : 2.8);
         var why = data.Multilabel && options.FineTuneEpochs > 0 && options.FineTuneStages > 0
                 && options.FineTune != "never"
