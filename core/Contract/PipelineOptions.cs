@@ -55,6 +55,14 @@ public sealed class PipelineOptions
     /// <summary>Images one scoring request may carry.</summary>
     public int MaxImagesPerRequest { get; set; } = 32;
 
+    public const int DefaultTrainerMemoryCapMB = 768;
+
+    /// <summary>
+    /// Megabytes the trainer's caches (decoded images, fine-tuning's activations) hold in memory before they spill to
+    /// temporary files beside the job's download; 0 keeps none in memory. The model does not depend on it.
+    /// </summary>
+    public int TrainerMemoryCapMB { get; set; } = DefaultTrainerMemoryCapMB;
+
     public const long DefaultMaxImageBytes = 20 * 1024 * 1024;
     public const long DefaultMaxImagePixels = 40_000_000;
 

@@ -164,7 +164,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 {
                     // Caches that spill go beside the download: one disk to size, one folder to delete.
                     outcome = await TrainingRun.RunAsync(new TrainingRequest(folder, null, Path.Combine(folder, "out"),
-                        job.Options, job.Dataset, job.JobId, CacheFolder: folder), progress, ct);
+                        job.Options, job.Dataset, job.JobId, Math.Max(0, options.Value.TrainerMemoryCapMB),
+                        CacheFolder: folder), progress, ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -14,7 +14,7 @@ public sealed class CacheSpace : IDisposable
     /// Memory the caches may take when no cap is given: 2,000 training images (300 MB of pixels, 200 MB of plain
     /// activations) stay in memory; augmented views of them spill, which keeps a run's peak under 2 GB.
     /// </summary>
-    public const int DefaultMemoryCapMB = 768;
+    public const int DefaultMemoryCapMB = PipelineOptions.DefaultTrainerMemoryCapMB;
 
     private const long MB = 1024 * 1024;
     private readonly long cap;
