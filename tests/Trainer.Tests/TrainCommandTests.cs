@@ -84,8 +84,8 @@ public class TrainCommandTests
         var data = temp["data"];
         SyntheticImages.WriteDataset(Path.Combine(data, "train"), 10, seed: 2);
         SyntheticImages.WriteDataset(Path.Combine(data, "test"), 6, seed: 3);
-        using (var square = SyntheticImages.Draw(1, new Random(4)))
-            square.SaveAsJpeg(Path.Combine(data, "test", "circles", "actually-a-square.jpg"));
+        using (var drawn = SyntheticImages.Draw(1, new Random(4)))
+            drawn.SaveAsJpeg(Path.Combine(data, "test", "circles", "actually-a-square.jpg"));
         var outcome = TrainingRun.Run(new TrainingRequest(data, null, temp["model"], TrainingOptions.Fast), null,
             default);
 
