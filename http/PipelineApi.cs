@@ -74,7 +74,8 @@ public static class PipelineApi
         api.MapGet(ModelFile, (string dataset, string version, string file, DatasetApi datasets,
                 CancellationToken ct) => ModelFileAsync(datasets, dataset, version, file, ct))
             .WithName("GetModelFile")
-            .WithSummary("model.onnx, model.json or report.html of a version ('latest': the promoted one)")
+            .WithSummary("model.onnx, model.json, report.html or mistakes.json (each label's most confident " +
+                "mistakes on the test split) of a version ('latest': the promoted one)")
             .Produces(200, typeof(Stream), "application/octet-stream", "application/json", "text/html")
             .ProducesProblem(400).ProducesProblem(404);
         api.MapPost(Publish, (HttpRequest request, string dataset, string version, PublishApi publish,

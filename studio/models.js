@@ -1,7 +1,9 @@
-// Models: every version with its metrics, which is promoted and which names are published; for the chosen version
-// the metrics per label, the confusion matrix and the report itself (fetched with the key, shown sandboxed).
-import { call, json, show, enc } from './api.js';
+// Models: every version with its metrics, which is promoted and which names are published (publish one under a
+// name, unpublish a name); for the chosen version the metrics per label, the confusion matrix, each label's most
+// confident mistakes to move, and the report itself (fetched with the key, shown sandboxed).
+import { call, json, send, show, enc } from './api.js';
 import { h, percent, when } from './dom.js';
+import { mistakesSection } from './mistakes.js';
 
 function confusion(labels, matrix) {
   if (!matrix?.length)
@@ -30,6 +32,7 @@ export async function modelsPanel(panel, context) {
   const { dataset } = context;
   const problem = h('div.problem', { role: 'alert' });
   const detail = h('section.model', { id: 'model-detail', 'aria-live': 'polite' });
+  const tableBox = h('div.scroll');
   let list;
   try {
     list = await json(`datasets/${dataset}/models`);
@@ -42,23 +45,69 @@ export async function modelsPanel(panel, context) {
     panel.replaceChildren(h('p.muted', { text: 'No model yet: train the dataset first.' }));
     return null;
   }
+  panel.replaceChildren(problem, tableBox, detail);
+  render();
   const versions = [...list.versions].reverse();
-  const table = h('table.versions', { id: 'versions' }, h('caption', { text: 'Model versions, newest first' }),
-    h('thead', {}, h('tr', {}, ...['version', 'created', 'accuracy', 'macro F1', 'published', 'details'].map(t =>
-      h('th', { scope: 'col', text: t })))),
-    h('tbody', {}, ...versions.map(v => h('tr', {},
-      h('th', { scope: 'row' }, v.version, v.promoted ? h('span.badge', { text: 'promoted' }) : null),
-      h('td', { text: when(v.createdAt) }), h('td', { text: percent(v.metrics?.accuracy) }),
-      h('td', { text: percent(v.metrics?.macroF1) }), h('td', { text: (v.publishedNames || []).join(', ') || '–' }),
-      h('td', {}, h('button', { type: 'button', text: 'Open', 'aria-label': `Open version ${v.version}`,
-        onclick: () => open(v) }))))));
-  panel.replaceChildren(problem, table, detail);
+  open(versions.find(v => v.promoted) || versions[0]);
+  return null;
+
+  function render() {
+    const rows = [...list.versions].reverse();
+    tableBox.replaceChildren(h('table.versions', { id: 'versions' },
+      h('caption', { text: 'Model versions, newest first' }),
+      h('thead', {}, h('tr', {}, ...['version', 'created', 'accuracy', 'macro F1', 'published as', 'publish',
+        'details'].map(t => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, ...rows.map(v => h('tr', { 'data-version': v.version },
+        h('th', { scope: 'row' }, v.version, v.promoted ? h('span.badge', { text: 'promoted' }) : null),
+        h('td', { text: when(v.createdAt) }), h('td', { text: percent(v.metrics?.accuracy) }),
+        h('td', { text: percent(v.metrics?.macroF1) }), published(v), publishForm(v),
+        h('td', {}, h('button', { type: 'button', text: 'Open', 'aria-label': `Open version ${v.version}`,
+          onclick: () => open(v) })))))));
+  }
+
+  /** The names pointing to the version, each with its unpublish button; a failure shows beside them. */
+  function published(v) {
+    const names = v.names || [];
+    const where = h('div.problem', { role: 'alert' });
+    if (names.length === 0) return h('td.published', {}, h('span.muted', { text: '–' }));
+    return h('td.published', {}, h('ul.names', {}, ...names.map(name => h('li', {}, h('span.name', { text: name }),
+      h('button.quiet', { type: 'button', text: 'Unpublish', 'aria-label': `Unpublish ${name} (version ${v.version})`,
+        onclick: async () => {
+          try {
+            await call(`datasets/${dataset}/models/${enc(v.version)}/publish/${enc(name)}`, { method: 'DELETE' });
+            await reload(v.version);
+          } catch (p) { show(where, p); }
+        } })))), where);
+  }
+
+  /** A name to publish the version under (publishing a name in use moves it here: a rollback). */
+  function publishForm(v) {
+    const where = h('div.problem', { role: 'alert', id: `publish-problem-${v.version}` });
+    const input = h('input', { name: 'name', required: true, maxLength: 64, autocomplete: 'off',
+      placeholder: 'production', 'aria-label': `Name to publish version ${v.version} under`,
+      'aria-describedby': where.id });
+    return h('td', {}, h('form.row.publish', { onsubmit: async e => {
+      e.preventDefault();
+      try {
+        await send(`datasets/${dataset}/models/${enc(v.version)}/publish`, 'POST', { name: input.value.trim() });
+        await reload(v.version);
+      } catch (p) { show(where, p); }
+    } }, input, h('button', { type: 'submit', text: 'Publish', 'aria-label': `Publish version ${v.version}` })),
+    where);
+  }
+
+  /** The table again, with the focus back in the version's row (the buttons it was on are gone). */
+  async function reload(version) {
+    list = await json(`datasets/${dataset}/models`);
+    render();
+    tableBox.querySelector(`tr[data-version="${CSS.escape(version)}"] input`)?.focus();
+  }
 
   async function open(v) {
     detail.replaceChildren(h('h3', { text: `Version ${v.version}` }),
       h('p', { text: `Labels: ${v.labels.join(', ')} · device ${v.device || '?'} · ` +
         `${v.metrics?.testImages ?? '?'} test images · log loss ${v.metrics?.logLoss?.toFixed(3) ?? '–'}` }),
-      perLabel(v.metrics), confusion(v.labels, v.metrics?.confusionMatrix));
+      perLabel(v.metrics), confusion(v.labels, v.metrics?.confusionMatrix), mistakesSection(dataset, v, context));
     if (!v.files?.includes('report.html')) {
       detail.append(h('p.muted', { text: 'This version has no report.' }));
       return;
@@ -70,6 +119,4 @@ export async function modelsPanel(panel, context) {
       frame.srcdoc = await (await call(`datasets/${dataset}/report?version=${enc(v.version)}`)).text();
     } catch (p) { show(problem, p); }
   }
-  open(versions.find(v => v.promoted) || versions[0]);
-  return null;
 }

@@ -16,9 +16,12 @@ public static class ModelFiles
     public const string Report = "report.html";
     /// <summary>The trainer's weights, kept beside the model for a later run to start from.</summary>
     public const string Checkpoint = "checkpoint.dat";
+    /// <summary>The <see cref="TestMistakes"/>: each label's most confident mistakes on the test split (multiclass
+    /// models only).</summary>
+    public const string Mistakes = "mistakes.json";
 
     /// <summary>The files a user may download through the API.</summary>
-    public static readonly string[] Downloadable = [Model, Manifest, Report];
+    public static readonly string[] Downloadable = [Model, Manifest, Report, Mistakes];
 
     public const string InputName = "pixels";
     public const string OutputName = "probabilities";

@@ -124,6 +124,26 @@ public static class Evaluation
         };
     }
 
+    /// <summary>
+    /// Per true label, the images given another (most probable) label, the most confident first (fastai's top losses,
+    /// by confidence), at most <paramref name="perLabel"/> each; every label listed, empty where it made no mistake.
+    /// <paramref name="images"/> names each image as <see cref="TestMistake.Image"/> does.
+    /// </summary>
+    public static Dictionary<string, IReadOnlyList<TestMistake>> Mistakes(IReadOnlyList<float[]> probabilities,
+        IReadOnlyList<int> truth, IReadOnlyList<string> labels, IReadOnlyList<string> images,
+        int perLabel = TestMistakes.PerLabel)
+    {
+        var wrong = Enumerable.Range(0, truth.Count)
+            .Select(i => (i, predicted: ArgMax(probabilities[i])))
+            .Where(x => x.predicted != truth[x.i])
+            .Select(x => new TestMistake(images[x.i], labels[truth[x.i]], labels[x.predicted],
+                Math.Round(probabilities[x.i][x.predicted], 6), Math.Round(probabilities[x.i][truth[x.i]], 6)))
+            .ToLookup(m => m.Label);
+        return labels.ToDictionary(l => l, l => (IReadOnlyList<TestMistake>)wrong[l]
+            .OrderByDescending(m => m.Confidence).ThenBy(m => m.Image, StringComparer.Ordinal)
+            .Take(perLabel).ToList());
+    }
+
     /// <summary>Average precision (scikit-learn's: precision at each positive, ties taken together); 0 without
     /// positives.</summary>
     public static double AveragePrecision(IReadOnlyList<double> scores, IReadOnlyList<bool> positive)

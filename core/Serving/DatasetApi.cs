@@ -126,6 +126,11 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         }
         else if (!ModelFiles.IsVersion(version)) return InvalidVersion();
         if (await OpenAsync(dataset, version, file, ct) is { } found) return found;
+        if (file == ModelFiles.Mistakes && await versions.ExistsAsync(dataset, version, ct))
+            return ApiResult.Fail(404, "No mistakes kept",
+                $"Version '{version}' of dataset '{dataset}' has no {file}: multilabel models keep none (their " +
+                "outcomes per label are in model.json), nor do versions trained before the trainer kept them. " +
+                $"Train again (POST /api/datasets/{dataset}/train) for a version that has it.");
         return ApiResult.Fail(404, "No such version",
             $"Dataset '{dataset}' has no file '{file}' of version '{version}'. " +
             $"GET /api/datasets/{dataset}/models lists the versions.");

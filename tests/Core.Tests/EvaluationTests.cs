@@ -1,3 +1,4 @@
+using Pipeline.Core.Contract;
 using Pipeline.Core.Scoring;
 using Xunit;
 
@@ -33,5 +34,23 @@ public class EvaluationTests
         // Predicting "yes" from 0.35 up catches all three yes and no no: F1 = 1. The cut sits halfway to the next
         // lower probability, 0.3, a margin for images never seen.
         Assert.Equal(0.325, t["yes"], 5);
+    }
+
+    [Fact]
+    public void Mistakes_are_kept_per_true_label_most_confident_first_and_capped()
+    {
+        string[] labels = ["ant", "bee", "wasp"];
+        float[][] p = [[0.2f, 0.7f, 0.1f], [0.1f, 0.3f, 0.6f], [0.1f, 0.8f, 0.1f], [0.9f, 0.05f, 0.05f],
+            [0.5f, 0.4f, 0.1f], [0.2f, 0.2f, 0.6f]];
+        int[] truth = [0, 0, 0, 0, 1, 2];
+        string[] images = ["a1", "a2", "a3", "a4", "b1", "w1"];
+
+        var mistakes = Evaluation.Mistakes(p, truth, labels, images, perLabel: 2);
+
+        Assert.Equal(labels, mistakes.Keys);
+        Assert.Equal(["a3", "a1"], mistakes["ant"].Select(m => m.Image)); // a2 (0.6 wasp) is past the cap
+        Assert.Equal(new TestMistake("a3", "ant", "bee", 0.8, 0.1), mistakes["ant"][0]);
+        Assert.Equal(new TestMistake("b1", "bee", "ant", 0.5, 0.4), Assert.Single(mistakes["bee"]));
+        Assert.Empty(mistakes["wasp"]);
     }
 }

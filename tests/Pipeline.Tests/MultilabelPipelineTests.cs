@@ -72,6 +72,12 @@ public sealed class MultilabelPipelineTests(PipelineFixture pipeline)
         Assert.Equal(bySplit["test"].Count, manifest.Metrics.TestImages);
         Assert.Empty(manifest.Skipped);
         Assert.NotNull(manifest.Metrics.MeanAveragePrecision);
+        // A multilabel image is not mistaken for one other label: no mistakes.json, and the API says why.
+        using (var mistakes = await pipeline.Http.GetAsync($"datasets/{dataset}/models/latest/{ModelFiles.Mistakes}"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, mistakes.StatusCode);
+            Assert.Contains("multilabel models keep none", await mistakes.Content.ReadAsStringAsync());
+        }
 
         // Scored over HTTP: independent probabilities, never renormalised to sum to 1.
         using var content = new ByteArrayContent(GeneratedImages.SceneJpeg([0, 1], new Random(12)));
@@ -106,6 +112,18 @@ public sealed class MultilabelPipelineTests(PipelineFixture pipeline)
         Assert.Equal(2, skipped.Count);
         Assert.All(skipped, s => Assert.Contains("'circles' and 'squares'", s.Reason));
         Assert.Equal(images.Count - 1, manifest.ImageCounts.Values.Sum(c => c.Values.Sum()));
+
+        // A job's mistakes name the test container's blobs, as the image routes address them.
+        var mistakes = (await pipeline.Http.GetFromJsonAsync<TestMistakes>(
+            $"datasets/{dataset}/models/{manifest.Version}/{ModelFiles.Mistakes}", Json.Options))!;
+        Assert.Equal(TestMistakes.BlobImages, mistakes.Images);
+        Assert.Equal(manifest.Labels, mistakes.Labels.Keys);
+        var tested = (await ImagesBySplitAsync(dataset))["test"];
+        Assert.All(mistakes.Labels.SelectMany(l => l.Value), m =>
+        {
+            Assert.StartsWith($"{dataset}/{m.Label}/", m.Image);
+            Assert.Contains(Path.GetFileName(m.Image), tested);
+        });
     }
 
     [Fact]

@@ -16,7 +16,9 @@ namespace Pipeline.Studio.Tests;
 /// The studio in Debian's Chromium (driven by Playwright, which downloads no browser) against the local host as a user
 /// runs it, on a real Azurite with the real trainer: the key prompt and a wrong key's 401, a new dataset, a folder of
 /// three labels with a corrupt file (its reason shown), fast training watched to success, the report, a generated
-/// image scored, a wrongly labelled image moved; nothing fetched from outside the app; no serious axe-core violation.
+/// image scored, a wrongly labelled image moved; the models: a test image filed under the wrong label shown among its
+/// label's most confident mistakes and moved from there, a version published under a name and unpublished; nothing
+/// fetched from outside the app; no serious axe-core violation.
 /// Screenshots of each step go to a temporary folder; with UPDATE_SCREENSHOTS=1, to docs/studio/ (the README's).
 /// </summary>
 public sealed class StudioTests(ITestOutputHelper output)
@@ -41,7 +43,7 @@ public sealed class StudioTests(ITestOutputHelper output)
         Assert.True(File.Exists(axe), $"axe-core is missing at {axe}: run npm ci in tests/Studio.Tests.");
         Directory.CreateDirectory(Shots);
         var folder = Directory.CreateTempSubdirectory("studio-drop-");
-        var (wrongHash, tryImage) = WriteDataset(folder.FullName);
+        var (wrongHash, testSquareHash, tryImage) = WriteDataset(folder.FullName);
 
         await using var host = await LocalHostProcess.StartAsync(new Dictionary<string, string>
         {
@@ -89,7 +91,7 @@ public sealed class StudioTests(ITestOutputHelper output)
         await Expect(page.Locator("#refused")).ToContainTextAsync("broken.jpg refused:");
         await Expect(page.Locator("#labels")).ToContainTextAsync("circles");
         var status = (await host.StatusAsync(Dataset))!;
-        Assert.Equal(3 * PerLabel + 1, status.TrainImages + status.TestImages);
+        Assert.Equal(3 * PerLabel + 2, status.TrainImages + status.TestImages);
         Assert.Equal(["circles", "squares", "stripes"], status.Labels.Keys.Order());
         await Shot(page, "02-images-uploaded");
 
@@ -131,7 +133,40 @@ public sealed class StudioTests(ITestOutputHelper output)
         await Expect(page.FrameLocator("#report-frame").Locator("body")).ToContainTextAsync("circles",
             new() { Timeout = 60_000 });
         await Shot(page, "05-models-and-report");
+
+        // The square in circles' test split is one of circles' mistakes, predicted squares; moved from the list with
+        // the keyboard, it leaves it and the label counts follow.
+        var labelsBefore = (await host.StatusAsync(Dataset))!.Labels;
+        var mistake = page.Locator($"#mistakes li.mistake[data-image^='{Dataset}/circles/{testSquareHash[..32]}']");
+        await Expect(mistake).ToContainTextAsync("predicted squares");
+        await Expect(mistake.Locator("select")).ToHaveValueAsync("squares");
+        await page.WaitForFunctionAsync("""
+            () => [...document.querySelectorAll('#mistakes img')].every(i => i.complete && i.naturalWidth > 0)
+            """);
+        await page.Locator("#mistakes").ScreenshotAsync(new() { Path = Path.Combine(Shots, "05b-mistakes.png") });
+        await mistake.Locator("button").PressAsync("Enter");
+        await Expect(mistake).ToHaveCountAsync(0);
+        await Expect(page.Locator("#mistakes .mistakes-label[data-label=squares] .counts"))
+            .ToHaveTextAsync(" " + Counts(labelsBefore["squares"], "test", +1));
+        await Expect(page.Locator("#mistakes .mistakes-label[data-label=circles] .counts"))
+            .ToHaveTextAsync(" " + Counts(labelsBefore["circles"], "test", -1));
+        Assert.Equal(labelsBefore["squares"].Test + 1, (await host.StatusAsync(Dataset))!.Labels["squares"].Test);
+
+        // Publish the version under a name (a bad name's problem shown beside the form first), then unpublish it.
+        var row = page.Locator("#versions tbody tr").First;
+        var version = await row.GetAttributeAsync("data-version");
+        await row.Locator("form.publish input").FillAsync("not a name!");
+        await row.Locator("form.publish button").ClickAsync();
+        await Expect(row.Locator($"#publish-problem-{version}")).ToContainTextAsync("Invalid name");
+        await row.Locator("form.publish input").FillAsync("production");
+        await row.Locator("form.publish button").ClickAsync();
+        await Expect(row.Locator("td.published")).ToContainTextAsync("production");
+        Assert.Contains("\"production\"", await host.Http.GetStringAsync($"/api/datasets/{Dataset}/models"));
+        await Shot(page, "05c-published");
         await CheckAccessibilityAsync(page, axe, "models");
+        await row.Locator("button[aria-label^='Unpublish production']").ClickAsync();
+        await Expect(row.Locator("td.published")).Not.ToContainTextAsync("production");
+        Assert.DoesNotContain("\"production\"", await host.Http.GetStringAsync($"/api/datasets/{Dataset}/models"));
 
         // Try it: a generated circle scores circles first.
         await page.Locator("#tab-try").ClickAsync();
@@ -173,9 +208,10 @@ public sealed class StudioTests(ITestOutputHelper output)
         try { folder.Delete(recursive: true); } catch (IOException) { }
     }
 
-    /// <summary>shapes/{circles,squares,stripes}/ with one square filed under circles and a corrupt file; returns
-    /// that square's content hash and a fresh circle to try.</summary>
-    private static (string WrongHash, string TryImage) WriteDataset(string folder)
+    /// <summary>shapes/{circles,squares,stripes}/ with two squares filed under circles (the second one's content
+    /// lands in the test split) and a corrupt file; returns the squares' content hashes and a fresh circle to
+    /// try.</summary>
+    private static (string WrongHash, string TestSquareHash, string TryImage) WriteDataset(string folder)
     {
         foreach (var (label, file, content) in GeneratedImages.Dataset(3, PerLabel, 7))
         {
@@ -188,8 +224,15 @@ public sealed class StudioTests(ITestOutputHelper output)
         File.WriteAllBytes(Path.Combine(folder, "shapes", "circles", "broken.jpg"), wrong[..300]);
         var tryImage = Path.Combine(folder, "try-circle.jpg");
         File.WriteAllBytes(tryImage, GeneratedImages.Jpeg(0, random));
-        return (Convert.ToHexStringLower(SHA256.HashData(wrong)), tryImage);
+        // The split puts an image in test by its content's hash: draw squares until one goes there.
+        var fraction = new PipelineOptions().TestFraction;
+        var testSquare = Enumerable.Range(100, 200).Select(seed => GeneratedImages.Jpeg(1, new Random(seed)))
+            .First(content => UploadSorter.InTest(Hash(content), fraction));
+        File.WriteAllBytes(Path.Combine(folder, "shapes", "circles", "test-square.jpg"), testSquare);
+        return (Hash(wrong), Hash(testSquare), tryImage);
     }
+
+    private static string Hash(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
     private static string Counts(SplitCounts counts, string split, int change) => split == "train"
         ? $"{counts.Train + change} train · {counts.Test} test"

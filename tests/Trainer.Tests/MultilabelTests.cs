@@ -70,6 +70,8 @@ public class MultilabelTests
                 o.TruePositives + o.FalsePositives + o.FalseNegatives + o.TrueNegatives));
         Assert.StartsWith("not tried", manifest.Recipe!.FineTune);
         Assert.Contains("sigmoid per label", manifest.Recipe.Head);
+        // No image of a multilabel set is mistaken for one other label: no mistakes.json.
+        Assert.False(File.Exists(Path.Combine(temp["model"], ModelFiles.Mistakes)));
 
         // New scenes of two shapes, scored as the HTTP endpoint scores: both labels pass their thresholds.
         using var scorer = Scorer.Load(temp["model"]);

@@ -3,6 +3,7 @@ using Pipeline.Core.Contract;
 using Pipeline.Core.Images;
 using Pipeline.Core.Scoring;
 using Pipeline.Trainer.Training;
+using SixLabors.ImageSharp;
 using Xunit;
 
 namespace Pipeline.Trainer.Tests;
@@ -78,6 +79,43 @@ public class TrainCommandTests
             Assert.Contains("on layer4 and layer3 features, L2", outcome.Manifest.Recipe!.Head);
         if (kind == "int8 frozen")
             Assert.EndsWith("chosen by 3-fold cross-validation", outcome.Manifest.Recipe!.Head);
+    }
+
+    [Fact]
+    public void A_square_filed_under_circles_in_the_test_split_is_among_circles_most_confident_mistakes()
+    {
+        using var temp = new TempFolder();
+        var data = temp["data"];
+        SyntheticImages.WriteDataset(Path.Combine(data, "train"), 10, seed: 2);
+        SyntheticImages.WriteDataset(Path.Combine(data, "test"), 6, seed: 3);
+        using (var drawn = SyntheticImages.Draw(1, new Random(4)))
+            drawn.SaveAsJpeg(Path.Combine(data, "test", "circles", "actually-a-square.jpg"));
+        var outcome = TrainingRun.Run(new TrainingRequest(data, null, temp["model"], TrainingOptions.Fast), null,
+            default);
+
+        var json = File.ReadAllText(Path.Combine(temp["model"], ModelFiles.Mistakes));
+        var mistakes = JsonSerializer.Deserialize<TestMistakes>(json, Json.Options)!;
+        var manifest = outcome.Manifest;
+        Assert.Equal((manifest.Dataset, manifest.Version), (mistakes.Dataset, mistakes.Version));
+        Assert.Equal(TestMistakes.FileImages, mistakes.Images);
+        Assert.Equal(manifest.Labels, mistakes.Labels.Keys);
+        var square = Assert.Single(mistakes.Labels["circles"], m => m.Image == "test/circles/actually-a-square.jpg");
+        Assert.Equal(("circles", "squares"), (square.Label, square.Predicted));
+        Assert.True(square.Confidence > square.LabelProbability, json);
+        foreach (var (label, list) in mistakes.Labels)
+        {
+            Assert.True(list.Count <= TestMistakes.PerLabel);
+            Assert.All(list, m => Assert.True(m.Label == label && m.Predicted != label
+                && m.Confidence >= m.LabelProbability && m.Image.StartsWith($"test/{label}/"), json));
+            Assert.Equal(list.OrderByDescending(m => m.Confidence).ToList(), list);
+            // Every wrong answer the confusion matrix counts is listed (each label has fewer than the cap here).
+            var k = manifest.Labels.ToList().IndexOf(label);
+            Assert.Equal(manifest.Metrics.ConfusionMatrix[k].Sum() - manifest.Metrics.ConfusionMatrix[k][k],
+                list.Count);
+        }
+        Assert.Contains("\"labelProbability\":", json.Replace(" ", ""));
+        // model.json stays small: the mistakes are a file of their own.
+        Assert.DoesNotContain("actually-a-square", File.ReadAllText(Path.Combine(temp["model"], "model.json")));
     }
 
     [Fact]

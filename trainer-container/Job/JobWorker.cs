@@ -163,9 +163,14 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 try
                 {
                     // Caches that spill go beside the download: one disk to size, one folder to delete.
+                    var test = Path.Combine(folder, StorageNames.Test);
                     outcome = await TrainingRun.RunAsync(new TrainingRequest(folder, null, Path.Combine(folder, "out"),
                         job.Options, job.Dataset, job.JobId, Math.Max(0, options.Value.TrainerMemoryCapMB),
-                        CacheFolder: folder), progress, ct);
+                        CacheFolder: folder)
+                    {
+                        // Downloaded as test/<label>/<file> from the blob <dataset>/<label>/<file>.
+                        TestBlobName = path => $"{job.Dataset}/{Path.GetRelativePath(test, path).Replace('\\', '/')}",
+                    }, progress, ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -20,7 +20,13 @@ namespace Pipeline.Trainer.Training;
 /// temporary folder by default.</param>
 public sealed record TrainingRequest(string DataFolder, string? TestFolder, string OutFolder, TrainingOptions Options,
     string Dataset = "local", string? Version = null, int MemoryCapMB = CacheSpace.DefaultMemoryCapMB,
-    string? CacheFolder = null);
+    string? CacheFolder = null)
+{
+    /// <summary>A job's test image as the blob it was downloaded from (the test container's
+    /// <c>&lt;dataset&gt;/&lt;label&gt;/&lt;file&gt;</c>), which mistakes.json names; null: paths relative to the
+    /// data folder.</summary>
+    public Func<string, string>? TestBlobName { get; init; }
+}
 
 /// <summary>One line of progress: printed by the command line, written where the status endpoint reads it by the
 /// job.</summary>
@@ -152,6 +158,8 @@ public static partial class TrainingRun
                 evaluateSeconds, clock.Elapsed.TotalSeconds, times.FeatureImagesPerSecond,
                 times.FineTuneImagesPerSecond),
         };
+        // A multilabel image has no one label it was mistaken for; its outcomes per label are in the metrics.
+        if (!data.Multilabel) WriteMistakes(request, manifest, data.Test, testProbabilities);
         File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Manifest),
             JsonSerializer.Serialize(manifest, Json.Options));
         TestPrediction Predicted(LabelledImage t, int i) =>
@@ -160,6 +168,33 @@ public static partial class TrainingRun
         {
             TestPredictions = data.Test.Select(Predicted).ToList(),
         };
+    }
+
+    /// <summary>mistakes.json: each label's most confident mistakes on the test split, named so the studio can
+    /// find them (a job's blobs) or a user can (paths under the data folder).</summary>
+    private static void WriteMistakes(TrainingRequest request, ModelManifest manifest,
+        IReadOnlyList<LabelledImage> test, IReadOnlyList<float[]> probabilities)
+    {
+        var names = test.Select(t => request.TestBlobName?.Invoke(t.Path) ?? FileName(request, t.Path)).ToList();
+        var mistakes = new TestMistakes
+        {
+            Dataset = manifest.Dataset,
+            Version = manifest.Version,
+            Images = request.TestBlobName is null ? TestMistakes.FileImages : TestMistakes.BlobImages,
+            Labels = Evaluation.Mistakes(probabilities, test.Select(t => t.Label).ToList(), manifest.Labels, names),
+        };
+        File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Mistakes),
+            JsonSerializer.Serialize(mistakes, Json.Options));
+    }
+
+    /// <summary>A test image's path relative to the data folder, else to the test folder given apart.</summary>
+    private static string FileName(TrainingRequest request, string path)
+    {
+        var full = Path.GetFullPath(path);
+        var root = new[] { request.DataFolder, request.TestFolder }.OfType<string>().Select(Path.GetFullPath)
+            .FirstOrDefault(r => full.StartsWith(Path.TrimEndingDirectorySeparator(r) + Path.DirectorySeparatorChar,
+                StringComparison.Ordinal));
+        return (root is null ? full : Path.GetRelativePath(root, full)).Replace('\\', '/');
     }
 
     private static string Describe(CacheUse use) =>
