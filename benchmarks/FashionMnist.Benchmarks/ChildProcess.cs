@@ -32,7 +32,10 @@ public sealed class ChildProcess : IDisposable
             line?.Invoke(e.Data);
             if (echo) Console.Error.WriteLine($"[{role}] {e.Data}");
         };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{role}] {e.Data}"); };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) Console.Error.WriteLine($"[{role}] {e.Data}");
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return new ChildProcess(process);
@@ -57,12 +60,16 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>SIGTERM (a host stops its trainer and Azurite on it), then a kill after <paramref name="grace"/>.</summary>
+    /// <summary>SIGTERM (a host stops its trainer and Azurite on it), then a kill after
+    /// <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
         if (process.HasExited) return;
+        var clock = Stopwatch.StartNew();
         using (var kill = Process.Start("kill", ["-TERM", $"{process.Id}"])) await kill.WaitForExitAsync();
-        if (!await WaitAsync(grace)) Console.Error.WriteLine($"pid {process.Id} did not stop in time: killed");
+        Console.Error.WriteLine(await WaitAsync(grace)
+            ? $"pid {process.Id} stopped {clock.Elapsed.TotalSeconds:0.0} s after SIGTERM"
+            : $"pid {process.Id} did not stop within {grace.TotalSeconds:0} s of SIGTERM: killed");
     }
 
     public void Dispose() => process.Dispose();

@@ -73,7 +73,8 @@ public static class CostsCommand
         Console.WriteLine($"|---|{string.Concat(all.Select(_ => "---|"))}");
         Console.WriteLine($"| split by the sweep | {string.Join(" | ", all.Select(s =>
             $"{s.SplitSeconds:0.0} s, {s.SplitImagesPerSecond:0.0} images/s"))} |");
-        Console.WriteLine($"| settle messages the split queued | {string.Join(" | ", all.Select(s => s.SettleMessages))} |");
+        Console.WriteLine($"| settle messages the split queued | " +
+            $"{string.Join(" | ", all.Select(s => s.SettleMessages))} |");
         Console.WriteLine($"| uploads the sweep remembers after its passes | " +
             $"{string.Join(" | ", all.Select(s => s.Remembered))} |");
         foreach (var what in all[0].Costs.Select(c => c.What).Distinct())

@@ -27,7 +27,8 @@ public static class E2eCommand
         var source = Arguments.Source();
         var data = new Option<string?>("--data")
         {
-            Description = "A folder `write` made (train/ and test/) [default: written now to a temporary folder]",
+            Description = "A folder `write` made (train/ and test/; --train and --test are then its own) " +
+                "[default: written now to a temporary folder]",
             HelpName = "folder",
         };
         var dataset = new Option<string>("--dataset")
@@ -54,7 +55,8 @@ public static class E2eCommand
         };
         var timeout = new Option<double>("--timeout-minutes")
         {
-            Description = "The most each step (upload, split, training, scoring) may take", DefaultValueFactory = _ => 180,
+            Description = "The most each step (upload, split, training, scoring) may take",
+            DefaultValueFactory = _ => 180,
         };
         var build = new Option<string?>("--host-build")
         {
@@ -95,6 +97,10 @@ public static class E2eCommand
         if (plan.Data is null) WriteCommand.Write(plan.Source, folder, plan.Train, plan.Test, plan.Seed);
         steps["write PNGs"] = Lap(clock);
         var files = Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories);
+        // With --data, the folder's own counts.
+        var trainCount = files.Count(f =>
+            Path.GetRelativePath(folder, f).StartsWith("train", StringComparison.Ordinal));
+        plan = plan with { Train = trainCount, Test = files.Length - trainCount };
         // The split keeps one blob per label and content: identical images under one label count once.
         var expected = files.Select(f => (Path.GetFileName(Path.GetDirectoryName(f)),
             Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))))).Distinct().Count();
@@ -117,6 +123,7 @@ public static class E2eCommand
                 BaseAddress = host.Api, Timeout = TimeSpan.FromMinutes(5),
             };
             ok = await PipelineAsync(plan, host, http, cli, folder, files.Length, expected, watch, steps, figures);
+            Lap(clock); // the steps between were timed on their own
         }
         steps["stop host"] = Lap(clock);
         if (plan.Data is null) Directory.Delete(folder, recursive: true);
@@ -139,7 +146,9 @@ public static class E2eCommand
         var clock = Stopwatch.StartNew();
         // The split is watched from the first upload on: GET /api/datasets/{d} every 3 s, as a user would.
         using var splitting = new CancellationTokenSource();
-        var split = WatchSplitAsync(http, plan.Dataset, expected, clock, plan.Timeout, splitting.Token);
+        var uploadEnded = false;
+        var split = WatchSplitAsync(http, plan.Dataset, expected, clock, plan.Timeout, () => uploadEnded,
+            splitting.Token);
         using (var upload = ChildProcess.Start("dotnet", [cli, "upload", folder, "--dataset", plan.Dataset,
             "--parallel", $"{plan.Parallel}", "--connection-string", host.ConnectionString, "--api",
             host.Api.ToString()], "cli", watch))
@@ -152,6 +161,7 @@ public static class E2eCommand
             }
         }
         var uploadSeconds = clock.Elapsed.TotalSeconds;
+        uploadEnded = true;
         steps["upload (pipeline upload)"] = Math.Round(uploadSeconds, 1);
         figures["uploadImagesPerSecond"] = Math.Round(uploaded / uploadSeconds, 1);
         var (accounted, splitSeconds, status) = await split;
@@ -199,13 +209,16 @@ public static class E2eCommand
     }
 
     private static async Task<(int Accounted, double Seconds, JsonNode? Status)> WatchSplitAsync(HttpClient http,
-        string dataset, int expected, Stopwatch clock, TimeSpan timeout, CancellationToken ct)
+        string dataset, int expected, Stopwatch clock, TimeSpan timeout, Func<bool> uploadEnded,
+        CancellationToken ct)
     {
         var (accounted, seconds) = (0, 0.0);
         JsonNode? status = null;
         while (accounted < expected && clock.Elapsed < timeout + TimeSpan.FromMinutes(5)
             && !ct.IsCancellationRequested)
         {
+            // Stuck: every upload is in, and nothing was split for 5 minutes.
+            if (uploadEnded() && clock.Elapsed.TotalSeconds - seconds > 300) break;
             await Task.Delay(TimeSpan.FromSeconds(3), CancellationToken.None);
             using var response = await http.GetAsync($"datasets/{dataset}", CancellationToken.None);
             if (!response.IsSuccessStatusCode) continue;
@@ -291,7 +304,8 @@ public static class E2eCommand
         IReadOnlyDictionary<string, object?> figures, IReadOnlyDictionary<string, ProcessWatch.Figures> memory)
     {
         Console.WriteLine($"Fashion-MNIST end to end on the local host: {plan.Train} train + {plan.Test} test images " +
-            $"({uploaded} uploaded), seed {plan.Seed}, fast setting; {Arguments.Now()}, load average {Arguments.Load()}");
+            $"({uploaded} uploaded), seed {plan.Seed}, fast setting; {Arguments.Now()}, load average " +
+            $"{Arguments.Load()}");
         Console.WriteLine("\n| step | seconds |\n|---|---:|");
         foreach (var (step, seconds) in steps) Console.WriteLine($"| {step} | {seconds:0.0} |");
         Console.WriteLine("\n| figure | value |\n|---|---:|");

@@ -74,7 +74,8 @@ public sealed class ProcessWatch : IDisposable
         }
     }
 
-    /// <summary>A watched root's role; below it, "azurite" or "trainer" by the command line, else the parent's.</summary>
+    /// <summary>A watched root's role; below it, "azurite" or "trainer" by the command line, else the
+    /// parent's.</summary>
     private string? RoleOf(int pid, IReadOnlyDictionary<int, int> parents)
     {
         if (seen.TryGetValue(pid, out var known)) return known.Role;

@@ -64,7 +64,8 @@ public static partial class TrainerCommand
             "trainer.dll");
         if (!File.Exists(trainer))
         {
-            Console.Error.WriteLine($"error: no {trainer}: build it first (dotnet build trainer-container -c Release).");
+            Console.Error.WriteLine(
+                $"error: no {trainer}: build it first (dotnet build trainer-container -c Release).");
             return 2;
         }
         var work = workFolder ?? Directory.CreateTempSubdirectory("fashion-trainer-").FullName;
