@@ -185,10 +185,12 @@ public static class E2eCommand
                         await response.Content.ReadAsStringAsync());
                     return false;
                 }
-        var trained = await WaitForModelAsync(http, plan.Dataset, plan.Timeout);
-        if (trained?["training"] is not JsonObject job || trained["model"] is not JsonObject model)
+        var images = (status?["trainImages"]?.GetValue<int>() ?? 0) + (status?["testImages"]?.GetValue<int>() ?? 0);
+        var trained = await WaitForModelAsync(http, plan.Dataset, images, plan.Timeout);
+        if (trained?["training"] is not JsonObject job || trained["model"] is not JsonObject model
+            || !string.Equals(job["state"]?.ToString(), "succeeded", StringComparison.OrdinalIgnoreCase))
         {
-            Console.Error.WriteLine("No promoted model in time.");
+            Console.Error.WriteLine($"No promoted model in time: {trained?["training"]?.ToJsonString()}");
             return false;
         }
         var queued = DateTimeOffset.Parse(job["queuedAt"]!.GetValue<string>());
@@ -231,7 +233,10 @@ public static class E2eCommand
         return (accounted, seconds, status);
     }
 
-    private static async Task<JsonNode?> WaitForModelAsync(HttpClient http, string dataset, TimeSpan timeout)
+    /// <summary>The status once a job over all <paramref name="images"/> has finished (one the quiet period started
+    /// on part of them, during a pause in the upload, is followed by another), or has failed.</summary>
+    private static async Task<JsonNode?> WaitForModelAsync(HttpClient http, string dataset, int images,
+        TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
@@ -241,8 +246,11 @@ public static class E2eCommand
             if (!response.IsSuccessStatusCode) continue;
             var status = JsonNode.Parse(await response.Content.ReadAsStringAsync());
             var state = status?["training"]?["state"]?.ToString();
-            if (state is "Failed" or "failed" && status?["model"] is null) return status;
-            if (status?["model"] is JsonObject && status["training"]?["finishedAt"] is not null) return status;
+            if (string.Equals(state, "failed", StringComparison.OrdinalIgnoreCase)) return status;
+            var job = status?["training"];
+            var jobImages = (job?["trainImages"]?.GetValue<int>() ?? 0) + (job?["testImages"]?.GetValue<int>() ?? 0);
+            if (status?["model"] is JsonObject && job?["finishedAt"] is not null && jobImages >= images
+                && job["next"] is null) return status;
         }
         return null;
     }

@@ -21,8 +21,17 @@ public static partial class TrainerCommand
     {
         var sizes = Arguments.List("--sizes", "Training images per run (stratified, of the 60,000)",
             [6000, 20000, 60000], int.Parse);
-        var settings = Arguments.List("--settings", "fast (--fast) and/or default (no flags)", ["fast", "default"],
-            s => s);
+        var settings = Arguments.List("--settings", "fast (--fast), default (no flags) and names of --setting",
+            ["fast", "default"], s => s);
+        var custom = new Option<string[]>("--setting")
+        {
+            Description = "A setting of your own, name=flags: trainer train with these flags (repeatable), e.g. " +
+                "budget=\"--budget 30\" (the default setting fine-tunes only within a --budget)",
+            DefaultValueFactory = _ => [],
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+            HelpName = "name=flags",
+        };
         var test = Arguments.Count("--test", "Test images (of the 10,000), the same for every size", 2000);
         var seed = Arguments.Seed();
         var source = Arguments.Source();
@@ -42,22 +51,37 @@ public static partial class TrainerCommand
         var results = Arguments.Results();
         var command = new Command("trainer", "The trainer alone at several sizes: time per stage and peak memory")
         {
-            sizes, settings, test, seed, source, timeout, work, plot, results,
+            sizes, settings, custom, test, seed, source, timeout, work, plot, results,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetRequiredValue(sizes), parse.GetRequiredValue(settings),
+        command.SetAction((parse, ct) => RunAsync(parse.GetRequiredValue(sizes),
+            Flags(parse.GetRequiredValue(settings), parse.GetRequiredValue(custom)),
             parse.GetRequiredValue(test), parse.GetRequiredValue(seed), parse.GetRequiredValue(source),
             TimeSpan.FromMinutes(parse.GetRequiredValue(timeout)), parse.GetValue(work), parse.GetValue(plot),
             parse.GetRequiredValue(results)));
         return command;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<int> sizes, IReadOnlyList<string> settings, int test,
-        int seed, string source, TimeSpan timeout, string? workFolder, string? plot, string results)
+    /// <summary>Each setting to run with its trainer flags, those of --settings then every other --setting; a name no
+    /// setting defines maps to null.</summary>
+    private static IReadOnlyList<(string Name, string[]? Flags)> Flags(IReadOnlyList<string> names,
+        IReadOnlyList<string> custom)
+    {
+        var known = new Dictionary<string, string[]> { ["fast"] = ["--fast"], ["default"] = [] };
+        foreach (var pair in custom.Select(c => c.Split('=', 2)))
+            known[pair[0]] = pair.Length < 2 ? [] : pair[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var customNames = custom.Select(c => c.Split('=', 2)[0]).Where(n => !names.Contains(n));
+        return [.. names.Concat(customNames).Distinct().Select(n => (n, known.GetValueOrDefault(n)))];
+    }
+
+    private static async Task<int> RunAsync(IReadOnlyList<int> sizes,
+        IReadOnlyList<(string Name, string[]? Flags)> settings, int test, int seed, string source, TimeSpan timeout,
+        string? workFolder, string? plot, string results)
     {
         if (FashionMnistFiles.Missing(source) is { } reason) return Arguments.Skip(reason);
-        if (settings.FirstOrDefault(s => s is not ("fast" or "default")) is { } unknown)
+        if (settings.FirstOrDefault(s => s.Flags is null) is { Name: { } unknown })
         {
-            Console.Error.WriteLine($"error: --settings takes fast and default, not '{unknown}'.");
+            Console.Error.WriteLine($"error: no setting '{unknown}': --settings takes fast, default and the names " +
+                "of --setting name=flags.");
             return 2;
         }
         var trainer = Path.Combine(Arguments.RepoRoot(), "trainer-container", "bin", "Release", "net10.0",
@@ -80,9 +104,9 @@ public static partial class TrainerCommand
                 WriteCommand.Write(source, data, size, test, seed);
                 foreach (var setting in settings)
                 {
-                    var run = await TrainAsync(trainer, data, size, setting, seed, timeout);
+                    var run = await TrainAsync(trainer, data, size, setting.Name, setting.Flags!, seed, timeout);
                     runs.Add(run);
-                    Console.Error.WriteLine($"{size} images, {setting}: exit {run.ExitCode}, " +
+                    Console.Error.WriteLine($"{size} images, {setting.Name}: exit {run.ExitCode}, " +
                         $"{run.WallSeconds:0} s, peak {run.PeakRssMB:0} MB, load average {Arguments.Load()}");
                 }
                 Directory.Delete(data, recursive: true);
@@ -94,7 +118,8 @@ public static partial class TrainerCommand
         }
         var file = Arguments.WriteResult(results, "fashion-trainer", new
         {
-            benchmark = "fashion-mnist trainer", started, finished = Arguments.Machine(), test, seed, runs,
+            benchmark = "fashion-mnist trainer", started, finished = Arguments.Machine(), test, seed,
+            settings = settings.ToDictionary(s => s.Name, s => string.Join(' ', s.Flags!)), runs,
         });
         var svg = plot ?? Path.ChangeExtension(file, ".svg");
         Plot(runs, svg, test);
@@ -103,17 +128,17 @@ public static partial class TrainerCommand
         return runs.All(r => r.ExitCode == 0) ? 0 : 1;
     }
 
-    private static async Task<Run> TrainAsync(string trainer, string data, int size, string setting, int seed,
-        TimeSpan timeout)
+    private static async Task<Run> TrainAsync(string trainer, string data, int size, string setting, string[] flags,
+        int seed, TimeSpan timeout)
     {
-        var model = Path.Combine(data, $"model-{setting}");
+        var model = Path.Combine(data, $"model-{string.Concat(setting.Where(char.IsAsciiLetterOrDigit))}");
         string? last = null;
         var progress = new Dictionary<string, double>();
         using var watch = new ProcessWatch();
         var clock = Stopwatch.StartNew();
         using var child = ChildProcess.Start("dotnet", [trainer, "train", "--data", Path.Combine(data, "train"),
             "--test", Path.Combine(data, "test"), "--out", model, "--seed", $"{seed}",
-            .. setting == "fast" ? new[] { "--fast" } : []], "trainer", watch, line =>
+            .. flags], "trainer", watch, line =>
         {
             last = line;
             // "[mm:ss] stage ..." : the last time each stage was seen in progress.
