@@ -112,7 +112,8 @@ public sealed class ProcessWatch : IDisposable
             return (int.Parse(fields[1]), long.Parse(fields[11]) + long.Parse(fields[12]));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException
-            or IndexOutOfRangeException or ArgumentOutOfRangeException) { return null; }
+            or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        { return null; }
     }
 
     private static (double RssMB, double HwmMB)? Status(int pid)
