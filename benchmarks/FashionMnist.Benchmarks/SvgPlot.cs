@@ -77,12 +77,12 @@ public static class SvgPlot
         }
     }
 
-    /// <summary>The axis' end: 1, 2, 2.5 or 5 times a power of ten, at or above <paramref name="value"/>.</summary>
+    /// <summary>The axis' end: a round number (1 to 8 times a power of ten) at or above <paramref name="value"/>.</summary>
     private static double Nice(double value)
     {
         if (value <= 0) return 1;
         var power = Math.Pow(10, Math.Floor(Math.Log10(value)));
-        foreach (var step in new[] { 1, 2, 2.5, 5, 10 })
+        foreach (var step in new[] { 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 })
             if (step * power >= value) return step * power;
         return 10 * power;
     }
