@@ -77,7 +77,8 @@ public static class SvgPlot
         }
     }
 
-    /// <summary>The axis' end: a round number (1 to 8 times a power of ten) at or above <paramref name="value"/>.</summary>
+    /// <summary>The axis' end: a round number (1 to 8 times a power of ten) at or above
+    /// <paramref name="value"/>.</summary>
     private static double Nice(double value)
     {
         if (value <= 0) return 1;
