@@ -68,7 +68,7 @@ public sealed class PlatformSignInTests
     }
 
     [Theory]
-    [InlineData("""{"name":"request","direction":"In","type":"httpTrigger","authLevel":"Anonymous","route":"studio"}""")]
+    [InlineData("""{"name":"request","direction":"In","type":"httpTrigger","authLevel":"Anonymous"}""")]
     [InlineData("""{"name":"request","direction":"In","type":"httpTrigger","authLevel":"Admin","route":"x"}""")]
     [InlineData("""{"name":"upload","direction":"In","type":"blobTrigger","path":"uploads/{name}"}""")]
     [InlineData("""{"name":"$return","direction":"Out","type":"http"}""")]
