@@ -48,8 +48,12 @@ public sealed class SignedInCallerCheck(OpenToSignedInCallers opened, IConfigura
 {
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
-        if (opened.Opened.ContainsKey(context.FunctionDefinition.Name) && context.GetHttpContext() is { } http)
+        if (opened.Opened.ContainsKey(context.FunctionDefinition.Name))
         {
+            // Only HTTP triggers are opened, and ASP.NET Core integration gives each its HttpContext: without one,
+            // refuse rather than let an opened function run unchecked.
+            var http = context.GetHttpContext() ?? throw new InvalidOperationException(
+                $"No HttpContext for the opened function {context.FunctionDefinition.Name}.");
             var platformOn = PlatformSignIn.IsOn(configuration[SettingNames.PlatformAuthEnabled]);
             var principal = http.Request.Headers[PlatformSignIn.PrincipalHeader].FirstOrDefault();
             if (PlatformSignIn.Check(platformOn, principal) is { } refused)
