@@ -107,7 +107,7 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
 // App Service authentication with Microsoft Entra ID, only when an app registration is named. An unauthenticated
 // API call gets 401 from the platform; the studio page is excluded so that it can send the browser to sign in. The
 // platform then sets WEBSITE_AUTH_ENABLED, on which the app opens its key-level functions to signed-in callers
-// (functions/PlatformSignIn.cs): a signed-in user needs no function key.
+// (functions/PlatformSignInAccess.cs): a signed-in user needs no function key.
 resource auth 'Microsoft.Web/sites/config@2024-11-01' = if (!empty(authClientId)) {
   parent: app
   name: 'authsettingsV2'
