@@ -5,13 +5,14 @@ using Pipeline.Http;
 
 namespace Pipeline.Functions;
 
-/// <summary>The HTTP API, function-level keys in Azure. Each trigger hands the request to
+/// <summary>The HTTP API, function-level keys in Azure (or the platform's sign-in instead, where App Service
+/// authentication is on: <see cref="OpenToSignedInCallers"/>). Each trigger hands the request to
 /// <see cref="PipelineApi"/>.</summary>
 public sealed class HttpFunctions(DatasetApi datasets, ScoreService scores, PublishApi publish, CustomVisionApi cv,
     PredictionApi kept, DatasetImagesApi images)
 {
     /// <summary>The studio's page: anonymous, since it holds no secret; its API calls carry the function
-    /// key.</summary>
+    /// key, or the platform's sign-in cookie.</summary>
     [Function("Studio")]
     public IResult Studio([HttpTrigger(AuthorizationLevel.Anonymous, "get",
         Route = StudioFiles.FunctionRoute)] HttpRequest request, string? path) =>

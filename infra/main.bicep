@@ -27,6 +27,13 @@ param predictionKey string = newGuid()
 @minValue(1)
 param keepPredictionsDays int = 30
 
+// README: "Sign in with Microsoft Entra ID instead of the function key".
+@description('Client id of an Entra app registration users sign in with instead of the function key; empty: off.')
+param authClientId string = ''
+
+@description('Tenant of that app registration; empty: the deployment\'s tenant.')
+param authTenantId string = ''
+
 @description('Set by azd once the trainer has been deployed, so provisioning keeps its image.')
 param trainerExists bool = false
 
@@ -151,6 +158,8 @@ module functions 'app/functions.bicep' = {
     connectionName: contract.connection
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     predictionKeySecretUri: vault.outputs.secretUri
+    authClientId: authClientId
+    authTenantId: empty(authTenantId) ? tenant().tenantId : authTenantId
   }
   // The app reads its deployment package with its identity as soon as it starts.
   dependsOn: [roles]
@@ -208,3 +217,4 @@ output TRAINING_JOB_NAME string = training.outputs.jobName
 output GPU_PROFILE string = gpuProfile
 output AZURE_KEY_VAULT_NAME string = vault.outputs.name
 output PREDICTION_KEY_SECRET_NAME string = predictionKeySecret
+output STUDIO_URL string = 'https://${functions.outputs.defaultHostName}/api/studio/'

@@ -1,7 +1,10 @@
-// Every call to the app's own HTTP API: the function key (kept in sessionStorage) as x-functions-key, problems as
-// {title, detail}, and an unreachable API said so and retried.
+// Every call to the app's own HTTP API: the function key (kept in sessionStorage) as x-functions-key, or, where App
+// Service authentication signs users in with Microsoft Entra ID, the platform's session cookie and no key at all;
+// problems as {title, detail}, and an unreachable API said so and retried.
 const KEY = 'pipeline-function-key';
 const listeners = new Set();
+// 'off' (keys), 'signed-in' (the platform's session; no key), decided once by platformSignIn().
+let platform = 'off';
 
 export class Problem extends Error {
   constructor(status, title, detail) {
@@ -23,6 +26,38 @@ let keyPrompt = null;
 /** The page's way to ask for a key (returns a promise of the key, or null when the user cancels). */
 export function onKeyNeeded(prompt) { keyPrompt = prompt; }
 
+/** App Service authentication's sign-in, coming back to this page (its hash route included). */
+export function loginUrl() {
+  const back = location.pathname + location.search + location.hash;
+  return '/.auth/login/aad?post_login_redirect_uri=' + encodeURIComponent(back);
+}
+
+export const logoutUrl = () => '/.auth/logout?post_logout_redirect_uri=' + encodeURIComponent(location.pathname);
+
+/**
+ * Whether the platform signs users in: /.auth/me answers only where App Service authentication is on (200 with the
+ * session's identity, 401 without one); elsewhere (the local host, keys in Azure) it is missing. Resolves to
+ * { state: 'signed-in', name } | { state: 'sign-in-needed' } | { state: 'off' }.
+ */
+export async function platformSignIn() {
+  let response;
+  try {
+    response = await fetch('/.auth/me', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  } catch {
+    return { state: 'off' };
+  }
+  if (response.status === 401 || response.status === 403) return { state: 'sign-in-needed' };
+  if (!response.ok) return { state: 'off' };
+  let identities = [];
+  try { identities = await response.json(); } catch { return { state: 'off' }; }
+  if (!Array.isArray(identities)) return { state: 'off' };
+  if (identities.length === 0) return { state: 'sign-in-needed' };
+  platform = 'signed-in';
+  const claims = identities[0].user_claims || [];
+  const claim = type => (claims.find(c => c.typ === type) || {}).val;
+  return { state: 'signed-in', name: claim('name') || identities[0].user_id || 'signed in' };
+}
+
 function headers(extra) {
   const h = new Headers(extra || {});
   const k = key.get();
@@ -37,7 +72,8 @@ async function problemOf(response) {
     title = body.title || title;
     detail = body.detail || detail;
   } catch { /* an empty or non-JSON body: the status says it */ }
-  if (response.status === 401 && !detail) detail = 'The function key is missing or wrong.';
+  if (response.status === 401 && !detail)
+    detail = platform === 'signed-in' ? 'The sign-in has ended.' : 'The function key is missing or wrong.';
   return new Problem(response.status, title, detail);
 }
 
@@ -58,6 +94,11 @@ export async function call(path, options = {}, retry = true) {
       continue;
     }
     listeners.forEach(l => l('online'));
+    if (response.status === 401 && platform === 'signed-in') {
+      // The platform's session ended: sign in again (silently where the browser is still signed in to Entra ID).
+      location.assign(loginUrl());
+      throw await problemOf(response);
+    }
     if (response.status === 401 && keyPrompt && !options.noKeyPrompt) {
       const problem = await problemOf(response);
       const entered = await keyPrompt(problem);

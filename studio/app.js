@@ -1,6 +1,7 @@
 // The studio: a dataset list on the side, and the chosen dataset's images, training, models and "try it" as tabs.
 // Routes live in the hash (#/d/<dataset>/<tab>) so the back button and links work.
-import { call, json, send, key, onConnection, onKeyNeeded, show } from './api.js';
+import { call, json, send, key, onConnection, onKeyNeeded, show, platformSignIn, loginUrl, logoutUrl }
+  from './api.js';
 import { h, $, percent } from './dom.js';
 import { imagesPanel } from './images.js';
 import { trainPanel } from './train.js';
@@ -135,11 +136,28 @@ $('#new-dataset').addEventListener('submit', async e => {
   }
 });
 
-keyDialog();
-connection();
-tabs();
-window.addEventListener('hashchange', route);
-route();
-// The list's training states and counts change as others upload and train.
-setInterval(() => { if (!document.hidden) loadDatasets(); }, 15000);
+/** Where App Service authentication signs users in, the key button gives way to who is signed in and a sign-out. */
+function signedIn(name) {
+  const button = $('#key-button');
+  button.replaceWith(h('span.who', { text: `Signed in as ${name}` }), ' ',
+    h('a.quiet', { href: logoutUrl(), text: 'Sign out' }));
+}
+
+async function start() {
+  const signIn = await platformSignIn();
+  if (signIn.state === 'sign-in-needed') {
+    location.assign(loginUrl());
+    return;
+  }
+  if (signIn.state === 'signed-in') signedIn(signIn.name);
+  else keyDialog();
+  connection();
+  tabs();
+  window.addEventListener('hashchange', route);
+  route();
+  // The list's training states and counts change as others upload and train.
+  setInterval(() => { if (!document.hidden) loadDatasets(); }, 15000);
+}
+
+start();
 export { call };

@@ -32,6 +32,11 @@ public static class SettingNames
     /// <summary>The Custom Vision Prediction API's key: in Azure a Key Vault reference.</summary>
     public const string PredictionKey = CustomVisionOptions.Section + "__" + nameof(CustomVisionOptions.PredictionKey);
 
+    /// <summary><c>True</c> while App Service authentication is on: set by the platform (from the authsettingsV2
+    /// that infra/ deploys when an app registration is named), never by infra/ itself, so not in <see
+    /// cref="Functions"/>.</summary>
+    public const string PlatformAuthEnabled = "WEBSITE_AUTH_ENABLED";
+
     /// <summary>Read by the functions app (Split, Score, dispatch), besides the Functions host's own
     /// AzureWebJobsStorage__*.</summary>
     public static readonly string[] Functions = [StorageBlobServiceUri, StorageQueueServiceUri, StorageCredential,

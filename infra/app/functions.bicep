@@ -19,6 +19,14 @@ param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
 @description('HTTP requests one instance takes at once; Flex Consumption scales out beyond it. Scoring is CPU-bound.')
 param httpPerInstanceConcurrency int = 4
+@description('Client id of the Entra app registration users sign in with; empty: no App Service authentication.')
+param authClientId string = ''
+@description('Tenant of that app registration.')
+param authTenantId string = tenant().tenantId
+// The studio's files (the page sends the browser to sign in), Custom Vision's routes (their own Prediction-Key) and the
+// Functions host's webhooks (its system keys; Event Grid calls them).
+@description('Paths App Service authentication lets through without a sign-in.')
+param authExcludedPaths string[] = ['/api/studio', '/api/studio/*', '/api/customvision/*', '/runtime/webhooks/*']
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
@@ -93,6 +101,40 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
   resource ftpCredentials 'basicPublishingCredentialsPolicies' = {
     name: 'ftp'
     properties: { allow: false }
+  }
+}
+
+// App Service authentication with Microsoft Entra ID, only when an app registration is named. An unauthenticated
+// API call gets 401 from the platform; the studio page is excluded so that it can send the browser to sign in. The
+// platform then sets WEBSITE_AUTH_ENABLED, on which the app opens its key-level functions to signed-in callers
+// (functions/PlatformSignInAccess.cs): a signed-in user needs no function key.
+resource auth 'Microsoft.Web/sites/config@2024-11-01' = if (!empty(authClientId)) {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: authExcludedPaths
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+          clientId: authClientId
+        }
+        validation: {
+          // ID tokens (the studio's sign-in) carry the client id; access tokens for the API the Application ID URI.
+          allowedAudiences: [authClientId, 'api://${authClientId}']
+        }
+      }
+    }
+    login: {
+      tokenStore: { enabled: true }
+    }
+    httpSettings: { requireHttps: true }
   }
 }
 
