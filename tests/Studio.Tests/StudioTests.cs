@@ -63,6 +63,8 @@ public sealed class StudioTests(ITestOutputHelper output)
         var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
+        // Assertions wait as long as actions: on a loaded machine a first score (the model loading) outlasts 5 s.
+        SetDefaultExpectTimeout(30_000);
         var requests = new List<string>();
         context.Request += (_, request) => { lock (requests) requests.Add(request.Url); };
         page.Console += (_, message) => output.WriteLine($"console {message.Type}: {message.Text}");
