@@ -154,7 +154,10 @@ module functions 'app/functions.bicep' = {
       queueServiceUri: hostStorage.outputs.queueServiceUri
     }
     deploymentContainer: deploymentContainer
-    dataStorage: { blobServiceUri: dataStorage.outputs.blobServiceUri, queueServiceUri: dataStorage.outputs.queueServiceUri }
+    dataStorage: {
+      blobServiceUri: dataStorage.outputs.blobServiceUri
+      queueServiceUri: dataStorage.outputs.queueServiceUri
+    }
     connectionName: contract.connection
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     predictionKeySecretUri: vault.outputs.secretUri

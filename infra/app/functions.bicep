@@ -10,7 +10,7 @@ param identityClientId string
 param hostStorage { name: string, blobServiceUri: string, queueServiceUri: string }
 param deploymentContainer string
 param dataStorage { blobServiceUri: string, queueServiceUri: string }
-@description('The contract\'s connection name (StorageNames.Connection): settings are <name>__blobServiceUri and so on.')
+@description('The contract\'s connection name (StorageNames.Connection): <name>__blobServiceUri and so on.')
 param connectionName string
 param applicationInsightsConnectionString string
 @description('The Custom Vision Prediction-Key secret (no version), read through a Key Vault reference.')
