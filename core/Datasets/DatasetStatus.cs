@@ -53,7 +53,7 @@ public sealed class DatasetStatusReader(DatasetImageStore images, RejectionStore
     public const int RejectedShown = 100;
 
     /// <summary>Datasets of GET /api/datasets read at once (each with its reads sent together).</summary>
-    private const int ParallelDatasets = 16;
+    private const int ParallelDatasets = 32;
 
     public Task<DatasetStatus?> ReadAsync(string dataset, CancellationToken ct) => ReadAsync(dataset, null, ct);
 

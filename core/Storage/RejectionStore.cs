@@ -81,7 +81,8 @@ public sealed class RejectionStore(PipelineStorage storage, DatasetActivityStore
         var (activity, _) = await activities.ReadAsync(dataset, ct);
         // No activity.json: a dataset's first uploads, or one split before the mark was kept.
         var clean = activity is not null && activity.LastRejectionAt is null;
-        lastReads.AddOrUpdate(dataset, (readFrom, clean), (_, old) => old.ReadFrom > readFrom ? old : (readFrom, clean));
+        lastReads.AddOrUpdate(dataset, (readFrom, clean),
+            (_, old) => old.ReadFrom > readFrom ? old : (readFrom, clean));
         if (clean) return;
         await Parallel.ForEachAsync(uploads.Distinct(StringComparer.Ordinal),
             new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (upload, token) =>
