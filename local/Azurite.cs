@@ -31,6 +31,8 @@ public sealed class Azurite : IAsyncDisposable
     public int TablePort { get; }
     /// <summary>False when an Azurite that was already running is used: it is then left running.</summary>
     public bool StartedHere => process is not null;
+    /// <summary>The node process this started (benchmarks read its CPU time), or null.</summary>
+    public int? ProcessId => process?.Id;
 
     public string ConnectionString => ConnectionStringFor(BlobPort, QueuePort, TablePort);
 

@@ -32,7 +32,7 @@ public sealed class UploadSweep(PipelineStorage storage, UploadSorter sorter, Re
 
     private readonly ConcurrentDictionary<string, (ETag ETag, DateTimeOffset Modified)> handled = new();
     private readonly ConcurrentDictionary<string, (int Tries, DateTimeOffset Modified)> failures = new();
-    private readonly int parallelism = Math.Max(1, configuration.GetValue("Local:SplitParallelism", 8));
+    private readonly int parallelism = Math.Max(1, configuration.GetValue("Local:SplitParallelism", 32));
     private string? continuation;
     private DateTimeOffset passStart = DateTimeOffset.UtcNow;
     private DateTimeOffset watermark = DateTimeOffset.MinValue;

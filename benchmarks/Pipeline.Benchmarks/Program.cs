@@ -13,6 +13,8 @@ using Pipeline.Local;
 
 // pipeline-benchmarks datasets ...: GET /api/datasets over many datasets (DatasetListBenchmark.cs).
 if (args.FirstOrDefault() == "datasets") return await DatasetListBenchmark.RunAsync(args);
+// pipeline-benchmarks split ...: where the split's time goes (SplitBenchmark.cs).
+if (args.FirstOrDefault() == "split") return await SplitBenchmark.RunAsync(args);
 
 // pipeline-benchmarks [--dataset <folder with train/ and val/>] [--quiet <s>] [--fast] [--requests <n>] [--split-only]
 //   [--upload-first]

@@ -21,6 +21,12 @@ public sealed record DatasetActivity
     public DateTimeOffset? CountedAt { get; init; }
 
     /// <summary>
+    /// When the last rejection of one of the dataset's uploads was recorded; null: none ever was since the blob was
+    /// written, so a split image has no old rejection to clear (one read a batch instead of a delete an image).
+    /// </summary>
+    public DateTimeOffset? LastRejectionAt { get; init; }
+
+    /// <summary>
     /// A pending check that is this long past due is taken as lost (its message expired or was never sent): the next
     /// image schedules a new one.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Azure;
 using Azure.Storage.Blobs;
@@ -72,6 +73,7 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         CancellationToken ct)
     {
         var limits = ImageLimits.From(options.Value);
+        var readFrom = Stopwatch.GetTimestamp();
         var content = await ReadAsync(upload, limits.MaxBytes, ct);
         if (content is null) return Gone(path);
         if (content.Length > limits.MaxBytes)
@@ -117,7 +119,7 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         }
         var destination = string.Join(", ", destinations);
 
-        await rejections.ClearAsync(path.Dataset!, path.Name, ct);
+        await rejections.ClearAsync(path.Dataset!, path.Name, readFrom, ct);
         var duplicate = written.Count == 0;
         // A duplicate is activity too: a retried split whose first try wrote the copy still schedules the check.
         await events.ImageAddedAsync(path.Dataset!, written, ct);
@@ -142,6 +144,7 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
     /// </summary>
     private async Task<SortOutcome> LabelsAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {
+        var readFrom = Stopwatch.GetTimestamp();
         var content = await ReadAsync(upload, MaxLabelsBytes, ct);
         if (content is null) return Gone(path);
         if (content.Length > MaxLabelsBytes)
@@ -156,7 +159,7 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
         if (problems.Count > 0)
             await RejectAsync(path, "Some rows of labels.csv cannot be used (the others are): " + string.Join(" ",
                 problems.OrderBy(p => p.Line).Take(10).Select(p => $"line {p.Line}: {p.Reason}")), content.Length, ct);
-        else await rejections.ClearAsync(path.Dataset!, path.Name, ct);
+        else await rejections.ClearAsync(path.Dataset!, path.Name, readFrom, ct);
         var sorted = 0;
         await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
             async (row, token) =>
@@ -180,13 +183,14 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
 
     private async Task<SortOutcome> TrainControlAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {
+        var readFrom = Stopwatch.GetTimestamp();
         var content = await ReadAsync(upload, 64 * 1024, ct);
         if (content is null) return Gone(path);
         if (content.Length > 64 * 1024)
             return await RejectAsync(path, "train.json is larger than 64 KB.", content.Length, ct);
         var trainingOptions = TrainingOptions.Parse(System.Text.Encoding.UTF8.GetString(content), out var reason);
         if (trainingOptions is null) return await RejectAsync(path, reason!, content.Length, ct);
-        await rejections.ClearAsync(path.Dataset!, path.Name, ct);
+        await rejections.ClearAsync(path.Dataset!, path.Name, readFrom, ct);
         var outcome = await events.TrainingAskedAsync(path.Dataset!, trainingOptions, ct);
         logger.LogInformation("Training asked by {Upload}: {Result}", path.Name, outcome);
         return new(path.Name, SortResult.ControlAccepted, Reason: outcome);
@@ -194,12 +198,13 @@ public sealed class UploadSorter(PipelineStorage storage, RejectionStore rejecti
 
     private async Task<SortOutcome> DatasetSettingsAsync(BlobClient upload, UploadPath path, CancellationToken ct)
     {
+        var readFrom = Stopwatch.GetTimestamp();
         var content = await ReadAsync(upload, 64 * 1024, ct);
         if (content is null) return Gone(path);
         if (DatasetSettings.Parse(content, out var reason) is null)
             return await RejectAsync(path, reason!, content.Length, ct);
         testFractions.TryRemove(path.Dataset!, out _);
-        await rejections.ClearAsync(path.Dataset!, path.Name, ct);
+        await rejections.ClearAsync(path.Dataset!, path.Name, readFrom, ct);
         return new(path.Name, SortResult.ControlAccepted);
     }
 

@@ -21,8 +21,11 @@ public sealed class DatasetApi(DatasetStatusReader status, TrainingDispatch disp
         if (health.UnreachableSince is not null) return Unreachable(string.Join("; ", health.Describe()));
         try
         {
-            return new DatasetList(await status.ListAsync(ct), health.Describe(),
-                await rejections.ListAsync(BlobPaths.NoDataset, ct));
+            // The uploads of no dataset are listed beside the datasets, not after them.
+            var invalid = rejections.ListAsync(BlobPaths.NoDataset, ct);
+            var datasets = status.ListAsync(ct);
+            await Task.WhenAll(invalid, datasets);
+            return new DatasetList(await datasets, health.Describe(), await invalid);
         }
         catch (Exception e) when (StorageHealth.IsUnreachable(e))
         {

@@ -33,17 +33,20 @@ public sealed class DatasetImageStore(PipelineStorage storage)
     /// with its first image; dispatch, training and the status add theirs) or a rejection. Only these two containers
     /// are listed by folder: such a listing of train, test or uploads costs as much as their blobs on Azurite.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ListDatasetsAsync(CancellationToken ct)
-    {
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var container in new[] { storage.Models, storage.Rejected })
-            names.UnionWith(await ListFoldersAsync(container, ct));
-        return names.ToList();
-    }
+    public async Task<IReadOnlyList<string>> ListDatasetsAsync(CancellationToken ct) =>
+        (await ListDatasetFoldersAsync(ct)).Names;
 
-    /// <summary>The datasets that have rejections (one listing of the rejected container by folder).</summary>
-    public async Task<IReadOnlySet<string>> ListRejectedDatasetsAsync(CancellationToken ct) =>
-        await ListFoldersAsync(storage.Rejected, ct);
+    /// <summary>The dataset names of <see cref="ListDatasetsAsync"/>, and which of them have rejections: the two
+    /// listings by folder, sent together.</summary>
+    public async Task<(IReadOnlyList<string> Names, IReadOnlySet<string> WithRejections)> ListDatasetFoldersAsync(
+        CancellationToken ct)
+    {
+        var models = ListFoldersAsync(storage.Models, ct);
+        var rejected = ListFoldersAsync(storage.Rejected, ct);
+        var names = new SortedSet<string>(await models, StringComparer.Ordinal);
+        names.UnionWith(await rejected);
+        return (names.ToList(), await rejected);
+    }
 
     private static async Task<HashSet<string>> ListFoldersAsync(BlobContainerClient container, CancellationToken ct)
     {

@@ -133,6 +133,29 @@ public sealed class ScaleTests(ScaleFixture scale) : IClassFixture<ScaleFixture>
     }
 
     [Fact]
+    public async Task An_upload_fixed_after_its_rejection_loses_it_though_clears_are_skipped_for_clean_datasets()
+    {
+        const string dataset = "fixed";
+        var images = GeneratedImages.Dataset(labels: 2, perLabel: 20, seed: 47);
+        await scale.UploadAndSplitAsync(dataset, images.Skip(1));
+        var activities = scale.Services.GetRequiredService<DatasetActivityStore>();
+        Assert.Null((await activities.ReadAsync(dataset, default)).Activity!.LastRejectionAt);
+
+        // Rejected, marked on activity.json, then fixed under the same path while other images split beside it.
+        var (label, file, content) = images[0];
+        var name = $"{dataset}/{label}/{file}";
+        await scale.Storage.Uploads.GetBlobClient(name).UploadAsync(new BinaryData("not a photo"u8.ToArray()),
+            overwrite: true);
+        var sorter = scale.Services.GetRequiredService<UploadSorter>();
+        Assert.Equal(SortResult.Rejected, (await sorter.SortAsync(name, default)).Result);
+        var rejections = scale.Services.GetRequiredService<RejectionStore>();
+        Assert.Equal(1, await rejections.CountAsync(dataset, default));
+        Assert.NotNull((await activities.ReadAsync(dataset, default)).Activity!.LastRejectionAt);
+        await scale.UploadAndSplitAsync(dataset, [images[0], .. images.Skip(1).Take(10)]);
+        Assert.Equal(0, await rejections.CountAsync(dataset, default));
+    }
+
+    [Fact]
     public async Task A_status_call_costs_the_same_blob_operations_at_50_and_at_500_images()
     {
         const string dataset = "growing";
