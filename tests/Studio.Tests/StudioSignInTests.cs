@@ -51,7 +51,7 @@ public sealed class StudioSignInTests(ITestOutputHelper output)
         // Not signed in: straight to the platform's sign-in, asked to come back to the same route.
         var anonymous = await PageAsync(browser, me: 401);
         await anonymous.GotoAsync(origin + "/#/d/flowers/train");
-        // The redirect may land while GotoAsync still runs: wait for the URL only; the body check below waits for the page.
+        // The redirect may land while GotoAsync runs: wait for the URL only; the body check waits for the page.
         await anonymous.WaitForURLAsync(url => url.Contains("/.auth/login/aad"),
             new() { WaitUntil = WaitUntilState.Commit });
         Assert.Equal("/#/d/flowers/train", Query(anonymous.Url, "post_login_redirect_uri"));
