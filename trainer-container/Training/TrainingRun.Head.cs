@@ -105,7 +105,7 @@ public static partial class TrainingRun
         using (no_grad())
         {
             var p = targets.Probabilities(model.head.forward(features.to(weight.device))).cpu();
-            var rows = Enumerable.Range(0, targets.Rows).Select(r => p[r].data<float>().ToArray()).ToArray();
+            var rows = SoftmaxRegression.RowArrays(p);
             var (trainLoss, trainAccuracy) = targets.Score(rows);
             history.Add(new EpochRecord("head", 1, trainLoss, trainAccuracy, cv?.LogLoss ?? trainLoss,
                 cv?.Accuracy ?? trainAccuracy, true));
