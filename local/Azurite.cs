@@ -173,6 +173,29 @@ public sealed class Azurite : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>A free port whose next two are free too: the blob port of a host started with its own Azurite
+    /// (<c>Local:AzuriteBlobPort</c>; queue and table on the next two), for tests and benchmarks.</summary>
+    public static int FreeBlobPort()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var first = FreePort();
+            if (first + 2 > IPEndPoint.MaxPort) continue;
+            var listeners = new List<TcpListener>();
+            try
+            {
+                foreach (var port in Enumerable.Range(first, 3))
+                {
+                    listeners.Add(new TcpListener(IPAddress.Loopback, port));
+                    listeners[^1].Start();
+                }
+                return first;
+            }
+            catch (SocketException) when (attempt < 50) { }
+            finally { listeners.ForEach(l => l.Stop()); }
+        }
+    }
+
     private void Kill()
     {
         try { if (process is { HasExited: false }) process.Kill(entireProcessTree: true); }

@@ -42,15 +42,9 @@ public sealed class SettleListener(PipelineStorage storage, TrainingDispatch dis
                 if (messages.Length > 0) continue;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (RequestFailedException e) when (e.ErrorCode is "ContainerNotFound" or "QueueNotFound"
-                && !stoppingToken.IsCancellationRequested)
+            catch (RequestFailedException e) when (LostStorage.Is(e) && !stoppingToken.IsCancellationRequested)
             {
-                // Storage came back empty (an emulator whose data was lost): the host makes its containers and queues
-                // again.
-                health.Failed(Queue, e);
-                logger.LogWarning("{What} is missing in storage; creating the containers and queues again", Queue);
-                try { await storage.EnsureCreatedAsync(stoppingToken); }
-                catch (Exception again) when (!stoppingToken.IsCancellationRequested) { health.Failed(Queue, again); }
+                await LostStorage.RecreateAsync(storage, health, Queue, e, logger, stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

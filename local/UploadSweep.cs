@@ -55,15 +55,9 @@ public sealed class UploadSweep(PipelineStorage storage, UploadSorter sorter, Re
                 wait = every;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (RequestFailedException e) when (e.ErrorCode is "ContainerNotFound" or "QueueNotFound"
-                && !stoppingToken.IsCancellationRequested)
+            catch (RequestFailedException e) when (LostStorage.Is(e) && !stoppingToken.IsCancellationRequested)
             {
-                // Storage came back empty (an emulator whose data was lost): the host makes its containers and queues
-                // again.
-                health.Failed(Listing, e);
-                logger.LogWarning("{What} is missing in storage; creating the containers and queues again", Listing);
-                try { await storage.EnsureCreatedAsync(stoppingToken); }
-                catch (Exception again) when (!stoppingToken.IsCancellationRequested) { health.Failed(Listing, again); }
+                await LostStorage.RecreateAsync(storage, health, Listing, e, logger, stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Pipeline.Local;
 
 namespace Pipeline.FashionMnist.Benchmarks;
@@ -32,7 +30,7 @@ public sealed class LocalHostChild : IAsyncDisposable
         ProcessWatch watch, TimeSpan timeout)
     {
         var data = Directory.CreateTempSubdirectory("fashion-azurite-").FullName;
-        var (port, blobPort) = (FreePort(), FreePorts(3));
+        var (port, blobPort) = (Azurite.FreePort(), Azurite.FreeBlobPort());
         var environment = new Dictionary<string, string>
         {
             ["Local__Port"] = $"{port}",
@@ -66,35 +64,5 @@ public sealed class LocalHostChild : IAsyncDisposable
         await process.StopAsync(TimeSpan.FromSeconds(60));
         process.Dispose();
         try { Directory.Delete(data, recursive: true); } catch (IOException) { }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The first of <paramref name="count"/> consecutive free ports (Azurite's blob, queue and
-    /// table).</summary>
-    private static int FreePorts(int count)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var first = FreePort();
-            if (first + count > 65535) continue;
-            try
-            {
-                var listeners = Enumerable.Range(first, count).Select(p =>
-                {
-                    var l = new TcpListener(IPAddress.Loopback, p);
-                    l.Start();
-                    return l;
-                }).ToList();
-                listeners.ForEach(l => l.Stop());
-                return first;
-            }
-            catch (SocketException) when (attempt < 50) { }
-        }
     }
 }

@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Storage;
+using Pipeline.Local;
 
 namespace Pipeline.Scoring.Benchmarks;
 
@@ -35,7 +34,7 @@ public sealed class HostProcess : IAsyncDisposable
         if (!File.Exists(dll))
             throw new InvalidOperationException("Build the host first: dotnet build local -c Release");
         var data = Path.Combine(Path.GetTempPath(), $"scoring-bench-{Guid.NewGuid():N}");
-        var (port, blobPort) = (FreePort(), FreePorts(3));
+        var (port, blobPort) = (Azurite.FreePort(), Azurite.FreeBlobPort());
         var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = repo, RedirectStandardOutput = true };
         start.Environment["Local__Port"] = $"{port}";
         start.Environment["Local__RunTrainer"] = "false";
@@ -65,10 +64,7 @@ public sealed class HostProcess : IAsyncDisposable
     public async Task PublishAsync(string dataset, string modelFolder)
     {
         var (blobs, queues) = StorageClients.FromConnectionString(
-            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" +
-            "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-            $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
-            $"QueueEndpoint=http://127.0.0.1:{blobPort + 1}/devstoreaccount1;");
+            Azurite.ConnectionStringFor(blobPort, blobPort + 1, blobPort + 2));
         var store = new ModelStore(new PipelineStorage(blobs, queues), NullLogger<ModelStore>.Instance);
         var staged = Directory.CreateTempSubdirectory("scoring-model-").FullName;
         foreach (var file in new[] { ModelFiles.Model, ModelFiles.Manifest })
@@ -102,35 +98,5 @@ public sealed class HostProcess : IAsyncDisposable
         }
         process.Dispose();
         try { Directory.Delete(data, recursive: true); } catch (IOException) { }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The first of <paramref name="count"/> consecutive free ports (Azurite's blob, queue and
-    /// table).</summary>
-    private static int FreePorts(int count)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var first = FreePort();
-            if (first + count > 65535) continue;
-            try
-            {
-                var listeners = Enumerable.Range(first, count).Select(p =>
-                {
-                    var l = new TcpListener(IPAddress.Loopback, p);
-                    l.Start();
-                    return l;
-                }).ToList();
-                listeners.ForEach(l => l.Stop());
-                return first;
-            }
-            catch (SocketException) when (attempt < 50) { }
-        }
     }
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Pipeline.Core.Contract;
 using Pipeline.Core.Datasets;
 using Pipeline.Core.Storage;
@@ -50,7 +49,7 @@ public sealed class LocalHostProcess : IAsyncDisposable
         var root = RepoRoot.Find();
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
         var dll = Path.Combine(root, "local", "bin", configuration, "net10.0", "Pipeline.Local.dll");
-        var blobPort = FreePortTriple();
+        var blobPort = Azurite.FreeBlobPort();
         var apiPort = Azurite.FreePort();
         var data = Path.Combine(root, ".azurite", $"test-host-{Guid.NewGuid():N}");
         var start = new ProcessStartInfo("dotnet")
@@ -106,28 +105,6 @@ public sealed class LocalHostProcess : IAsyncDisposable
         }
         throw new TimeoutException($"Waited {seconds} s for {what}; last status: " +
             $"{System.Text.Json.JsonSerializer.Serialize(status, Json.Options)}\n{Output}");
-    }
-
-    /// <summary>Three free ports in a row: Azurite's blob, queue and table.</summary>
-    private static int FreePortTriple()
-    {
-        var random = new Random();
-        while (true)
-        {
-            var first = random.Next(20000, 60000);
-            if (Enumerable.Range(first, 3).All(Free)) return first;
-        }
-
-        static bool Free(int port)
-        {
-            try
-            {
-                using var listener = new TcpListener(System.Net.IPAddress.Loopback, port);
-                listener.Start();
-                return true;
-            }
-            catch (SocketException) { return false; }
-        }
     }
 
     public async ValueTask DisposeAsync()
