@@ -33,6 +33,8 @@ public sealed class ReportTests(ITestOutputHelper output, TrainedModel model) : 
 
         var wrong = outcome.TestPredictions.Count(p => ReportWriter.ArgMax(p.Probabilities) != p.Label);
         Assert.True(wrong > 0, "The dataset holds mislabelled test images, so the model must get some wrong.");
+        // Only the images shown keep their pixels: the rest of the test split is not held after evaluation.
+        Assert.Equal(Math.Min(wrong, ReportWriter.WrongImages), outcome.TestPredictions.Count(p => p.Pixels != null));
         // Two learning curves, the confusion matrix and one thumbnail per wrong image (at most 24).
         Assert.Equal(3 + Math.Min(wrong, ReportWriter.WrongImages), probe.Images);
         Assert.Equal(probe.Images, probe.Loaded);

@@ -179,9 +179,11 @@ internal sealed class ReportPage(ModelManifest manifest)
         foreach (var w in Wrong)
         {
             var name = Path.GetFileName(w.Image.Path);
+            // The run keeps the pixels of the images shown; an outcome without them shows the caption alone.
+            var thumbnail = w.Image.Pixels is { } pixels ? Img(Thumbnail.Jpeg(pixels), "image/jpeg",
+                $"{manifest.Labels[w.Image.Label]} predicted as {manifest.Labels[w.Predicted]}") : "";
             html.Append($"""
-                <figure>{Img(Thumbnail.Jpeg(w.Image.Pixels), "image/jpeg",
-                    $"{manifest.Labels[w.Image.Label]} predicted as {manifest.Labels[w.Predicted]}")}
+                <figure>{thumbnail}
                 <figcaption><b>{E(manifest.Labels[w.Predicted])}</b> {Percent(w.Probability)}<br>
                 true: {E(manifest.Labels[w.Image.Label])} ({Percent(w.TrueProbability)})<br>
                 <span class="path" title="{E(w.Image.Path)}">{E(name)}</span></figcaption></figure>

@@ -11,7 +11,7 @@ namespace Pipeline.Trainer.Report;
 public static class ReportWriter
 {
     /// <summary>How many of the most confidently wrong test images the report shows.</summary>
-    public const int WrongImages = 24;
+    public const int WrongImages = TestPrediction.Shown;
 
     /// <param name="rejected">Uploads the pipeline refused before training (the job knows them; local training has
     /// none).</param>
@@ -53,13 +53,8 @@ public static class ReportWriter
     /// <summary>Wrong predictions, the most probable wrong answer first (fastai's top losses, by confidence).</summary>
     public static IReadOnlyList<WrongPrediction> MostConfidentlyWrong(
         IReadOnlyList<TestPrediction> predictions, int count) =>
-        predictions
-            .Select(p => (Prediction: p, Predicted: ArgMax(p.Probabilities)))
-            .Where(p => p.Predicted != p.Prediction.Label)
-            .OrderByDescending(p => p.Prediction.Probabilities[p.Predicted])
-            .Take(count)
-            .Select(p => new WrongPrediction(p.Prediction, p.Predicted))
-            .ToList();
+        TestPrediction.MostConfidentlyWrong(predictions, count).Select(p => new WrongPrediction(p.Prediction,
+            p.Predicted)).ToList();
 
     public static int ArgMax(float[] values)
     {
