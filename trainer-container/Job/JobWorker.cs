@@ -176,9 +176,9 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
                 {
                     // The temporary folder means nothing to the user; the dataset does. libtorch's native stack
                     // goes to the log only.
-                    var message = (e is DatasetRefusedException ? e.Message : $"Training failed: {e.Message}")
-                        .Replace(folder, $"dataset '{job.Dataset}'");
-                    var reason = e is DatasetRefusedException ? message : FailureReason.Of(message);
+                    var message = e.Message.Replace(folder, $"dataset '{job.Dataset}'");
+                    var reason = e is DatasetRefusedException ? message
+                        : FailureReason.Of($"Training failed: {message}");
                     logger.LogError(e, "Job {JobId} of {Dataset} failed: {Reason}", job.JobId, job.Dataset, reason);
                     await FinishAsync(job, TrainingState.Failed, reason, null, null, ct);
                     return;
