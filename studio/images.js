@@ -188,11 +188,15 @@ export async function imagesPanel(panel, context) {
     let loaded = false;
     details.addEventListener('toggle', () => { if (details.open && !loaded) { loaded = true; page(0); } });
     if (open) { loaded = true; page(0); }
+    // Opening the card and then choosing a split starts two requests: only the newest may fill the grid.
+    let latest = 0;
 
     async function page(skip) {
+      const request = ++latest;
       try {
         const answer = await json(`datasets/${dataset}/images?label=${enc(name)}&split=${split.value}` +
           `&take=${PAGE}&skip=${skip}`);
+        if (request !== latest) return;
         show(problem, null);
         const others = Object.keys(context.status().labels || {}).filter(l => l !== name);
         grid.replaceChildren(...answer.images.map(image =>
@@ -204,7 +208,7 @@ export async function imagesPanel(panel, context) {
             `${answer.total} ` }),
           h('button', { type: 'button', disabled: skip + PAGE >= answer.total, text: 'Next',
             onclick: () => page(skip + PAGE) }));
-      } catch (p) { show(problem, p); }
+      } catch (p) { if (request === latest) show(problem, p); }
     }
     async function refreshAfter(skip) {
       await context.refreshStatus();

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Pipeline.Tests;
 using Xunit;
@@ -17,6 +18,8 @@ public sealed class StudioSignInTests(ITestOutputHelper output)
     private static readonly string[] BrowserPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
     // /.auth/me as the platform answers it with the token store on: one identity per provider.
+    private static readonly Regex SignInUrl = new(@"/\.auth/login/aad");
+
     private const string Me = """
         [{"provider_name":"aad","user_id":"ada@contoso.example",
           "user_claims":[{"typ":"name","val":"Ada Lovelace"}]}]
@@ -27,6 +30,8 @@ public sealed class StudioSignInTests(ITestOutputHelper output)
     {
         var chromium = BrowserPaths.FirstOrDefault(File.Exists);
         Skip.If(chromium is null, "Debian's chromium is not installed (/usr/bin/chromium).");
+        // A first page load on a loaded machine can outlast Playwright's 5 s for assertions.
+        SetDefaultExpectTimeout(30_000);
         await using var host = await LocalHostProcess.StartAsync(new Dictionary<string, string>
         {
             ["Local__RunTrainer"] = "false",
@@ -51,9 +56,8 @@ public sealed class StudioSignInTests(ITestOutputHelper output)
         // Not signed in: straight to the platform's sign-in, asked to come back to the same route.
         var anonymous = await PageAsync(browser, me: 401);
         await anonymous.GotoAsync(origin + "/#/d/flowers/train");
-        // The redirect may land while GotoAsync runs: wait for the URL only; the body check waits for the page.
-        await anonymous.WaitForURLAsync(url => url.Contains("/.auth/login/aad"),
-            new() { WaitUntil = WaitUntilState.Commit });
+        // The redirect may land while GotoAsync runs, before a navigation wait could start: poll the URL instead.
+        await Expect(anonymous).ToHaveURLAsync(SignInUrl);
         Assert.Equal("/#/d/flowers/train", Query(anonymous.Url, "post_login_redirect_uri"));
         await Expect(anonymous.Locator("body")).ToHaveTextAsync("sign-in page");
 
@@ -63,7 +67,7 @@ public sealed class StudioSignInTests(ITestOutputHelper output)
         await Expect(ended.Locator(".who")).ToBeVisibleAsync();
         await ended.RouteAsync("**/api/datasets", route => route.FulfillAsync(new() { Status = 401 }));
         await ended.EvaluateAsync("() => { location.hash = '#/d/flowers/images'; }");
-        await ended.WaitForURLAsync(url => url.Contains("/.auth/login/aad"));
+        await Expect(ended).ToHaveURLAsync(SignInUrl);
         Assert.Equal("/#/d/flowers/images", Query(ended.Url, "post_login_redirect_uri"));
     }
 
