@@ -30,14 +30,12 @@ public sealed class Scorer : IDisposable
     /// <summary>The label that means "no label" (a multiclass model's Negative class), or null.</summary>
     public string? NegativeLabel => Manifest.NegativeLabel;
 
-    /// <param name="threads">Intra-op threads of each run; 0: ONNX Runtime's choice, one per physical core.</param>
+    /// <param name="threads">Intra-op threads of each run; 0: one per core the process may use.</param>
     public Scorer(byte[] model, ModelManifest manifest, int threads = 0)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (threads > 0) options.IntraOpNumThreads = threads;
-        // Requests run the one session at once: idle intra-op threads sleep instead of spinning, which took the cores
-        // from the other runs (2 threads: 21 images/s spinning, 92 without; docs/benchmarks.md).
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        // Requests run the one session at once: its idle threads sleep (2 threads: 21 images/s spinning, 92 without;
+        // docs/benchmarks.md).
+        using var options = CpuSessions.Options(GraphOptimizationLevel.ORT_ENABLE_ALL, threads);
         session = new InferenceSession(model, options);
         Manifest = manifest;
     }

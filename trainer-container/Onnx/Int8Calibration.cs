@@ -85,7 +85,7 @@ public sealed class Int8Calibrator : IDisposable
     {
         // No graph optimization: it runs a few batches, and building the session at basic level took 1.2 s more of
         // CPU than without (measured here) for batches as fast; the ranges differ in rounding only.
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var options = CpuSessions.Options(GraphOptimizationLevel.ORT_DISABLE_ALL);
         session = new InferenceSession(OnnxExport.CalibrationGraph(backbone), options);
         points = Int8Calibration.Points(backbone).ToArray();
     }

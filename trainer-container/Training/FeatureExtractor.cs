@@ -34,7 +34,7 @@ public sealed class FeatureExtractor : IDisposable
         if (useOnnxRuntime)
         {
             Int8 = int8;
-            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            using var options = CpuSessions.Options(GraphOptimizationLevel.ORT_ENABLE_ALL);
             session = new InferenceSession(OnnxExport.FeatureExtractor(backbone, activationStage, int8), options);
         }
     }
