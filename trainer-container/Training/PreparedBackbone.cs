@@ -15,8 +15,10 @@ internal sealed class PreparedBackbone : IDisposable
     /// <summary>Null where the passes run in float (a GPU, or <c>--float</c>).</summary>
     public Int8Calibrator? Calibrator { get; init; }
 
+    /// <param name="int8">Int8 passes asked for: they run where the device is the CPU.</param>
     public static Task<PreparedBackbone> Start(bool int8, CancellationToken ct) => Task.Run(() =>
     {
+        int8 &= TrainingDevice.Current.type == TorchSharp.DeviceType.CPU; // the first touch loads libtorch
         var backbone = BackboneWeights.Load();
         try
         {
