@@ -3,8 +3,23 @@ using static TorchSharp.torch;
 
 namespace Pipeline.Trainer.Training;
 
-/// <summary>The strength cross-validation chose, what it scored, and each image's out-of-fold probabilities.</summary>
-public sealed record CrossValidation(double Strength, double Accuracy, double LogLoss, float[][] OutOfFold);
+/// <summary>The strength and scaling cross-validation chose, what they scored, and each image's out-of-fold
+/// probabilities.</summary>
+public sealed record CrossValidation(double Strength, double Accuracy, double LogLoss, float[][] OutOfFold,
+    FeatureScaling Scaling = FeatureScaling.EachApart);
+
+/// <summary>
+/// How the head's features are brought to one scale before the L2 penalty. Each apart (standardised): a feature that
+/// barely varies weighs as much as the loudest, which pays on images far from ImageNet (brain-mri: 2.5 points over
+/// "together"). Together (centred, one shared scale: the raw features' penalty, as ML.NET's route has it): the quiet
+/// features stay quiet, which pays on photos near ImageNet (toy-dogs: 1.2 points, hymenoptera: 0.7). Neither wins
+/// everywhere, so cross-validation chooses (docs/benchmarks.md).
+/// </summary>
+public enum FeatureScaling
+{
+    EachApart,
+    Together,
+}
 
 /// <summary>
 /// What a head learns from: per image and label a target and a weight. Softmax: one-hot rows, weighted by the
@@ -62,7 +77,7 @@ public sealed record HeadTargets(double[][] Values, double[][] Weights, bool Sig
 }
 
 /// <summary>
-/// The frozen head as a convex problem: multinomial logistic regression with an L2 penalty on standardised features,
+/// The frozen head as a convex problem: multinomial logistic regression with an L2 penalty on centred features,
 /// fitted full-batch by L-BFGS (the kind of head ML.NET's LbfgsMaximumEntropy and Create ML fit); for multilabel
 /// datasets one binary logistic regression per label (sigmoid outputs), fitted by the same solver. Its strength is
 /// chosen by stratified k-fold cross-validation on the cached features, so every training image both chooses it and,
@@ -71,7 +86,8 @@ public sealed record HeadTargets(double[][] Values, double[][] Weights, bool Sig
 /// </summary>
 public static class SoftmaxRegression
 {
-    /// <summary>L2 strengths tried, on the mean loss over standardised features.</summary>
+    /// <summary>L2 strengths tried, on the mean loss over features centred and brought to unit scale
+    /// together.</summary>
     public static readonly double[] Strengths = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1];
 
     private const int History = 10;
@@ -95,19 +111,22 @@ public static class SoftmaxRegression
 
     /// <summary>Fits on all rows: weight (labels x features) and bias in the original feature space.</summary>
     public static (Tensor Weight, Tensor Bias) Fit(Tensor features, long[] labels, int classes, double strength,
-        double[] labelWeights) => Fit(features, HeadTargets.OneHot(labels, classes, labelWeights), strength);
+        double[] labelWeights, FeatureScaling scaling = FeatureScaling.EachApart) =>
+        Fit(features, HeadTargets.OneHot(labels, classes, labelWeights), strength, scaling);
 
-    public static (Tensor Weight, Tensor Bias) Fit(Tensor features, HeadTargets targets, double strength)
+    public static (Tensor Weight, Tensor Bias) Fit(Tensor features, HeadTargets targets, double strength,
+        FeatureScaling scaling = FeatureScaling.EachApart)
     {
         using var scope = NewDisposeScope();
-        // Standardised in place on one copy: at 60,000 x 768 each double-precision copy is 370 MB.
+        // Scaled in place on one copy: at 60,000 x 768 each double-precision copy is 370 MB.
         var x = features.cpu().to(ScalarType.Float64, copy: true);
-        var (mean, std) = Standardiser(x);
+        var (mean, std) = Moments(x);
+        var scale = Scale(std, scaling);
         var classes = targets.Classes;
-        var theta = Solve(x.sub_(mean).div_(std), targets, strength, null, Final);
+        var theta = Solve(x.sub_(mean).div_(scale), targets, strength, null, Final);
         var (w, b) = Split(theta, classes, x.shape[1]);
-        // Fold the standardisation into the dense layer: w (x - m) / s + b = (w / s) x + (b - (w / s) m).
-        var weight = w / std;
+        // Fold the scaling into the dense layer: w (x - m) / s + b = (w / s) x + (b - (w / s) m).
+        var weight = w / scale;
         var bias = b - weight.matmul(mean.squeeze(0));
         return (weight.to(ScalarType.Float32).MoveToOuterDisposeScope(),
             bias.to(ScalarType.Float32).MoveToOuterDisposeScope());
@@ -117,14 +136,19 @@ public static class SoftmaxRegression
         int seed, CancellationToken ct, IReadOnlyList<double>? strengths = null) =>
         Choose(features, HeadTargets.OneHot(labels, classes, labelWeights), folds, seed, ct, strengths);
 
+    /// <summary>Both scalings, each apart first (a tie keeps it).</summary>
+    public static readonly FeatureScaling[] Scalings = [FeatureScaling.EachApart, FeatureScaling.Together];
+
     /// <summary>
-    /// Stratified k-fold cross-validation over <see cref="Strengths"/> (log loss decides); returns the strength and
-    /// the out-of-fold probabilities at that strength. Folds are drawn from <paramref name="seed"/>.
+    /// Stratified k-fold cross-validation over <see cref="Strengths"/> and <paramref name="scalings"/> (log loss
+    /// decides); returns the pair and the out-of-fold probabilities with it. Folds are drawn from
+    /// <paramref name="seed"/>.
     /// </summary>
     public static CrossValidation Choose(Tensor features, HeadTargets targets, int folds, int seed,
-        CancellationToken ct, IReadOnlyList<double>? strengths = null)
+        CancellationToken ct, IReadOnlyList<double>? strengths = null, IReadOnlyList<FeatureScaling>? scalings = null)
     {
         strengths ??= Strengths;
+        scalings ??= Scalings;
         using var scope = NewDisposeScope();
         // Each fold takes its rows in double precision itself: a double copy of all of them would only be sliced.
         var x = features.cpu();
@@ -133,21 +157,23 @@ public static class SoftmaxRegression
         var fold = Folds(groups, (int)groups.Max() + 1, Math.Clamp(folds, 2, Math.Max(2, n)), seed);
         var k = fold.Max() + 1;
         var classes = targets.Classes;
-        var probabilities = strengths.Select(_ => new float[n][]).ToArray();
+        // One candidate a scaling and strength, in that order.
+        var probabilities = scalings.SelectMany(_ => strengths).Select(_ => new float[n][]).ToArray();
         // The folds in parallel, each on one libtorch thread: the fits are small products that a second thread of
         // libtorch's own barely speeds up, while two folds at once take half the time.
         using var oneThread = new OneThread();
         Parallel.For(0, k, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = ProcessorCount },
-            f => CrossValidateFold(x, targets, strengths, fold, f, probabilities, ct));
+            f => CrossValidateFold(x, targets, strengths, scalings, fold, f, probabilities, ct));
         var scores = probabilities.Select(targets.Score).ToArray();
-        var best = Enumerable.Range(0, strengths.Count).MinBy(s => scores[s].LogLoss);
-        return new CrossValidation(strengths[best], scores[best].Accuracy, scores[best].LogLoss, probabilities[best]);
+        var best = Enumerable.Range(0, probabilities.Length).MinBy(c => scores[c].LogLoss);
+        return new CrossValidation(strengths[best % strengths.Count], scores[best].Accuracy, scores[best].LogLoss,
+            probabilities[best], scalings[best / strengths.Count]);
     }
 
-    /// <summary>Fits fold <paramref name="f"/>'s training rows at each strength; writes its rows'
+    /// <summary>Fits fold <paramref name="f"/>'s training rows at each scaling and strength; writes its rows'
     /// probabilities.</summary>
-    private static void CrossValidateFold(Tensor x, HeadTargets targets, IReadOnlyList<double> strengths, int[] fold,
-        int f, float[][][] probabilities, CancellationToken ct)
+    private static void CrossValidateFold(Tensor x, HeadTargets targets, IReadOnlyList<double> strengths,
+        IReadOnlyList<FeatureScaling> scalings, int[] fold, int f, float[][][] probabilities, CancellationToken ct)
     {
         using var scope = NewDisposeScope();
         var n = targets.Rows;
@@ -156,22 +182,33 @@ public static class SoftmaxRegression
         if (testRows.Length == 0) return;
         var xTrain = Rows(x, trainRows);
         var xTest = Rows(x, testRows);
-        var (mean, std) = Standardiser(xTrain);
+        var (mean, std) = Moments(xTrain);
         // In place: the folds run in parallel, and each copy of a fold's rows is hundreds of MB at 60,000 images.
-        xTrain.sub_(mean).div_(std);
-        xTest.sub_(mean).div_(std);
+        xTrain.sub_(mean);
+        xTest.sub_(mean);
         var yTrain = targets.Take(trainRows);
-        Tensor? start = null;
-        // Strongest penalty first: each fit starts from the last, so the weaker ones converge in few steps.
-        foreach (var s in Enumerable.Range(0, strengths.Count).OrderByDescending(s => strengths[s]))
+        Tensor? applied = null;
+        for (var c = 0; c < scalings.Count; c++)
         {
-            ct.ThrowIfCancellationRequested();
-            var theta = Solve(xTrain, yTrain, strengths[s], start, Comparison);
-            start = theta;
-            var (w, b) = Split(theta, targets.Classes, x.shape[1]);
-            using var p = targets.Probabilities(xTest.matmul(w.t()).add(b, One)).to(ScalarType.Float32);
-            var rows = RowArrays(p);
-            for (var r = 0; r < testRows.Length; r++) probabilities[s][testRows[r]] = rows[r];
+            // From one scaling to the next in place: multiply by the old scale, divide by the new.
+            var scale = Scale(std, scalings[c]);
+            using var change = applied is null ? scale.reciprocal() : applied / scale;
+            xTrain.mul_(change);
+            xTest.mul_(change);
+            applied = scale;
+            Tensor? start = null;
+            // Strongest penalty first: each fit starts from the last, so the weaker ones converge in few steps.
+            foreach (var s in Enumerable.Range(0, strengths.Count).OrderByDescending(s => strengths[s]))
+            {
+                ct.ThrowIfCancellationRequested();
+                var theta = Solve(xTrain, yTrain, strengths[s], start, Comparison);
+                start = theta;
+                var (w, b) = Split(theta, targets.Classes, x.shape[1]);
+                using var p = targets.Probabilities(xTest.matmul(w.t()).add(b, One)).to(ScalarType.Float32);
+                var rows = RowArrays(p);
+                for (var r = 0; r < testRows.Length; r++)
+                    probabilities[c * strengths.Count + s][testRows[r]] = rows[r];
+            }
         }
     }
 
@@ -223,8 +260,13 @@ public static class SoftmaxRegression
         return fold;
     }
 
-    private static (Tensor Mean, Tensor Std) Standardiser(Tensor x) =>
+    private static (Tensor Mean, Tensor Std) Moments(Tensor x) =>
         (x.mean([0], keepdim: true), maximum(x.std(0, keepdim: true), tensor(1e-6)));
+
+    /// <summary>What the features are divided by: each its own standard deviation, or all the root mean square of
+    /// them (the strengths keep one meaning across datasets either way).</summary>
+    private static Tensor Scale(Tensor std, FeatureScaling scaling) => scaling == FeatureScaling.EachApart ? std
+        : std.square().mean().sqrt().expand_as(std).contiguous();
 
     private static (Tensor W, Tensor B) Split(Tensor theta, int classes, long features) =>
         (theta.narrow(0, 0, classes * features).view(classes, features), theta.narrow(0, classes * features, classes));

@@ -27,7 +27,7 @@ public static partial class TrainingRun
         if (head.Strength is { } strength)
         {
             var (w, b) = SoftmaxRegression.Fit(train.Features.narrow(1, 0, head.Columns), train.Labels, model.Labels,
-                strength, weights);
+                strength, weights, head.Scaling);
             // A head on layer4's features alone gets zero weights for layer3's, as the frozen head does.
             using var padded = nn.functional.pad(w, [0, Classifier.Inputs - head.Columns]);
             SetHead(model, padded, b);

@@ -12,8 +12,9 @@ public static partial class TrainingRun
     /// <param name="Strength">The lbfgs head's L2 strength; null for a gradient head.</param>
     /// <param name="Labels">Labels of train then validation rows, the order of the out-of-fold probabilities.</param>
     /// <param name="Columns">Feature columns the head uses: layer4's 512, or with layer3's 256 after them.</param>
+    /// <param name="Scaling">How the lbfgs head scaled its features.</param>
     private sealed record HeadFit(Recipe Recipe, CrossValidation? CrossValidation, double? Strength, long[] Labels,
-        double Seconds, int Columns = Classifier.Inputs);
+        double Seconds, int Columns = Classifier.Inputs, FeatureScaling Scaling = FeatureScaling.EachApart);
 
     private static HeadFit FitHead(Classifier model, FeatureCache train, FeatureCache validation, double[] weights,
         TrainingOptions options, IProgress<TrainingProgress>? progress, List<EpochRecord> history, Stopwatch clock,
@@ -96,7 +97,9 @@ public static partial class TrainingRun
             else cv = Choose(columns);
             strength = cv.Strength;
         }
-        var (fitted, bias) = SoftmaxRegression.Fit(features.narrow(1, 0, columns), targets, strength);
+        // A strength given is on features standardised each apart, as it always was.
+        var scaling = cv?.Scaling ?? FeatureScaling.EachApart;
+        var (fitted, bias) = SoftmaxRegression.Fit(features.narrow(1, 0, columns), targets, strength, scaling);
         // Unused columns get zero weights: the exported graph is the same whichever features the head uses.
         var weight = nn.functional.pad(fitted, [0, Classifier.Inputs - columns]);
         SetHead(model, weight, bias);
@@ -110,8 +113,9 @@ public static partial class TrainingRun
             history.Add(new EpochRecord("head", 1, trainLoss, trainAccuracy, cv?.LogLoss ?? trainLoss,
                 cv?.Accuracy ?? trainAccuracy, true));
         }
-        var which = columns == Classifier.Inputs ? "layer4 and layer3 features" : "layer4 features";
-        var chosen = options.HeadFeatures == "auto" ? "both chosen" : "chosen";
+        var which = (columns == Classifier.Inputs ? "layer4 and layer3 features" : "layer4 features")
+            + (scaling == FeatureScaling.EachApart ? " standardised each apart" : " centred and scaled together");
+        var chosen = options.HeadFeatures == "auto" ? "features, scaling and L2 chosen" : "scaling and L2 chosen";
         var how = cv is null ? $"{kind} on {which}, L2 {strength:G3} as given"
             : $"{kind} on {which}, L2 {strength:G3}, {chosen} by " +
                 $"{Math.Max(2, options.CrossValidationFolds)}-fold cross-validation";
@@ -125,7 +129,8 @@ public static partial class TrainingRun
             CrossValidatedLogLoss = cv?.LogLoss,
             Thresholds = cv is null ? "validation" : "out-of-fold probabilities of the cross-validation",
         };
-        return new HeadFit(recipe, cv, strength, targets.Groups, (clock.Elapsed - start).TotalSeconds, columns);
+        return new HeadFit(recipe, cv, strength, targets.Groups, (clock.Elapsed - start).TotalSeconds, columns,
+            scaling);
     }
 
     private static void SetHead(Classifier model, Tensor weight, Tensor bias)
