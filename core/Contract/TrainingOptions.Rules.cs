@@ -23,10 +23,11 @@ public sealed partial record TrainingOptions
             "minutes the run may take to a model; what does not fit is left out and named in model.json",
             o => o.BudgetMinutes, (o, v) => o with { BudgetMinutes = v }, "minutes", "none", positive: true),
         TrainingOption.Choice("--head-optimizer", "headOptimizer",
-            "stage 1: lbfgs (softmax regression, L2 and layer3 features chosen by cross-validation, refitted on all " +
-            "training images), or a gradient head (rmsprop: the Keras seed's)",
+            "stage 1: lbfgs (softmax regression, L2, scaling and layer3 features chosen by cross-validation, " +
+            "refitted on all training images), or a gradient head (rmsprop: the Keras seed's)",
             o => o.HeadOptimizer, (o, v) => o with { HeadOptimizer = v }, "lbfgs", "adamw", "adam", "rmsprop", "sgd"),
-        TrainingOption.OptionalReal("--head-l2", "headL2", "L2 strength of the lbfgs head",
+        TrainingOption.OptionalReal("--head-l2", "headL2",
+            "L2 strength of the lbfgs head, on features standardised each apart",
             o => o.HeadL2, (o, v) => o with { HeadL2 = v }, "strength", "cross-validated"),
         TrainingOption.Choice("--head-features", "headFeatures",
             "pooled features of the lbfgs head: auto (cross-validation chooses), layer4, or layer3+4",

@@ -25,7 +25,8 @@ public sealed partial record TrainingOptions
     /// <c>sgd</c>).
     /// </summary>
     public string HeadOptimizer { get; init; } = "lbfgs";
-    /// <summary>L2 strength of the lbfgs head; null chooses it by cross-validation.</summary>
+    /// <summary>L2 strength of the lbfgs head, on features standardised each apart; null chooses it, and the
+    /// scaling, by cross-validation.</summary>
     public double? HeadL2 { get; init; }
     /// <summary>Folds of the cross-validation that chooses the lbfgs head's strength and decides on
     /// fine-tuning.</summary>
