@@ -13,8 +13,17 @@ public static partial class TrainingRun
     /// <param name="Labels">Labels of train then validation rows, the order of the out-of-fold probabilities.</param>
     /// <param name="Columns">Feature columns the head uses: layer4's 512, or with layer3's 256 after them.</param>
     /// <param name="Scaling">How the lbfgs head scaled its features.</param>
+    /// <param name="CrossValidatedRows">The rows (train then validation) the cross-validation's out-of-fold
+    /// probabilities are of; null: all.</param>
     private sealed record HeadFit(Recipe Recipe, CrossValidation? CrossValidation, double? Strength, long[] Labels,
-        double Seconds, int Columns = Classifier.Inputs, FeatureScaling Scaling = FeatureScaling.EachApart);
+        double Seconds, int Columns = Classifier.Inputs, FeatureScaling Scaling = FeatureScaling.EachApart,
+        int[]? CrossValidatedRows = null);
+
+    /// <summary>
+    /// Images the head's cross-validation chooses on, at most: beyond a few thousand the choice barely moves while
+    /// its fits (four candidates, five folds, seven strengths) grow with every image; the model is still fitted on all.
+    /// </summary>
+    public const int CrossValidationImages = 5000;
 
     private static HeadFit FitHead(Classifier model, FeatureCache train, FeatureCache validation, double[] weights,
         TrainingOptions options, IProgress<TrainingProgress>? progress, List<EpochRecord> history, Stopwatch clock,
@@ -80,13 +89,18 @@ public static partial class TrainingRun
         CrossValidation? cv = null;
         var strength = options.HeadL2 ?? 0;
         var columns = options.HeadFeatures == "layer4" ? ResNetBackbone.Features : Classifier.Inputs;
+        var sampled = targets.Rows > CrossValidationImages
+            ? Sample(targets.Groups, CrossValidationImages, options.Seed) : null;
         if (options.HeadL2 is null)
         {
+            using var sample = sampled is null ? null : tensor(sampled.Select(r => (long)r).ToArray());
+            var chooseOn = sample is null ? features : features.index_select(0, sample);
+            var chooseFor = sampled is null ? targets : targets.Take(sampled);
             // Layer3's pooled features join layer4's only where cross-validation says they help (fine-grained and
             // far-from-ImageNet images, where mid-level patterns carry more than ImageNet's classes).
             CrossValidation Choose(int n) =>
-                SoftmaxRegression.Choose(features.narrow(1, 0, n), targets, options.CrossValidationFolds, options.Seed,
-                    ct);
+                SoftmaxRegression.Choose(chooseOn.narrow(1, 0, n), chooseFor, options.CrossValidationFolds,
+                    options.Seed, ct);
             if (options.HeadFeatures == "auto")
             {
                 var both = Choose(Classifier.Inputs);
@@ -121,7 +135,8 @@ public static partial class TrainingRun
                 $"{Math.Max(2, options.CrossValidationFolds)}-fold cross-validation";
         var accuracy = targets.Sigmoid ? "exact-match accuracy" : "accuracy";
         progress?.Report(Note("head", clock, cv is null ? how
-            : $"{how}: {accuracy} {cv.Accuracy:0.0000}, log loss {cv.LogLoss:0.0000} over {targets.Rows} images"));
+            : $"{how}: {accuracy} {cv.Accuracy:0.0000}, log loss {cv.LogLoss:0.0000} over {cv.OutOfFold.Length} " +
+                $"images{(sampled is null ? "" : $" of the {targets.Rows}")}"));
         var recipe = new Recipe
         {
             Head = how,
@@ -130,7 +145,23 @@ public static partial class TrainingRun
             Thresholds = cv is null ? "validation" : "out-of-fold probabilities of the cross-validation",
         };
         return new HeadFit(recipe, cv, strength, targets.Groups, (clock.Elapsed - start).TotalSeconds, columns,
-            scaling);
+            scaling, cv is null ? null : sampled);
+    }
+
+    /// <summary>A seeded sample of <paramref name="size"/> rows, each group's share kept (at least one a group), in
+    /// row order.</summary>
+    private static int[] Sample(long[] groups, int size, int seed)
+    {
+        var random = new Random(seed);
+        var share = (double)size / groups.Length;
+        return Enumerable.Range(0, groups.Length).GroupBy(r => groups[r]).OrderBy(g => g.Key)
+            .SelectMany(g =>
+            {
+                var mine = g.ToArray();
+                random.Shuffle(mine);
+                return mine.Take(Math.Max(1, (int)Math.Round(mine.Length * share)));
+            })
+            .Order().ToArray();
     }
 
     private static void SetHead(Classifier model, Tensor weight, Tensor bias)

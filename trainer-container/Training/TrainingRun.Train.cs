@@ -79,6 +79,7 @@ public static partial class TrainingRun
         var times = new StageTimes(featureSeconds, passRate, head.Seconds, 0, 0);
         var targets = data.Train.Concat(data.Validation).Select(t => (IReadOnlyCollection<int>)t.Targets.ToArray())
             .ToList();
+        if (head.CrossValidatedRows is { } rows) targets = rows.Select(r => targets[r]).ToList();
         var frozen = new FitResult(times, recipe, head.CrossValidation?.OutOfFold, targets) { Int8 = int8 };
 
         var perLabel = (double)images / data.Labels.Count;
