@@ -86,8 +86,8 @@ public sealed record HeadTargets(double[][] Values, double[][] Weights, bool Sig
 /// </summary>
 public static class SoftmaxRegression
 {
-    /// <summary>L2 strengths tried, on the mean loss over features centred and brought to unit scale
-    /// together.</summary>
+    /// <summary>L2 strengths tried, on the mean loss over features centred and brought to unit scale (either
+    /// scaling).</summary>
     public static readonly double[] Strengths = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1];
 
     private const int History = 10;
