@@ -89,10 +89,11 @@ public static partial class TrainingRun
         CrossValidation? cv = null;
         var strength = options.HeadL2 ?? 0;
         var columns = options.HeadFeatures == "layer4" ? ResNetBackbone.Features : Classifier.Inputs;
-        var sampled = targets.Rows > CrossValidationImages
-            ? Sample(targets.Groups, CrossValidationImages, options.Seed) : null;
+        int[]? sampled = null; // the rows cross-validation chose on, where not all
         if (options.HeadL2 is null)
         {
+            if (targets.Rows > CrossValidationImages)
+                sampled = Sample(targets.Groups, CrossValidationImages, options.Seed);
             using var sample = sampled is null ? null : tensor(sampled.Select(r => (long)r).ToArray());
             var chooseOn = sample is null ? features : features.index_select(0, sample);
             var chooseFor = sampled is null ? targets : targets.Take(sampled);
@@ -145,7 +146,7 @@ public static partial class TrainingRun
             Thresholds = cv is null ? "validation" : "out-of-fold probabilities of the cross-validation",
         };
         return new HeadFit(recipe, cv, strength, targets.Groups, (clock.Elapsed - start).TotalSeconds, columns,
-            scaling, cv is null ? null : sampled);
+            scaling, sampled);
     }
 
     /// <summary>A seeded sample of <paramref name="size"/> rows, each group's share kept (at least one a group), in
