@@ -59,7 +59,8 @@ public sealed record LabelledImage
 /// flow_from_directory reads it. A given train/ and test/ (or val/) split is respected; otherwise a seeded,
 /// stratified 20 % becomes the test split. Validation is always carved from train. dataset.json in the data folder
 /// says whether it is multilabel; labels.csv (file,labels) beside the images adds labels; the same content under
-/// several labels is one image with all of them (multilabel) or a conflict left out (multiclass).
+/// several labels is one image with all of them (multilabel) or a conflict left out (multiclass). The test split is
+/// chosen among the files and decoded only when the model is evaluated.
 /// </summary>
 public sealed class ImageSet
 {
@@ -73,7 +74,7 @@ public sealed class ImageSet
     public bool Multilabel { get; init; }
     public required IReadOnlyList<LabelledImage> Train { get; init; }
     public required IReadOnlyList<LabelledImage> Validation { get; init; }
-    /// <summary>Decoded on first use: a given test split waits until evaluation, outside the time to a model.</summary>
+    /// <summary>Decoded on first use: the test split waits until evaluation, outside the time to a model.</summary>
     public IReadOnlyList<LabelledImage> Test => PendingTest.Value;
     internal Lazy<IReadOnlyList<LabelledImage>> PendingTest { get; init; } = new(() => []);
     /// <summary>The test split's size before it is decoded: its files, any of which evaluation may still
@@ -127,8 +128,10 @@ public sealed class ImageSet
         var labels = multilabel ? folders.Where(f => f != Core.Contract.Classification.Negative).ToList() : folders;
         var resize = Preprocessing.Validate(options.Resize);
         var trainImages = LabelledFiles.Group(trainFiles, labels, multilabel, skipped);
-        var train = Decode(trainImages, resize, limits ?? ImageLimits.Default, skipped, caches, ct);
-        var testImages = new List<LabelledFiles.Candidate>();
+        var random = new Random(options.Seed);
+        var splitGiven = testFolder is not null;
+        var keys = labels.Count + 1;
+        List<LabelledFiles.Candidate> testImages;
         if (testFolder is not null)
         {
             var testFiles = LabelledFiles.List(testFolder, skipped);
@@ -143,6 +146,8 @@ public sealed class ImageSet
                     "not tested."));
             testImages = testImages.Where(c => !trained.Contains(c.Hash)).ToList();
         }
+        else (trainImages, testImages) = Stratify(trainImages, c => c.Label, keys, DefaultTestFraction, random);
+        var train = Decode(trainImages, resize, limits ?? ImageLimits.Default, skipped, caches, ct);
 
         // Test files count here as candidates: they are decoded (and any refused) only when the model is evaluated.
         int Count(int key) => train.Count(x => Has(x.Targets, key, labels.Count))
@@ -154,24 +159,14 @@ public sealed class ImageSet
                 + "Each label needs at least " + MinimumPerLabel + " usable images (Negative too); too few in: " +
                 string.Join(", ", tooFew.Select(x => $"'{x.l}' ({x.n})")) + ".");
 
-        var random = new Random(options.Seed);
-        var splitGiven = testFolder is not null;
-        var keys = labels.Count + 1;
-        Lazy<IReadOnlyList<LabelledImage>> test;
-        if (!splitGiven)
-        {
-            (train, var carved) = Stratify(train, keys, DefaultTestFraction, random);
-            test = new(() => carved);
-        }
-        else
-            test = new(() => Decode(testImages, resize, limits ?? ImageLimits.Default, skipped, caches,
-                CancellationToken.None));
-        var (fit, validation) = Stratify(train, keys, options.ValidationFraction, random);
+        var test = new Lazy<IReadOnlyList<LabelledImage>>(() => Decode(testImages, resize,
+            limits ?? ImageLimits.Default, skipped, caches, CancellationToken.None));
+        var (fit, validation) = Stratify(train, x => x.Label, keys, options.ValidationFraction, random);
         if (validation.Count == 0) (fit, validation) = (train, []);
         return new ImageSet
         {
             Labels = labels, Multilabel = multilabel, Train = fit, Validation = validation, PendingTest = test,
-            Skipped = skipped, SplitGiven = splitGiven, TestFiles = splitGiven ? testImages.Count : test.Value.Count,
+            Skipped = skipped, SplitGiven = splitGiven, TestFiles = testImages.Count,
             Caches = caches,
         };
     }
@@ -249,15 +244,15 @@ public sealed class ImageSet
         return results.OfType<LabelledImage>().ToList();
     }
 
-    /// <summary>Moves a share of each label to the second list, at least one where a label has two or more
-    /// images.</summary>
-    private static (List<LabelledImage> Keep, List<LabelledImage> Moved) Stratify(
-        IReadOnlyList<LabelledImage> images, int labels, double fraction, Random random)
+    /// <summary>Moves a share of each label (its <paramref name="key"/>) to the second list, at least one where a
+    /// label has two or more.</summary>
+    private static (List<T> Keep, List<T> Moved) Stratify<T>(
+        IReadOnlyList<T> items, Func<T, int> key, int labels, double fraction, Random random)
     {
-        List<LabelledImage> keep = [], moved = [];
+        List<T> keep = [], moved = [];
         for (var label = 0; label < labels; label++)
         {
-            var mine = images.Where(x => x.Label == label).ToArray();
+            var mine = items.Where(x => key(x) == label).ToArray();
             random.Shuffle(mine);
             var n = mine.Length < 2 || fraction <= 0
                 ? 0
