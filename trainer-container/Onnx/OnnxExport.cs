@@ -205,22 +205,9 @@ public static class OnnxExport
         private string QuantizedConv(string name, string input, Conv2d conv, BatchNorm2d bn, bool relu,
             Int8Calibration int8, long k, long stride, long pad)
         {
-            var (weights, bias, channels) = Int8Calibration.Fold(conv, bn);
             var inputScale = int8.Parameters(input.EndsWith("_dq") ? input[..^3] : input).Scale;
-            var perChannel = weights.Length / channels;
-            var scales = new float[channels];
-            var q = new sbyte[weights.Length];
-            var qBias = new int[channels];
-            for (var c = 0; c < channels; c++)
-            {
-                var span = weights.AsSpan(c * perChannel, perChannel);
-                var max = 0f;
-                foreach (var w in span) max = Math.Max(max, Math.Abs(w));
-                scales[c] = Math.Max(max, 1e-8f) / 127;
-                for (var i = 0; i < perChannel; i++)
-                    q[c * perChannel + i] = (sbyte)Math.Clamp(Math.Round(span[i] / scales[c]), -127, 127);
-                qBias[c] = (int)Math.Clamp(Math.Round(bias[c] / (inputScale * scales[c])), int.MinValue, int.MaxValue);
-            }
+            var (q, scales, qBias) = int8.Quantize(name, conv, bn, inputScale);
+            var channels = scales.Length;
             var dims = conv.weight!.shape;
             Initializer($"{name}_wq", dims, q);
             Initializer($"{name}_wscale", [channels], scales);
