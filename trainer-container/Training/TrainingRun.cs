@@ -118,14 +118,34 @@ public static partial class TrainingRun
         ProcessMemory.Collect();
         var budget = new TrainingBudget(options.BudgetMinutes, clock);
         var fit = Fit(model, prepared.Calibrator, data, options, progress, history, clock, budget, ct);
-        var times = fit.Times;
         progress?.Report(Note("caches", clock, Describe(caches.Use())));
 
         Directory.CreateDirectory(request.OutFolder);
         var modelBytes = OnnxExport.ToBytes(model, fit.Recipe.FlipAverage, fit.Int8, fit.Int8Stages);
         File.WriteAllBytes(Path.Combine(request.OutFolder, ModelFiles.Model), modelBytes);
-        model.to(CPU).save(Path.Combine(request.OutFolder, CheckpointFile));
+        // The model is whole once model.onnx is: the checkpoint (TorchSharp's weights, to train on elsewhere) is
+        // written while it is evaluated.
+        var checkpoint = Task.Run(() => model.to(CPU).save(Path.Combine(request.OutFolder, CheckpointFile)));
+        try
+        {
+            return Evaluate(request, data, options, fit, history, budget, caches, modelBytes, checkpoint, clock,
+                loadSeconds);
+        }
+        catch
+        {
+            // The model is disposed on the way out: the checkpoint is waited for first; the evaluation's error is the
+            // one reported.
+            try { checkpoint.Wait(); }
+            catch (AggregateException) { }
+            throw;
+        }
+    }
 
+    private static TrainingOutcome Evaluate(TrainingRequest request, ImageSet data, TrainingOptions options,
+        FitResult fit, List<EpochRecord> history, TrainingBudget budget, CacheSpace caches, byte[] modelBytes,
+        Task checkpoint, Stopwatch clock, double loadSeconds)
+    {
+        var times = fit.Times;
         // Evaluate with the exported model and the scorer the HTTP endpoint uses: what is reported is what is served.
         var evaluateStart = clock.Elapsed;
         var spec = Preprocessing.Spec(options.Resize);
@@ -160,6 +180,7 @@ public static partial class TrainingRun
             ? Evaluation.MeasureMultilabel(testProbabilities, Targets(data.Test), data.Labels, thresholds)
             : Evaluation.Measure(testProbabilities, data.Test.Select(t => t.Label).ToList(), data.Labels);
         var evaluateSeconds = (clock.Elapsed - evaluateStart).TotalSeconds;
+        checkpoint.GetAwaiter().GetResult(); // counted in the total, as before, if it outlasts the evaluation
 
         var manifest = draft with
         {
