@@ -33,8 +33,8 @@ public static class Promotion
                 var (oldModel, oldManifest) = await versions.DownloadAsync(job.Dataset, latest.Version, ct);
                 // A dataset made multilabel (or back) asks a different question: the new kind replaces the old.
                 var comparable = oldManifest.Classification == manifest.Classification;
-                var scores = TestAccuracies(testFolder, [(manifest, model), comparable ? (oldManifest, oldModel) : null],
-                    ct);
+                var scores = TestAccuracies(testFolder,
+                    [(manifest, model), comparable ? (oldManifest, oldModel) : null], ct);
                 accuracy = scores[0] ?? manifest.Metrics.Accuracy;
                 var previous = comparable ? scores[1] : null;
                 if (previous is { } old && accuracy < old)
