@@ -74,7 +74,9 @@ public static class BackboneWeights
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary); // a read-only folder (an image's app folder): each run reads the ONNX files
+            // A read-only folder (an image's app folder) or a full disk: each run reads the ONNX files.
+            try { File.Delete(temporary); }
+            catch (Exception gone) when (gone is IOException or UnauthorizedAccessException) { }
         }
         return backbone;
     }

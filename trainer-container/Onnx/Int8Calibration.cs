@@ -64,7 +64,7 @@ public sealed class Int8Calibration
     /// <summary>
     /// A convolution's weights with its BatchNorm folded in, as int8 per output channel, and its bias as int32 at the
     /// input's scale times each channel's. Made once per calibration and convolution, for the passes' graph and the
-    /// export alike (a fifth of a second of a small set's run, here): the stages a calibration quantizes never train
+    /// export alike (0.3 s of a small set's export, here): the stages a calibration quantizes never train
     /// after it, as fine-tuning exports the stages it trains in float.
     /// </summary>
     public QuantizedWeights Quantize(string name, Conv2d conv, BatchNorm2d bn, float inputScale) =>
