@@ -45,16 +45,23 @@ public static partial class TrainingRun
         using var labelWeights = tensor(weights.Select(w => (float)w).ToArray(), device: device);
         var loss = new SmoothedLoss(labelWeights, options.LabelSmoothing);
         var headParameters = model.head.parameters().ToList();
-        var topOptimizer = optim.AdamW(top, options.FineTuneLearningRate, weight_decay: options.WeightDecay);
+        // Discriminative rates, as ULMFiT sets them: each stage learns 2.6 times slower than the one above it, so the
+        // more general features move least (one stage, the default, learns at the fine-tuning rate).
+        var stages = Enumerable.Range(stage, 4 - stage).Select(s =>
+        {
+            var rate = options.FineTuneLearningRate / Math.Pow(2.6, 3 - s);
+            return (Optimizer: (optim.Optimizer)optim.AdamW(backbone.Stages[s].parameters(), rate,
+                weight_decay: options.WeightDecay), Rate: rate);
+        }).ToList();
         var headRate = options.FineTuneLearningRate * (head.Strength is null ? 10 : 1);
         var headOptimizer = optim.AdamW(headParameters, headRate, weight_decay: options.WeightDecay);
         var fine = new Stage("fine-tune", options.FineTuneEpochs, options.Patience, [.. top, .. headParameters],
-            [(topOptimizer, options.FineTuneLearningRate), (headOptimizer, headRate)], progress, history, clock);
+            [.. stages, (headOptimizer, headRate)], progress, history, clock);
         // An lbfgs head starts at its optimum for these features and was fitted without dropout: it moves at the
         // backbone's rate and keeps all its inputs. A gradient head learns ten times faster, with dropout, as before.
         var dropout = head.Strength is null;
-        fine.Run(() => FineTuneEpoch(model, train, views, stage, loss, [topOptimizer, headOptimizer],
-                options.BatchSize, random, dropout),
+        optim.Optimizer[] optimizers = [.. stages.Select(o => o.Optimizer), headOptimizer];
+        fine.Run(() => FineTuneEpoch(model, train, views, stage, loss, optimizers, options.BatchSize, random, dropout),
             () => Validate(model, validation, TopFeatures, activations: true), ct, baseline.Loss, budget.Fits);
         if (fine.StoppedEarly is { } stopped) budget.Leave(stopped);
 
