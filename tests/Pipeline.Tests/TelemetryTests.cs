@@ -72,7 +72,7 @@ public sealed class TelemetryTests(PipelineFixture pipeline, ITestOutputHelper o
         Assert.Equal("true", promotion.Attributes["pipeline.promoted"]);
         var trainer = pipeline.Otlp.Spans.Where(s => s.TraceId == trace).ToList();
         output.WriteLine(string.Join("\n", trainer.Select(s => $"{s.Name} ({s.SpanId} under {s.ParentSpanId})")));
-        foreach (var stage in new[] { "download", "stage load", "upload model" })
+        foreach (var stage in new[] { "list images", "stage load", "upload model" })
             Assert.Contains(trainer, s => s.Name == stage && s.ParentSpanId == job.SpanId);
 
         // Scoring: a span with the model version that answered.

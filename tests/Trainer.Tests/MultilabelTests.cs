@@ -177,7 +177,7 @@ public class MultilabelTests
             rows.Add($"none-{i}.jpg,");
         }
         rows.Add("missing.jpg,circle");
-        File.WriteAllLines(Path.Combine(data, LabelledFiles.LabelsFile), rows);
+        File.WriteAllLines(Path.Combine(data, FolderImageSource.LabelsFile), rows);
         WriteSettings(data, Classification.Multilabel);
 
         var set = ImageSet.Load(data, null, TrainingOptions.Fast);

@@ -12,7 +12,7 @@ public class PromotionTests
     /// not the split): each model's accuracy is the one its own evaluation measured on the same files.
     /// </summary>
     [Fact]
-    public void Models_scored_together_batch_by_batch_get_the_accuracy_their_evaluation_measured()
+    public async Task Models_scored_together_batch_by_batch_get_the_accuracy_their_evaluation_measured()
     {
         using var temp = new TempFolder();
         var train = SyntheticImages.WriteDataset(temp["data/train"], 10, seed: 1);
@@ -32,7 +32,8 @@ public class PromotionTests
                 File.ReadAllBytes(Path.Combine(outcome.ModelFolder, ModelFiles.Model)));
         }).ToList();
 
-        var accuracies = Promotion.TestAccuracies(test, models, default);
+        var source = new FolderImageSource(train, test);
+        var accuracies = await Promotion.TestAccuraciesAsync(source, models, default);
 
         Assert.Equal(14 * labels.Length, Directory.GetFiles(test, "*", SearchOption.AllDirectories).Length);
         for (var m = 0; m < models.Count; m++)
@@ -41,6 +42,6 @@ public class PromotionTests
             Assert.InRange(measured, 0.3, 0.9);
             Assert.Equal(measured, accuracies[m]!.Value, 1e-9);
         }
-        Assert.Null(Promotion.TestAccuracies(test, [models[0], null], default)[1]);
+        Assert.Null((await Promotion.TestAccuraciesAsync(source, [models[0], null], default))[1]);
     }
 }

@@ -136,7 +136,12 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         var folder = Path.Combine(Path.GetTempPath(), $"pipeline-job-{job.JobId}-{Guid.NewGuid():N}");
         try
         {
-            var current = await images.ListAsync(job.Dataset, ct);
+            IReadOnlyList<DatasetImage> current;
+            using (var listing = Telemetry.Source.StartActivity("list images"))
+            {
+                current = await images.ListAsync(job.Dataset, ct);
+                listing?.SetTag("pipeline.images", current.Count);
+            }
             var kind = (await images.ReadSettingsAsync(job.Dataset, ct)).Kind;
             await jobs.UpdateAsync(job.Dataset, j => j?.JobId != job.JobId ? null : j with
             {
@@ -151,34 +156,28 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             }, ct);
             logger.LogInformation("Training job {JobId} of {Dataset}, attempt {Attempt}: {Images} images",
                 job.JobId, job.Dataset, attempt, current.Count);
-            using (Telemetry.Source.StartActivity("download")?.SetTag("pipeline.images", current.Count))
-            {
-                await DownloadAsync(current, folder, ct);
-                await DownloadSettingsAsync(job.Dataset, folder, ct);
-            }
+            // Read from storage straight into the run's image cache, as it decodes: nothing is copied to disk.
+            var source = new BlobImageSource(storage, job.Dataset, current,
+                await ReadSettingsAsync(job.Dataset, ct));
 
             TrainingOutcome outcome;
             await using (var progress = new ProgressWriter(jobs, job, logger))
             {
                 try
                 {
-                    // Caches that spill go beside the download: one disk to size, one folder to delete.
-                    var test = Path.Combine(folder, StorageNames.Test);
-                    outcome = await TrainingRun.RunAsync(new TrainingRequest(folder, null, Path.Combine(folder, "out"),
-                        job.Options, job.Dataset, job.JobId, Math.Max(0, options.Value.TrainerMemoryCapMB),
-                        CacheFolder: folder)
+                    // Caches that spill go to the job's folder: one disk to size, one folder to delete.
+                    outcome = await TrainingRun.RunAsync(new TrainingRequest(source.Description, null,
+                        Path.Combine(folder, "out"), job.Options, job.Dataset, job.JobId,
+                        Math.Max(0, options.Value.TrainerMemoryCapMB), CacheFolder: folder)
                     {
-                        // Downloaded as test/<label>/<file> from the blob <dataset>/<label>/<file>.
-                        TestBlobName = path => $"{job.Dataset}/{Path.GetRelativePath(test, path).Replace('\\', '/')}",
+                        Source = source,
                     }, progress, ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // The temporary folder means nothing to the user; the dataset does. libtorch's native stack
-                    // goes to the log only.
-                    var message = e.Message.Replace(folder, $"dataset '{job.Dataset}'");
-                    var reason = e is DatasetRefusedException ? message
-                        : FailureReason.Of($"Training failed: {message}");
+                    // libtorch's native stack goes to the log only.
+                    var reason = e is DatasetRefusedException ? e.Message
+                        : FailureReason.Of($"Training failed: {e.Message}");
                     logger.LogError(e, "Job {JobId} of {Dataset} failed: {Reason}", job.JobId, job.Dataset, reason);
                     await FinishAsync(job, TrainingState.Failed, reason, null, null, ct);
                     return;
@@ -196,8 +195,8 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
             using (var promoting = Telemetry.Source.StartActivity("promotion"))
             {
                 promoting?.SetTag(Telemetry.ModelVersionTag, job.JobId);
-                promotion = await Promotion.DecideAndPromoteAsync(versions, job, outcome.Manifest,
-                    Path.Combine(folder, StorageNames.Test), ct);
+                promotion = await Promotion.DecideAndPromoteAsync(versions, job, outcome.Manifest, outcome.ModelFolder,
+                    source, ct);
                 promoting?.SetTag("pipeline.promoted", promotion.Promoted);
                 promoting?.SetTag("pipeline.reason", promotion.Reason);
             }
@@ -227,34 +226,16 @@ public sealed class JobWorker(PipelineStorage storage, DatasetImageStore images,
         }
     }
 
-    /// <summary>train/&lt;label&gt;/ and test/&lt;label&gt;/ under <paramref name="folder"/>, the layout the trainer
-    /// reads as a given split.</summary>
-    private async Task DownloadAsync(IReadOnlyList<DatasetImage> current, string folder, CancellationToken ct)
-    {
-        Directory.CreateDirectory(Path.Combine(folder, StorageNames.Train));
-        Directory.CreateDirectory(Path.Combine(folder, StorageNames.Test));
-        await Parallel.ForEachAsync(current, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
-            async (image, token) =>
-        {
-            var split = image.Split == Split.Train ? StorageNames.Train : StorageNames.Test;
-            var target = Path.Combine(folder, split, image.Label, Path.GetFileName(image.BlobName));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            await storage.SplitContainer(image.Split).GetBlobClient(image.BlobName).DownloadToAsync(target, token);
-        });
-    }
-
-    /// <summary>The dataset's dataset.json (multiclass or multilabel) where the trainer reads it, when there is
-    /// one.</summary>
-    private async Task DownloadSettingsAsync(string dataset, string folder, CancellationToken ct)
+    /// <summary>The dataset's dataset.json (multiclass or multilabel), when there is one: the trainer refuses one it
+    /// cannot parse.</summary>
+    private async Task<byte[]?> ReadSettingsAsync(string dataset, CancellationToken ct)
     {
         try
         {
-            var settings = await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset))
-                .DownloadContentAsync(ct);
-            await File.WriteAllBytesAsync(Path.Combine(folder, DatasetSettings.FileName),
-                settings.Value.Content.ToArray(), ct);
+            return (await storage.Uploads.GetBlobClient(BlobPaths.DatasetSettings(dataset)).DownloadContentAsync(ct))
+                .Value.Content.ToArray();
         }
-        catch (Azure.RequestFailedException e) when (e.Status == 404) { }
+        catch (Azure.RequestFailedException e) when (e.Status == 404) { return null; }
     }
 
     private async Task FinishAsync(TrainingJob job, TrainingState state, string? reason, bool? promoted,

@@ -2,6 +2,7 @@ using Pipeline.Core.Contract;
 using Pipeline.Core.Images;
 using Pipeline.Core.Scoring;
 using Pipeline.Core.Storage;
+using Pipeline.Trainer.Training;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -19,10 +20,12 @@ public static class Promotion
     /// (it held the whole split decoded at full size: 4,000 photos of 500 x 375 are 2.2 GB of pixels).</summary>
     private const int Batch = 16;
 
+    /// <param name="modelFolder">The new version's files.</param>
+    /// <param name="source">The dataset the version was trained on: its test split scores both models.</param>
     public static async Task<PromotionDecision> DecideAndPromoteAsync(ModelStore versions, TrainingJob job,
-        ModelManifest manifest, string testFolder, CancellationToken ct)
+        ModelManifest manifest, string modelFolder, ImageSource source, CancellationToken ct)
     {
-        var model = await File.ReadAllBytesAsync(ModelPath(testFolder), ct);
+        var model = await File.ReadAllBytesAsync(Path.Combine(modelFolder, ModelFiles.Model), ct);
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var (latest, etag) = await versions.ReadLatestAsync(job.Dataset, ct);
@@ -33,7 +36,7 @@ public static class Promotion
                 var (oldModel, oldManifest) = await versions.DownloadAsync(job.Dataset, latest.Version, ct);
                 // A dataset made multilabel (or back) asks a different question: the new kind replaces the old.
                 var comparable = oldManifest.Classification == manifest.Classification;
-                var scores = TestAccuracies(testFolder,
+                var scores = await TestAccuraciesAsync(source,
                     [(manifest, model), comparable ? (oldManifest, oldModel) : null], ct);
                 accuracy = scores[0] ?? manifest.Metrics.Accuracy;
                 var previous = comparable ? scores[1] : null;
@@ -45,7 +48,8 @@ public static class Promotion
             }
             else
             {
-                accuracy = TestAccuracies(testFolder, [(manifest, model)], ct)[0] ?? manifest.Metrics.Accuracy;
+                accuracy = (await TestAccuraciesAsync(source, [(manifest, model)], ct))[0]
+                    ?? manifest.Metrics.Accuracy;
                 reason = $"Test accuracy {accuracy:0.###}; the first version: promoted.";
             }
             if (await versions.PromoteAsync(
@@ -57,29 +61,22 @@ public static class Promotion
         return new(false, "latest.json kept changing while this version was being promoted; it was not promoted.");
     }
 
-    private static string ModelPath(string testFolder) =>
-        Path.Combine(Path.GetDirectoryName(testFolder)!, "out", ModelFiles.Model);
-
-    /// <summary>Each test file with its labels: the folders its file name (its content hash) is under.</summary>
-    private static List<(string File, string[] Labels)> TestFiles(string testFolder)
-    {
-        if (!Directory.Exists(testFolder)) return [];
-        var files = Directory.GetDirectories(testFolder).SelectMany(folder => Directory.GetFiles(folder)
-            .Select(file => (File: file, Label: Path.GetFileName(folder))));
-        return files.GroupBy(f => Path.GetFileName(f.File))
-            .Select(same => (same.First().File, same.Select(f => f.Label).ToArray())).ToList();
-    }
+    /// <summary>Each test file with its labels: the label folders its file name (its content hash) is under.
+    /// </summary>
+    private static List<(string File, string[] Labels)> TestFiles(ImageSource source) =>
+        (source.List([]).Test ?? []).GroupBy(f => Path.GetFileName(f.Name))
+            .Select(same => (same.First().Name, same.Select(f => f.Label).ToArray())).ToList();
 
     /// <summary>
-    /// Each model's share of the test folder's images whose most probable label is right (multilabel: whose labels at
+    /// Each model's share of the test split's images whose most probable label is right (multilabel: whose labels at
     /// their thresholds are exactly right, a Negative image's none); null for a model not given, or when there are no
     /// images. Multiclass images under two labels are conflicts the trainer left out, and are left out here too. A file
     /// that no longer decodes counts for neither model (the split checked it). The models share each batch.
     /// </summary>
-    public static double?[] TestAccuracies(string testFolder,
+    public static async Task<double?[]> TestAccuraciesAsync(ImageSource source,
         IReadOnlyList<(ModelManifest Manifest, byte[] Model)?> models, CancellationToken ct)
     {
-        var test = TestFiles(testFolder);
+        var test = TestFiles(source);
         var multilabel = Classification.IsMultilabel(models[0]!.Value.Manifest.Classification);
         if (!multilabel) test = test.Where(t => t.Labels.Length == 1).ToList();
         var scorers = models.Select(m => m is { } x ? new Scorer(x.Model, x.Manifest) : null).ToList();
@@ -89,8 +86,8 @@ public static class Promotion
             var scored = 0;
             foreach (var batch in test.Chunk(Batch))
             {
-                ct.ThrowIfCancellationRequested();
-                var images = Decode(batch);
+                var images = Decode(batch, await source.ReadAsync(batch.Select(t => t.File).ToList(),
+                    ImageLimits.Default, ct));
                 try
                 {
                     scored += images.Count;
@@ -104,12 +101,14 @@ public static class Promotion
         finally { scorers.ForEach(s => s?.Dispose()); }
     }
 
-    private static List<(Image<Rgb24> Image, string[] Labels)> Decode(IEnumerable<(string File, string[] Labels)> batch)
+    private static List<(Image<Rgb24> Image, string[] Labels)> Decode((string File, string[] Labels)[] batch,
+        FileContent[] contents)
     {
         var images = new List<(Image<Rgb24>, string[])>();
-        foreach (var (file, labels) in batch)
+        for (var i = 0; i < batch.Length; i++)
         {
-            try { images.Add((ImageFile.Decode(file, ImageLimits.Default), labels)); }
+            if (contents[i].Bytes is not { } content) continue;
+            try { images.Add((ImageFile.Decode(content, ImageLimits.Default), batch[i].Labels)); }
             catch (ImageRejectedException) { }
         }
         return images;

@@ -55,18 +55,18 @@ public sealed record LabelledImage
 }
 
 /// <summary>
-/// A folder-per-label dataset read from disk, decoded once and split into train, validation and test, as Keras'
-/// flow_from_directory reads it. A given train/ and test/ (or val/) split is respected; otherwise a seeded,
-/// stratified 20 % becomes the test split. Validation is always carved from train. dataset.json in the data folder
-/// says whether it is multilabel; labels.csv (file,labels) beside the images adds labels; the same content under
-/// several labels is one image with all of them (multilabel) or a conflict left out (multiclass). The test split is
-/// chosen among the files and decoded only when the model is evaluated.
+/// A labelled dataset (folders on disk, or a job's blobs: see <see cref="ImageSource"/>) decoded once and split into
+/// train, validation and test. A given test split is respected; otherwise a seeded, stratified 20 % becomes the test
+/// split. Validation is always carved from train. The same content under several labels is one image with all of them
+/// (multilabel) or a conflict left out (multiclass). The test split is chosen among the files and decoded only when
+/// the model is evaluated.
 /// </summary>
 public sealed class ImageSet
 {
     public const double DefaultTestFraction = 0.2;
     public const int MinimumPerLabel = Pipeline.Core.Datasets.Trainability.MinimumImagesPerLabel;
     private const int DecodeChunk = 256;
+    private const long ChunkBytes = 64L << 20;
     private const long PixelBytes = 3L * Preprocessing.Size * Preprocessing.Size;
 
     /// <summary>The model's outputs: every label folder, Negative too for multiclass, never for multilabel.</summary>
@@ -82,6 +82,8 @@ public sealed class ImageSet
     public int TestFiles { get; private init; }
     public required IReadOnlyList<SkippedFile> Skipped { get; init; }
     public required bool SplitGiven { get; init; }
+    /// <summary>Where the images were read.</summary>
+    public required ImageSource Source { get; init; }
     /// <summary>Where the run's caches go (memory under its cap, else disk); null: all in memory.</summary>
     public CacheSpace? Caches { get; init; }
 
@@ -97,49 +99,41 @@ public sealed class ImageSet
     /// folder.</param>
     public static ImageSet Load(string dataFolder, string? testFolder, TrainingOptions options,
         ImageLimits? limits = null, CancellationToken ct = default,
-        string? dataset = null, CacheSpace? caches = null)
-    {
-        if (!Directory.Exists(dataFolder))
-            throw new DatasetRefusedException($"The data folder '{dataFolder}' does not exist.");
-        if (testFolder is not null && !Directory.Exists(testFolder))
-            throw new DatasetRefusedException($"The test folder '{testFolder}' does not exist.");
-        var multilabel = Settings(dataFolder).Multilabel;
-        var trainFolder = dataFolder;
-        if (testFolder is null)
-        {
-            var given = new[] { "test", "val" }.Select(n => Path.Combine(dataFolder, n))
-                .FirstOrDefault(Directory.Exists);
-            if (given is not null && Directory.Exists(Path.Combine(dataFolder, "train")))
-                (trainFolder, testFolder) = (Path.Combine(dataFolder, "train"), given);
-        }
+        string? dataset = null, CacheSpace? caches = null) =>
+        Load(new FolderImageSource(dataFolder, testFolder), options, limits, ct, dataset, caches);
 
+    /// <param name="dataset">The dataset's name when the source is a job's: refusals name it, not the
+    /// source.</param>
+    public static ImageSet Load(ImageSource source, TrainingOptions options, ImageLimits? limits = null,
+        CancellationToken ct = default, string? dataset = null, CacheSpace? caches = null)
+    {
+        var multilabel = source.Settings().Multilabel;
         var skipped = new List<SkippedFile>();
-        var trainFiles = LabelledFiles.List(trainFolder, skipped);
+        var (trainFiles, testFiles) = source.List(skipped);
         // Negative counts as a label here: one label and Negative is a dataset ("defect or not").
         var folders = trainFiles.Select(f => f.Label).Distinct().Order(StringComparer.Ordinal).ToList();
         if (folders.Count < 2)
             throw new DatasetRefusedException(dataset is null
-                ? $"'{trainFolder}' holds {folders.Count} label folder(s); at least 2 are needed (a Negative " +
-                    $"folder of images of no label counts), one folder per label with its images inside."
+                ? $"'{source.Description}' holds {folders.Count} label folder(s); at least 2 are needed (a " +
+                    $"Negative folder of images of no label counts), one folder per label with its images inside."
                 : $"Dataset '{dataset}' has {folders.Count} label(s) with training " +
                     $"images{(folders.Count > 0 ? $" ('{string.Join("', '", folders)}')" : "")}; " +
                   $"at least 2 are needed (a Negative folder of images of no label counts). Upload each label's " +
                   $"images to uploads/{dataset}/<label>/.");
         var labels = multilabel ? folders.Where(f => f != Core.Contract.Classification.Negative).ToList() : folders;
         var resize = Preprocessing.Validate(options.Resize);
-        var trainImages = LabelledFiles.Group(trainFiles, labels, multilabel, skipped);
+        var trainImages = LabelledFiles.Group(source, trainFiles, labels, multilabel, skipped);
         var random = new Random(options.Seed);
-        var splitGiven = testFolder is not null;
+        var splitGiven = testFiles is not null;
         var keys = labels.Count + 1;
         List<LabelledFiles.Candidate> testImages;
-        if (testFolder is not null)
+        if (testFiles is not null)
         {
-            var testFiles = LabelledFiles.List(testFolder, skipped);
-            skipped.AddRange(testFiles.Where(f => !folders.Contains(f.Label)).Select(f => f.File).Distinct()
+            skipped.AddRange(testFiles.Where(f => !folders.Contains(f.Label)).Select(f => f.Name).Distinct()
                 .Select(f => new SkippedFile(f,
                     "This label has no folder in the training data, so the model cannot learn it.")));
-            testImages = LabelledFiles.Group(testFiles.Where(f => folders.Contains(f.Label)).ToList(), labels,
-                multilabel, skipped);
+            testImages = LabelledFiles.Group(source, testFiles.Where(f => folders.Contains(f.Label)).ToList(),
+                labels, multilabel, skipped);
             var trained = trainImages.Select(c => c.Hash).ToHashSet();
             foreach (var leak in testImages.Where(c => trained.Contains(c.Hash)))
                 skipped.Add(new SkippedFile(leak.File, "The same image is in the training split; it is trained on, " +
@@ -147,7 +141,7 @@ public sealed class ImageSet
             testImages = testImages.Where(c => !trained.Contains(c.Hash)).ToList();
         }
         else (trainImages, testImages) = Stratify(trainImages, c => c.Label, keys, DefaultTestFraction, random);
-        var train = Decode(trainImages, resize, limits ?? ImageLimits.Default, skipped, caches, ct);
+        var train = Decode(source, trainImages, resize, limits ?? ImageLimits.Default, skipped, caches, ct);
 
         // Test files count here as candidates: they are decoded (and any refused) only when the model is evaluated.
         int Count(int key) => train.Count(x => Has(x.Targets, key, labels.Count))
@@ -159,7 +153,7 @@ public sealed class ImageSet
                 + "Each label needs at least " + MinimumPerLabel + " usable images (Negative too); too few in: " +
                 string.Join(", ", tooFew.Select(x => $"'{x.l}' ({x.n})")) + ".");
 
-        var test = new Lazy<IReadOnlyList<LabelledImage>>(() => Decode(testImages, resize,
+        var test = new Lazy<IReadOnlyList<LabelledImage>>(() => Decode(source, testImages, resize,
             limits ?? ImageLimits.Default, skipped, caches, CancellationToken.None));
         var (fit, validation) = Stratify(train, x => x.Label, keys, options.ValidationFraction, random);
         if (validation.Count == 0) (fit, validation) = (train, []);
@@ -167,7 +161,7 @@ public sealed class ImageSet
         {
             Labels = labels, Multilabel = multilabel, Train = fit, Validation = validation, PendingTest = test,
             Skipped = skipped, SplitGiven = splitGiven, TestFiles = testImages.Count,
-            Caches = caches,
+            Source = source, Caches = caches,
         };
     }
 
@@ -190,58 +184,76 @@ public sealed class ImageSet
     private static bool Has(IReadOnlyList<int> targets, int key, int none) =>
         key == none ? targets.Count == 0 : targets.Contains(key);
 
-    /// <summary>dataset.json in the data folder (a job writes the dataset's there), or the defaults.</summary>
-    private static DatasetSettings Settings(string dataFolder)
-    {
-        var file = Path.Combine(dataFolder, DatasetSettings.FileName);
-        if (!File.Exists(file)) return new DatasetSettings();
-        return DatasetSettings.Parse(File.ReadAllBytes(file), out var reason)
-            ?? throw new DatasetRefusedException($"{DatasetSettings.FileName}: {reason}");
-    }
-
     /// <summary>
     /// Decodes and preprocesses every file once; the pixels stay in memory where they fit under the caches' cap, else
-    /// each chunk is written to an image cache file as soon as it is decoded, so that memory holds one chunk.
+    /// each chunk is written to an image cache file as soon as it is decoded, so that memory holds one chunk. The
+    /// next chunk's files are read (from storage, over the network) while one decodes.
     /// </summary>
-    private static List<LabelledImage> Decode(List<LabelledFiles.Candidate> files, string resize, ImageLimits limits,
-        List<SkippedFile> skipped, CacheSpace? caches, CancellationToken ct)
+    private static List<LabelledImage> Decode(ImageSource source, List<LabelledFiles.Candidate> files, string resize,
+        ImageLimits limits, List<SkippedFile> skipped, CacheSpace? caches, CancellationToken ct)
     {
         var results = new LabelledImage?[files.Count];
         var reasons = new string?[files.Count];
         var cache = caches is null || caches.TryHold((long)files.Count * PixelBytes) ? null
             : caches.CreateFile("images");
         long written = 0;
+        var chunks = Chunks(files);
+        Task<FileContent[]> Read(int c) => source.ReadAsync(
+            files[chunks[c].Start..chunks[c].End].Select(f => f.File).ToList(), limits, ct);
+        var reading = chunks.Count > 0 ? Read(0) : null;
         // In chunks, with decoding's garbage and pooled buffers given back after each: decoded whole, 1,600 small JPEGs
         // took the process to 2.1 GB before the first pass had begun (measured here); only the 150 KB a image stays.
-        for (var start = 0; start < files.Count; start += DecodeChunk)
+        for (var c = 0; c < chunks.Count; c++)
         {
-            Parallel.For(start, Math.Min(start + DecodeChunk, files.Count),
-                new ParallelOptions { CancellationToken = ct }, k =>
+            var (start, end) = chunks[c];
+            var contents = reading!.GetAwaiter().GetResult();
+            reading = c + 1 < chunks.Count ? Read(c + 1) : null;
+            Parallel.For(start, end, new ParallelOptions { CancellationToken = ct }, k =>
             {
-                var (file, _, label, targets) = files[k];
+                var (file, _, label, targets, _) = files[k];
+                if (contents[k - start].Bytes is not { } content)
+                {
+                    reasons[k] = contents[k - start].Reason;
+                    return;
+                }
                 try
                 {
-                    using var image = ImageFile.Decode(file, limits);
+                    using var image = ImageFile.Decode(content, limits);
                     results[k] = new LabelledImage(file, label, Preprocessing.ToBytes(image, resize))
                     {
                         Targets = targets,
                     };
                 }
                 catch (ImageRejectedException e) { reasons[k] = e.Reason; }
-                catch (IOException e) { reasons[k] = $"The file cannot be read: {e.Message}"; }
             });
-            for (var k = start; cache is not null && k < Math.Min(start + DecodeChunk, files.Count); k++)
+            for (var k = start; cache is not null && k < end; k++)
                 if (results[k] is { } decoded)
                 {
                     cache.Write(written, decoded.Pixels);
                     results[k] = new LabelledImage(decoded, cache, written);
                     written += decoded.PixelCount;
                 }
-            if (start + DecodeChunk < files.Count) ProcessMemory.Collect();
+            if (reading is not null) ProcessMemory.Collect();
         }
         for (var k = 0; k < files.Count; k++)
             if (reasons[k] is { } reason) skipped.Add(new SkippedFile(files[k].File, reason));
         return results.OfType<LabelledImage>().ToList();
+    }
+
+    /// <summary>Runs of files decoded together: at most <see cref="DecodeChunk"/> files and, since one run is read
+    /// while another decodes, at most <see cref="ChunkBytes"/> of them (one file over it is a run alone).</summary>
+    private static List<(int Start, int End)> Chunks(List<LabelledFiles.Candidate> files)
+    {
+        var chunks = new List<(int, int)>();
+        for (int start = 0, end; start < files.Count; start = end)
+        {
+            long bytes = 0;
+            for (end = start; end < files.Count && end - start < DecodeChunk
+                && (end == start || bytes + files[end].Bytes <= ChunkBytes); end++)
+                bytes += files[end].Bytes;
+            chunks.Add((start, end));
+        }
+        return chunks;
     }
 
     /// <summary>Moves a share of each label (its <paramref name="key"/>) to the second list, at least one where a

@@ -11,7 +11,8 @@ using static TorchSharp.torch;
 namespace Pipeline.Trainer.Training;
 
 /// <summary>Where a training run reads images and writes its model version.</summary>
-/// <param name="DataFolder">One folder per label; or train/ and test/ (or val/) folders holding them.</param>
+/// <param name="DataFolder">One folder per label; or train/ and test/ (or val/) folders holding them. Read where no
+/// <see cref="Source"/> is given.</param>
 /// <param name="TestFolder">A separate test folder (one folder per label), when the split is given apart.</param>
 /// <param name="OutFolder">Receives model.onnx, model.json and the checkpoint.</param>
 /// <param name="MemoryCapMB">Memory the run's caches may hold; beyond it they go to temporary files. The model is the
@@ -22,10 +23,8 @@ public sealed record TrainingRequest(string DataFolder, string? TestFolder, stri
     string Dataset = "local", string? Version = null, int MemoryCapMB = CacheSpace.DefaultMemoryCapMB,
     string? CacheFolder = null)
 {
-    /// <summary>A job's test image as the blob it was downloaded from (the test container's
-    /// <c>&lt;dataset&gt;/&lt;label&gt;/&lt;file&gt;</c>), which mistakes.json names; null: paths relative to the
-    /// data folder.</summary>
-    public Func<string, string>? TestBlobName { get; init; }
+    /// <summary>Where the images are read instead of the folders: a job's blobs.</summary>
+    public ImageSource? Source { get; init; }
 }
 
 /// <summary>One line of progress: printed by the command line, written where the status endpoint reads it by the
@@ -93,8 +92,8 @@ public static partial class TrainingRun
         ImageSet data;
         try
         {
-            data = ImageSet.Load(request.DataFolder, request.TestFolder, options, ct: ct,
-                dataset: request.Version is null ? null : request.Dataset, caches: caches);
+            data = ImageSet.Load(request.Source ?? new FolderImageSource(request.DataFolder, request.TestFolder),
+                options, ct: ct, dataset: request.Version is null ? null : request.Dataset, caches: caches);
         }
         catch
         {
@@ -194,7 +193,7 @@ public static partial class TrainingRun
                 times.FineTuneImagesPerSecond),
         };
         // A multilabel image has no one label it was mistaken for; its outcomes per label are in the metrics.
-        if (!data.Multilabel) WriteMistakes(request, manifest, data.Test, testProbabilities);
+        if (!data.Multilabel) WriteMistakes(request, manifest, data, testProbabilities);
         File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Manifest),
             JsonSerializer.Serialize(manifest, Json.Options));
         return new TrainingOutcome(manifest, request.OutFolder)
@@ -223,29 +222,19 @@ public static partial class TrainingRun
 
     /// <summary>mistakes.json: each label's most confident mistakes on the test split, named so the studio can
     /// find them (a job's blobs) or a user can (paths under the data folder).</summary>
-    private static void WriteMistakes(TrainingRequest request, ModelManifest manifest,
-        IReadOnlyList<LabelledImage> test, IReadOnlyList<float[]> probabilities)
+    private static void WriteMistakes(TrainingRequest request, ModelManifest manifest, ImageSet data,
+        IReadOnlyList<float[]> probabilities)
     {
-        var names = test.Select(t => request.TestBlobName?.Invoke(t.Path) ?? FileName(request, t.Path)).ToList();
         var mistakes = new TestMistakes
         {
             Dataset = manifest.Dataset,
             Version = manifest.Version,
-            Images = request.TestBlobName is null ? TestMistakes.FileImages : TestMistakes.BlobImages,
-            Labels = Evaluation.Mistakes(probabilities, test.Select(t => t.Label).ToList(), manifest.Labels, names),
+            Images = data.Source.MistakeImages,
+            Labels = Evaluation.Mistakes(probabilities, data.Test.Select(t => t.Label).ToList(), manifest.Labels,
+                data.Test.Select(t => data.Source.MistakeName(t.Path)).ToList()),
         };
         File.WriteAllText(Path.Combine(request.OutFolder, ModelFiles.Mistakes),
             JsonSerializer.Serialize(mistakes, Json.Options));
-    }
-
-    /// <summary>A test image's path relative to the data folder, else to the test folder given apart.</summary>
-    private static string FileName(TrainingRequest request, string path)
-    {
-        var full = Path.GetFullPath(path);
-        var root = new[] { request.DataFolder, request.TestFolder }.OfType<string>().Select(Path.GetFullPath)
-            .FirstOrDefault(r => full.StartsWith(Path.TrimEndingDirectorySeparator(r) + Path.DirectorySeparatorChar,
-                StringComparison.Ordinal));
-        return (root is null ? full : Path.GetRelativePath(root, full)).Replace('\\', '/');
     }
 
     private static string Describe(CacheUse use) =>
