@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Pipeline.Core.Contract;
 
 namespace Pipeline.FashionMnist.Benchmarks;
 
@@ -202,6 +203,10 @@ public static class E2eCommand
         steps["training (job started to finished)"] = Math.Round((finish - start).TotalSeconds, 1);
         figures["job"] = job;
         figures["modelTestAccuracy"] = model["testAccuracy"]?.GetValue<double>();
+        // The trainer's own stages (model.json's timings): the job's time less these is listing, upload and promotion.
+        var manifest = JsonNode.Parse(await http.GetStringAsync(
+            $"datasets/{plan.Dataset}/models/latest/{ModelFiles.Manifest}"));
+        figures["trainerTimings"] = manifest?["timings"]?.DeepClone();
         Lap(clock);
 
         var scoring = await ScoreAsync(http, plan, folder);

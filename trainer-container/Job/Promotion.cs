@@ -84,10 +84,16 @@ public static class Promotion
         {
             var right = new int[models.Count];
             var scored = 0;
-            foreach (var batch in test.Chunk(Batch))
+            var batches = test.Chunk(Batch).ToList();
+            Task<FileContent[]> Read(int b) =>
+                source.ReadAsync(batches[b].Select(t => t.File).ToList(), ImageLimits.Default, ct);
+            var reading = batches.Count > 0 ? Read(0) : null;
+            for (var b = 0; b < batches.Count; b++)
             {
-                var images = Decode(batch, await source.ReadAsync(batch.Select(t => t.File).ToList(),
-                    ImageLimits.Default, ct));
+                var contents = await reading!;
+                // The next batch downloads while this one is scored.
+                reading = b + 1 < batches.Count ? Read(b + 1) : null;
+                var images = Decode(batches[b], contents);
                 try
                 {
                     scored += images.Count;
