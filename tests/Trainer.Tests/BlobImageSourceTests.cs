@@ -26,9 +26,7 @@ public class BlobImageSourceTests
         using var temp = new TempFolder();
         await using var azurite = await Azurite.StartOnFreePortsAsync(RepoRoot.Find(), temp["azurite"], _ => { },
             CancellationToken.None);
-        var storage = new PipelineStorage(new BlobServiceClient(azurite.ConnectionString),
-            new QueueServiceClient(azurite.ConnectionString));
-        await storage.EnsureCreatedAsync(default);
+        var storage = await StorageAsync(azurite);
         // Named as the split names them (content hash), on disk and in the split's containers alike.
         foreach (var (split, perLabel, seed) in new[] { (Split.Train, 10, 1), (Split.Test, 6, 2) })
         {
@@ -80,9 +78,7 @@ public class BlobImageSourceTests
         using var temp = new TempFolder();
         await using var azurite = await Azurite.StartOnFreePortsAsync(RepoRoot.Find(), temp["azurite"], _ => { },
             CancellationToken.None);
-        var storage = new PipelineStorage(new BlobServiceClient(azurite.ConnectionString),
-            new QueueServiceClient(azurite.ConnectionString));
-        await storage.EnsureCreatedAsync(default);
+        var storage = await StorageAsync(azurite);
         using var image = SyntheticImages.Draw(0, new Random(1));
         var png = new MemoryStream();
         await SixLabors.ImageSharp.ImageExtensions.SaveAsPngAsync(image, png);
@@ -100,5 +96,13 @@ public class BlobImageSourceTests
         Assert.Contains("deleted", contents[0].Reason);
         Assert.Equal(png.ToArray(), contents[1].Bytes);
         Assert.Null(contents[1].Reason);
+    }
+
+    private static async Task<PipelineStorage> StorageAsync(Azurite azurite)
+    {
+        var storage = new PipelineStorage(new BlobServiceClient(azurite.ConnectionString),
+            new QueueServiceClient(azurite.ConnectionString));
+        await storage.EnsureCreatedAsync(default);
+        return storage;
     }
 }

@@ -95,8 +95,7 @@ public sealed class ImageSet
     public string? NegativeLabel => !Multilabel && Labels.Contains(Core.Contract.Classification.Negative)
         ? Core.Contract.Classification.Negative : null;
 
-    /// <param name="dataset">The dataset's name when the folders are a job's temporary copy: refusals name it, not the
-    /// folder.</param>
+    /// <summary>A dataset in folders (<see cref="FolderImageSource"/>).</summary>
     public static ImageSet Load(string dataFolder, string? testFolder, TrainingOptions options,
         ImageLimits? limits = null, CancellationToken ct = default,
         string? dataset = null, CacheSpace? caches = null) =>
