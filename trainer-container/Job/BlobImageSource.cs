@@ -36,13 +36,11 @@ public sealed class BlobImageSource(PipelineStorage storage, string dataset, IRe
             new ParallelOptions { MaxDegreeOfParallelism = Downloads, CancellationToken = ct }, async (i, token) =>
         {
             var (split, blob) = Parse(names[i]);
+            // The split refused files over the limit; decoding checks it again (ImageFile.Identify), with its reason.
             try
             {
-                var content = (await storage.SplitContainer(split).GetBlobClient(blob).DownloadContentAsync(token))
-                    .Value.Content;
-                contents[i] = content.ToMemory().Length > limits.MaxBytes
-                    ? new(null, $"The file is larger than the limit of {limits.MaxBytes / (1024 * 1024)} MB.")
-                    : new(content.ToArray(), null);
+                contents[i] = new((await storage.SplitContainer(split).GetBlobClient(blob)
+                    .DownloadContentAsync(token)).Value.Content.ToArray(), null);
             }
             catch (RequestFailedException e) when (e.Status == 404)
             {

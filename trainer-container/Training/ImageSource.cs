@@ -32,8 +32,8 @@ public abstract class ImageSource
     /// <exception cref="IOException">The file cannot be read.</exception>
     public abstract string ContentKey(SourceFile file);
 
-    /// <summary>The files' contents in order, read several at a time; a file that cannot be read, or is over the
-    /// limit, gets its reason instead.</summary>
+    /// <summary>The files' contents in order, read several at a time; a file that cannot be read gets its reason
+    /// instead. A source may stop at the byte limit while reading; decoding checks it either way.</summary>
     public abstract Task<FileContent[]> ReadAsync(IReadOnlyList<string> names, ImageLimits limits,
         CancellationToken ct);
 
