@@ -84,25 +84,33 @@ public static partial class TrainingRun
         var clock = Stopwatch.StartNew();
         progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
             $"reading the images of {(request.Version is null ? request.DataFolder : request.Dataset)}"));
-        // A job (it names its version) trains from a temporary copy the user never saw: refusals name the dataset
-        // instead. Libtorch loads with the backbone, beside the decoding (a third of a second before it, here).
-        var preparing = PreparedBackbone.Start(options.Int8, ct);
+        // Libtorch and the backbone load beside the decoding, and measure int8's ranges there on a sample of the
+        // training images that decodes first.
+        var sample = new TaskCompletionSource<IReadOnlyList<LabelledImage>>(
+            TaskCreationOptions.RunContinuationsAsynchronously);
+        var preparing = PreparedBackbone.Start(options.Int8, MayFineTune(options) ? TopStage(options) : null,
+            sample.Task, ct);
         // Its files are deleted however the run ends.
         using var caches = new CacheSpace(request.MemoryCapMB, request.CacheFolder);
         ImageSet data;
         try
         {
+            // A job (it names its version) trains from blobs the user never saw: refusals name the dataset instead.
             data = ImageSet.Load(request.Source ?? new FolderImageSource(request.DataFolder, request.TestFolder),
-                options, ct: ct, dataset: request.Version is null ? null : request.Dataset, caches: caches);
+                options, ct: ct, dataset: request.Version is null ? null : request.Dataset, caches: caches,
+                first: new DecodedFirst(CalibrationImages, images => sample.TrySetResult(images)));
         }
         catch
         {
+            sample.TrySetCanceled(CancellationToken.None);
             PreparedBackbone.Abandon(preparing);
             throw;
         }
+        // None of the sample could be decoded: the first training images stand in for it.
+        sample.TrySetResult(data.Train.Take(CalibrationImages).ToList());
         ProcessMemory.Release();
-        var loadSeconds = clock.Elapsed.TotalSeconds;
         using var prepared = preparing.GetAwaiter().GetResult();
+        var loadSeconds = clock.Elapsed.TotalSeconds;
         progress?.Report(new TrainingProgress("load", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
             $"{data.Labels.Count} labels; {data.Train.Count} train, {data.Validation.Count} validation, " +
             $"{data.TestFiles} test images; {data.Skipped.Count} skipped; training on {TrainingDevice.Describe()}"));
@@ -116,7 +124,8 @@ public static partial class TrainingRun
         model.eval();
         ProcessMemory.Collect();
         var budget = new TrainingBudget(options.BudgetMinutes, clock);
-        var fit = Fit(model, prepared.Calibrator, data, options, progress, history, clock, budget, ct);
+        var fit = Fit(model, prepared.Extractor, data, options, progress, history, clock, budget, ct);
+        prepared.Dispose(); // the passes' session is not needed again
         progress?.Report(Note("caches", clock, Describe(caches.Use())));
 
         Directory.CreateDirectory(request.OutFolder);
