@@ -58,7 +58,8 @@ public class ImageSetTests
         var training = sampled.Train.Concat(sampled.Validation).ToDictionary(t => t.Path);
         foreach (var image in given[0]) Assert.Equal(training[image.Path].Pixels, image.Pixels);
         // Another seed draws another sample.
-        ImageSet.Load(new FolderImageSource(data, null), options with { Seed = 8 }, first: new DecodedFirst(4, given.Add));
+        ImageSet.Load(new FolderImageSource(data, null), options with { Seed = 8 },
+            first: new DecodedFirst(4, given.Add));
         Assert.NotEqual(Paths(given[0]), Paths(given[2]));
     }
 
