@@ -28,26 +28,12 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => Forward(x, null, null);
-
-    /// <summary>The block, showing <paramref name="observe"/> each point an int8 export quantizes, named as the
-    /// export names them after <paramref name="name"/>.</summary>
-    public Tensor Forward(Tensor x, string? name, Action<string, Tensor>? observe)
+    public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var inner = functional.relu(bn1.forward(conv1.forward(x)));
-        observe?.Invoke($"{name}_conv1_relu", inner);
-        var main = bn2.forward(conv2.forward(inner));
-        observe?.Invoke($"{name}_conv2_bn", main);
-        var shortcut = x;
-        if (downsample is not null)
-        {
-            shortcut = downsampleBn!.forward(downsample.forward(x));
-            observe?.Invoke($"{name}_down_bn", shortcut);
-        }
-        var output = functional.relu(main + shortcut);
-        observe?.Invoke($"{name}_out", output);
-        return output.MoveToOuterDisposeScope();
+        var main = bn2.forward(conv2.forward(functional.relu(bn1.forward(conv1.forward(x)))));
+        var shortcut = downsample is null ? x : downsampleBn!.forward(downsample.forward(x));
+        return functional.relu(main + shortcut).MoveToOuterDisposeScope();
     }
 }
 
@@ -120,23 +106,6 @@ public sealed class ResNetBackbone : Module<Tensor, Tensor>
         var pooled = functional.adaptive_avg_pool2d(x, 1).flatten(1);
         if (withLayer3) pooled = cat([pooled, functional.adaptive_avg_pool2d(mid!, 1).flatten(1)], 1);
         return pooled.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The whole backbone in float, showing <paramref name="observe"/> each point an int8 export quantizes (see
-    /// <see cref="Onnx.Int8Calibration.Points"/>), named as the export names them.
-    /// </summary>
-    public void Observe(Tensor pixels, Action<string, Tensor> observe)
-    {
-        using var scope = NewDisposeScope();
-        var x = pixels - MeanImage;
-        observe("centred", x);
-        x = functional.relu(bn1.forward(conv1.forward(x)));
-        observe("stem_relu", x);
-        x = functional.max_pool2d(x, 3, 2, 1);
-        for (var s = 0; s < 4; s++)
-            for (var b = 0; b < Stages[s].Count; b++)
-                x = Stages[s][b].Forward(x, $"layer{s + 1}_{b}", observe);
     }
 
     public override Tensor forward(Tensor pixels)

@@ -84,6 +84,27 @@ public static class OnnxExport
     }
 
     /// <summary>
+    /// The float backbone with every tensor that an int8 export quantizes as an output, for measuring their ranges on
+    /// training images (<see cref="Int8Calibration"/>).
+    /// </summary>
+    public static byte[] CalibrationGraph(ResNetBackbone backbone)
+    {
+        var g = new GraphWriter();
+        Backbone(g, backbone, ModelFiles.InputName, null, out _);
+        // Each point's least and greatest over the batch, reduced in the graph: the points themselves stay
+        // intermediate, so ONNX Runtime reuses their buffers instead of handing out about 12 MB an image.
+        var outputs = new List<(string, long)>();
+        foreach (var point in Int8Calibration.Points(backbone))
+        {
+            g.Node("ReduceMin", [point], [Int8Calibration.MinOutput(point)], a => a.Int("keepdims", 0));
+            g.Node("ReduceMax", [point], [Int8Calibration.MaxOutput(point)], a => a.Int("keepdims", 0));
+            outputs.Add((Int8Calibration.MinOutput(point), -1));
+            outputs.Add((Int8Calibration.MaxOutput(point), -1));
+        }
+        return g.Model(outputs);
+    }
+
+    /// <summary>
     /// Mean subtraction, stem, four stages, global average pooling; returns the pooled features' name. With
     /// <paramref name="int8"/>, the stem and the stages below <paramref name="int8Stages"/> are written as QDQ int8
     /// (BatchNorm folded, per-channel weights); ONNX Runtime fuses them into integer convolutions and additions.

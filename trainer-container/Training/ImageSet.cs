@@ -103,9 +103,8 @@ public sealed class ImageSet
 
     /// <param name="dataset">The dataset's name when the source is a job's: refusals name it, not the
     /// source.</param>
-    /// <param name="first">Training images to decode before the rest, and whom to give them.</param>
     public static ImageSet Load(ImageSource source, TrainingOptions options, ImageLimits? limits = null,
-        CancellationToken ct = default, string? dataset = null, CacheSpace? caches = null, DecodedFirst? first = null)
+        CancellationToken ct = default, string? dataset = null, CacheSpace? caches = null)
     {
         var multilabel = source.Settings().Multilabel;
         var skipped = new List<SkippedFile>();
@@ -141,10 +140,7 @@ public sealed class ImageSet
             testImages = testImages.Where(c => !trained.Contains(c.Hash)).ToList();
         }
         else (trainImages, testImages) = Stratify(trainImages, c => c.Label, keys, DefaultTestFraction, random);
-        // The sample draws from a generator of its own, so that the splits are the same with or without it.
-        var sample = first is null ? [] : Sample(trainImages.Count, first.Count, new Random(options.Seed));
-        var train = Decode(source, trainImages, resize, limits ?? ImageLimits.Default, skipped, caches, ct,
-            sample, first?.Decoded);
+        var train = Decode(source, trainImages, resize, limits ?? ImageLimits.Default, skipped, caches, ct);
 
         // Test files count here as candidates: they are decoded (and any refused) only when the model is evaluated.
         int Count(int key) => train.Count(x => Has(x.Targets, key, labels.Count))
@@ -157,7 +153,7 @@ public sealed class ImageSet
                 string.Join(", ", tooFew.Select(x => $"'{x.l}' ({x.n})")) + ".");
 
         var test = new Lazy<IReadOnlyList<LabelledImage>>(() => Decode(source, testImages, resize,
-            limits ?? ImageLimits.Default, skipped, caches, CancellationToken.None, [], null));
+            limits ?? ImageLimits.Default, skipped, caches, CancellationToken.None));
         var (fit, validation) = Stratify(train, x => x.Label, keys, options.ValidationFraction, random);
         if (validation.Count == 0) (fit, validation) = (train, []);
         return new ImageSet
@@ -190,25 +186,19 @@ public sealed class ImageSet
     /// <summary>
     /// Decodes and preprocesses every file once; the pixels stay in memory where they fit under the caches' cap, else
     /// each chunk is written to an image cache file as soon as it is decoded, so that memory holds one chunk. The
-    /// next chunk's files are read (from storage, over the network) while one decodes. The files at
-    /// <paramref name="first"/> are a chunk of their own, decoded before the others and given to
-    /// <paramref name="decodedFirst"/> (unless none could be decoded).
+    /// next chunk's files are read (from storage, over the network) while one decodes.
     /// </summary>
     private static List<LabelledImage> Decode(ImageSource source, List<LabelledFiles.Candidate> files, string resize,
-        ImageLimits limits, List<SkippedFile> skipped, CacheSpace? caches, CancellationToken ct, int[] first,
-        Action<IReadOnlyList<LabelledImage>>? decodedFirst)
+        ImageLimits limits, List<SkippedFile> skipped, CacheSpace? caches, CancellationToken ct)
     {
         var results = new LabelledImage?[files.Count];
         var reasons = new string?[files.Count];
         var cache = caches is null || caches.TryHold((long)files.Count * PixelBytes) ? null
             : caches.CreateFile("images");
         long written = 0;
-        // Positions in decoding order: the first files, then the others in order.
-        var chosen = first.ToHashSet();
-        var order = first.Concat(Enumerable.Range(0, files.Count).Where(k => !chosen.Contains(k))).ToArray();
-        var chunks = Chunks(order.Select(k => files[k].Bytes).ToList(), first.Length);
+        var chunks = Chunks(files);
         Task<FileContent[]> Read(int c) => source.ReadAsync(
-            order[chunks[c].Start..chunks[c].End].Select(k => files[k].File).ToList(), limits, ct);
+            files[chunks[c].Start..chunks[c].End].Select(f => f.File).ToList(), limits, ct);
         var reading = chunks.Count > 0 ? Read(0) : null;
         // In chunks, with decoding's garbage and pooled buffers given back after each: decoded whole, 1,600 small JPEGs
         // took the process to 2.1 GB before the first pass had begun (measured here); only the 150 KB a image stays.
@@ -217,13 +207,12 @@ public sealed class ImageSet
             var (start, end) = chunks[c];
             var contents = reading!.GetAwaiter().GetResult();
             reading = c + 1 < chunks.Count ? Read(c + 1) : null;
-            Parallel.For(start, end, new ParallelOptions { CancellationToken = ct }, p =>
+            Parallel.For(start, end, new ParallelOptions { CancellationToken = ct }, k =>
             {
-                var k = order[p];
                 var (file, _, label, targets, _) = files[k];
-                if (contents[p - start].Bytes is not { } content)
+                if (contents[k - start].Bytes is not { } content)
                 {
-                    reasons[k] = contents[p - start].Reason;
+                    reasons[k] = contents[k - start].Reason;
                     return;
                 }
                 try
@@ -236,15 +225,12 @@ public sealed class ImageSet
                 }
                 catch (ImageRejectedException e) { reasons[k] = e.Reason; }
             });
-            if (c == 0 && first.Length > 0 && first.Select(k => results[k]).OfType<LabelledImage>().ToList() is
-                { Count: > 0 } decoded)
-                decodedFirst?.Invoke(decoded);
-            for (var p = start; cache is not null && p < end; p++)
-                if (results[order[p]] is { } image)
+            for (var k = start; cache is not null && k < end; k++)
+                if (results[k] is { } decoded)
                 {
-                    cache.Write(written, image.Pixels);
-                    results[order[p]] = new LabelledImage(image, cache, written);
-                    written += image.PixelCount;
+                    cache.Write(written, decoded.Pixels);
+                    results[k] = new LabelledImage(decoded, cache, written);
+                    written += decoded.PixelCount;
                 }
             if (reading is not null) ProcessMemory.Collect();
         }
@@ -253,30 +239,20 @@ public sealed class ImageSet
         return results.OfType<LabelledImage>().ToList();
     }
 
-    /// <summary>Runs of files decoded together: the first <paramref name="firstRun"/> alone, then at most
-    /// <see cref="DecodeChunk"/> files and, since one run is read while another decodes, at most
-    /// <see cref="ChunkBytes"/> of them (one file over it is a run alone).</summary>
-    private static List<(int Start, int End)> Chunks(List<long> sizes, int firstRun)
+    /// <summary>Runs of files decoded together: at most <see cref="DecodeChunk"/> files and, since one run is read
+    /// while another decodes, at most <see cref="ChunkBytes"/> of them (one file over it is a run alone).</summary>
+    private static List<(int Start, int End)> Chunks(List<LabelledFiles.Candidate> files)
     {
         var chunks = new List<(int, int)>();
-        if (firstRun > 0) chunks.Add((0, firstRun));
-        for (int start = firstRun, end; start < sizes.Count; start = end)
+        for (int start = 0, end; start < files.Count; start = end)
         {
             long bytes = 0;
-            for (end = start; end < sizes.Count && end - start < DecodeChunk
-                && (end == start || bytes + sizes[end] <= ChunkBytes); end++)
-                bytes += sizes[end];
+            for (end = start; end < files.Count && end - start < DecodeChunk
+                && (end == start || bytes + files[end].Bytes <= ChunkBytes); end++)
+                bytes += files[end].Bytes;
             chunks.Add((start, end));
         }
         return chunks;
-    }
-
-    /// <summary>A seeded choice of <paramref name="count"/> of <paramref name="n"/> positions, in order.</summary>
-    private static int[] Sample(int n, int count, Random random)
-    {
-        var all = Enumerable.Range(0, n).ToArray();
-        random.Shuffle(all);
-        return all.Take(count).Order().ToArray();
     }
 
     /// <summary>Moves a share of each label (its <paramref name="key"/>) to the second list, at least one where a
@@ -298,7 +274,3 @@ public sealed class ImageSet
         return (keep, moved);
     }
 }
-
-/// <summary>A number of training images to decode before the rest (a seeded sample), and what to do with them as soon
-/// as they are: the run measures int8's ranges on them while the rest decode.</summary>
-public sealed record DecodedFirst(int Count, Action<IReadOnlyList<LabelledImage>> Decoded);

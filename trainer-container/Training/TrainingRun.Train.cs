@@ -29,26 +29,33 @@ public static partial class TrainingRun
         public int Int8Stages { get; init; } = 4;
     }
 
-    /// <summary>Training images whose activation ranges set the int8 scales: a seeded sample of the training split
-    /// (16 cost 0.6 s less than 32 here; 8 lost 0.3 points on two shared sets: docs/benchmarks.md).</summary>
-    public const int CalibrationImages = 16;
+    /// <summary>Training images whose activation ranges set the int8 scales: a seeded sample across the labels
+    /// (16 cost 0.6 s less than 32 here; accuracy on every shared set in docs/benchmarks.md, seventh round).</summary>
+    private const int CalibrationImages = 16;
 
-    /// <param name="extractor">The backbone's passes, prepared (and calibrated) while the images decoded.</param>
-    private static FitResult Fit(Classifier model, FeatureExtractor extractor, ImageSet data, TrainingOptions options,
+    /// <param name="calibrator">Measures the int8 ranges; null for float passes.</param>
+    private static FitResult Fit(Classifier model, Int8Calibrator? calibrator, ImageSet data, TrainingOptions options,
         IProgress<TrainingProgress>? progress, List<EpochRecord> history, Stopwatch clock, TrainingBudget budget,
         CancellationToken ct)
     {
         var random = new Random(options.Seed);
-        var mayFineTune = MayFineTune(options);
-        var stage = TopStage(options);
-        model.backbone.eval();
-        var device = extractor.Device;
+        // Auto fine-tunes only within a time budget: on a CPU its epochs cost several frozen passes each, and without a
+        // budget the run stops at the frozen model, in about the ML.NET route's time.
+        var mayFineTune = options.FineTuneEpochs > 0 && options.FineTuneStages > 0
+            && (options.FineTune == "always" || options.FineTune == "auto" && options.BudgetMinutes is not null);
+        var stage = 4 - Math.Clamp(options.FineTuneStages, 1, 4);
+        var backbone = model.backbone;
+        backbone.eval();
+        var device = backbone.MeanImage.device;
 
         // One pass over the plain images: pooled features for the head; the activations entering the top stage too,
         // where fine-tuning may be tried, so that trying it costs no second pass.
         var featureStart = clock.Elapsed;
         var images = data.Train.Count + data.Validation.Count;
-        var int8 = extractor.Int8;
+        var onCpu = device.type == TorchSharp.DeviceType.CPU;
+        var int8 = calibrator is null ? null : Calibrate(calibrator, data, random);
+        calibrator?.Dispose(); // its float graph and session are not needed again
+        using var extractor = new FeatureExtractor(backbone, mayFineTune ? stage : null, onCpu, int8);
         // Writing and loading the graphs leaves copies of the weights behind: give them back before the pass.
         ProcessMemory.Collect();
         var onBatch = Counter("features", images, progress, clock);
@@ -98,17 +105,17 @@ public static partial class TrainingRun
             random, progress, history, clock, budget, ct);
     }
 
-    /// <summary>
-    /// Whether the run may fine-tune, and so needs the activations entering the top stages. Auto fine-tunes only within
-    /// a time budget: on a CPU its epochs cost several frozen passes each, and without a budget the run stops at the
-    /// frozen model, in about the ML.NET route's time.
-    /// </summary>
-    private static bool MayFineTune(TrainingOptions options) =>
-        options.FineTuneEpochs > 0 && options.FineTuneStages > 0
-        && (options.FineTune == "always" || options.FineTune == "auto" && options.BudgetMinutes is not null);
-
-    /// <summary>The first stage fine-tuning trains (3 = layer4).</summary>
-    private static int TopStage(TrainingOptions options) => 4 - Math.Clamp(options.FineTuneStages, 1, 4);
+    private static Int8Calibration Calibrate(Int8Calibrator calibrator, ImageSet data, Random random)
+    {
+        var sample = data.Train.ToArray();
+        random.Shuffle(sample);
+        var chosen = sample.Take(CalibrationImages).ToList();
+        // Batches of 4: the float graph is run once, cold, and small batches stay in cache (32 images took 1.5 s in
+        // batches of 4, 1.9 s in 8s and 2.7 s in 16s, measured here).
+        var batches = chosen.Chunk(4).Select(b => FeatureCache.Pixels(b)).ToList();
+        try { return calibrator.Measure(batches); }
+        finally { batches.ForEach(b => b.Dispose()); }
+    }
 
     /// <summary>Why fine-tuning is not worth trying here, or null to try it.</summary>
     private static string? WhyNotTry(TrainingOptions options, CrossValidation? cv, FeatureCache validation,

@@ -84,33 +84,25 @@ public static partial class TrainingRun
         var clock = Stopwatch.StartNew();
         progress?.Report(new TrainingProgress("start", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
             $"reading the images of {(request.Version is null ? request.DataFolder : request.Dataset)}"));
-        // Libtorch and the backbone load beside the decoding, and measure int8's ranges there on a sample of the
-        // training images that decodes first.
-        var sample = new TaskCompletionSource<IReadOnlyList<LabelledImage>>(
-            TaskCreationOptions.RunContinuationsAsynchronously);
-        var preparing = PreparedBackbone.Start(options.Int8, MayFineTune(options) ? TopStage(options) : null,
-            sample.Task, ct);
+        // A job (it names its version) trains from a temporary copy the user never saw: refusals name the dataset
+        // instead. Libtorch loads with the backbone, beside the decoding (a third of a second before it, here).
+        var preparing = PreparedBackbone.Start(options.Int8, ct);
         // Its files are deleted however the run ends.
         using var caches = new CacheSpace(request.MemoryCapMB, request.CacheFolder);
         ImageSet data;
         try
         {
-            // A job (it names its version) trains from blobs the user never saw: refusals name the dataset instead.
             data = ImageSet.Load(request.Source ?? new FolderImageSource(request.DataFolder, request.TestFolder),
-                options, ct: ct, dataset: request.Version is null ? null : request.Dataset, caches: caches,
-                first: new DecodedFirst(CalibrationImages, images => sample.TrySetResult(images)));
+                options, ct: ct, dataset: request.Version is null ? null : request.Dataset, caches: caches);
         }
         catch
         {
-            sample.TrySetCanceled(CancellationToken.None);
             PreparedBackbone.Abandon(preparing);
             throw;
         }
-        // None of the sample could be decoded: the first training images stand in for it.
-        sample.TrySetResult(data.Train.Take(CalibrationImages).ToList());
         ProcessMemory.Release();
-        using var prepared = preparing.GetAwaiter().GetResult();
         var loadSeconds = clock.Elapsed.TotalSeconds;
+        using var prepared = preparing.GetAwaiter().GetResult();
         progress?.Report(new TrainingProgress("load", 0, 0, 0, 0, null, null, 0, clock.Elapsed, null,
             $"{data.Labels.Count} labels; {data.Train.Count} train, {data.Validation.Count} validation, " +
             $"{data.TestFiles} test images; {data.Skipped.Count} skipped; training on {TrainingDevice.Describe()}"));
@@ -124,8 +116,7 @@ public static partial class TrainingRun
         model.eval();
         ProcessMemory.Collect();
         var budget = new TrainingBudget(options.BudgetMinutes, clock);
-        var fit = Fit(model, prepared.Extractor, data, options, progress, history, clock, budget, ct);
-        prepared.Dispose(); // the passes' session is not needed again
+        var fit = Fit(model, prepared.Calibrator, data, options, progress, history, clock, budget, ct);
         progress?.Report(Note("caches", clock, Describe(caches.Use())));
 
         Directory.CreateDirectory(request.OutFolder);
