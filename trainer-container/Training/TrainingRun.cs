@@ -127,8 +127,7 @@ public static partial class TrainingRun
         var checkpoint = Task.Run(() => model.to(CPU).save(Path.Combine(request.OutFolder, CheckpointFile)));
         try
         {
-            return Evaluate(request, data, options, fit, history, budget, caches, modelBytes, checkpoint, clock,
-                loadSeconds);
+            return Evaluate(request, data, fit, history, budget, modelBytes, checkpoint, clock, loadSeconds);
         }
         catch
         {
@@ -140,10 +139,11 @@ public static partial class TrainingRun
         }
     }
 
-    private static TrainingOutcome Evaluate(TrainingRequest request, ImageSet data, TrainingOptions options,
-        FitResult fit, List<EpochRecord> history, TrainingBudget budget, CacheSpace caches, byte[] modelBytes,
-        Task checkpoint, Stopwatch clock, double loadSeconds)
+    private static TrainingOutcome Evaluate(TrainingRequest request, ImageSet data, FitResult fit,
+        List<EpochRecord> history, TrainingBudget budget, byte[] modelBytes, Task checkpoint, Stopwatch clock,
+        double loadSeconds)
     {
+        var options = request.Options;
         var times = fit.Times;
         // Evaluate with the exported model and the scorer the HTTP endpoint uses: what is reported is what is served.
         var evaluateStart = clock.Elapsed;
@@ -184,7 +184,7 @@ public static partial class TrainingRun
         var manifest = draft with
         {
             ImageCounts = data.Counts(),
-            Caches = caches.Use(), // with a given test split's images, decoded for evaluation
+            Caches = data.Caches?.Use(), // with a given test split's images, decoded for evaluation
             Metrics = metrics,
             Thresholds = thresholds,
             // Evaluation (which decodes a given test split) is counted apart: total minus it is the time to a model.
