@@ -155,6 +155,30 @@ public class ModelParityTests
         Assert.False(a.allclose(b, 1e-6, 1e-6), "the int8 passes should not be the float ones");
     }
 
+    /// <summary>The passes read plain images from their bytes (no libtorch conversion): the same features, float
+    /// and int8, activations too, as from the pixels converted in libtorch.</summary>
+    [Fact]
+    public void Features_read_from_bytes_equal_those_from_converted_pixels()
+    {
+        const int count = 4;
+        var pixels = Pixels(count);
+        var images = Enumerable.Range(0, count).Select(i => new LabelledImage($"image{i}", i % 3,
+            pixels.AsSpan(i * Plane, Plane).ToArray().Select(p => (byte)p).ToArray())).ToList();
+        using var backbone = BackboneWeights.Load();
+        using var batch = FeatureCache.Pixels(images);
+        using var int8 = new FeatureExtractor(backbone, 3, true, Int8Calibration.Measure(backbone, [batch]));
+        using var plain = new FeatureExtractor(backbone, null, true);
+        foreach (var extractor in new[] { int8, plain })
+        {
+            Assert.True(extractor.ReadsBytes);
+            var (fromBytes, activationsFromBytes) = extractor.Run(images);
+            var (fromPixels, activationsFromPixels) = extractor.Run(batch);
+            Assert.True(fromBytes.allclose(fromPixels, 0, 0), "features");
+            Assert.Equal(activationsFromPixels is null, activationsFromBytes is null);
+            if (activationsFromPixels is not null) Assert.True(activationsFromBytes!.allclose(activationsFromPixels, 0, 0));
+        }
+    }
+
     public static ModelManifest Manifest(int labels) => new()
     {
         Version = "test", Dataset = "test", Labels = Enumerable.Range(0, labels).Select(i => $"label{i}").ToList(),

@@ -45,9 +45,9 @@ public sealed class FeatureCache : IDisposable
                     ct.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
                     var batch = images.Skip(start).Take(batchSize).ToList();
-                    var x = Pixels(batch).to(device);
-                    if (view is not null) x = view(x);
-                    var (f, a) = extractor.Run(x);
+                    var (f, a) = view is null && extractor.ReadsBytes
+                        ? extractor.Run(batch)
+                        : extractor.Run(view is null ? Pixels(batch).to(device) : view(Pixels(batch).to(device)));
                     features ??= zeros([rows, f.shape[1]], device: device).MoveToOuterDisposeScope();
                     features.narrow(0, row, batch.Count).copy_(f);
                     if (withActivations)
