@@ -175,7 +175,8 @@ public class ModelParityTests
             var (fromPixels, activationsFromPixels) = extractor.Run(batch);
             Assert.True(fromBytes.allclose(fromPixels, 0, 0), "features");
             Assert.Equal(activationsFromPixels is null, activationsFromBytes is null);
-            if (activationsFromPixels is not null) Assert.True(activationsFromBytes!.allclose(activationsFromPixels, 0, 0));
+            if (activationsFromPixels is not null)
+                Assert.True(activationsFromBytes!.allclose(activationsFromPixels, 0, 0), "activations");
         }
     }
 
