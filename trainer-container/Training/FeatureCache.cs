@@ -45,9 +45,7 @@ public sealed class FeatureCache : IDisposable
                     ct.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
                     var batch = images.Skip(start).Take(batchSize).ToList();
-                    var (f, a) = view is null && extractor.ReadsBytes
-                        ? extractor.Run(batch)
-                        : extractor.Run(view is null ? Pixels(batch).to(device) : view(Pixels(batch).to(device)));
+                    var (f, a) = view is null ? extractor.Run(batch) : extractor.Run(view(Pixels(batch).to(device)));
                     features ??= zeros([rows, f.shape[1]], device: device).MoveToOuterDisposeScope();
                     features.narrow(0, row, batch.Count).copy_(f);
                     if (withActivations)
