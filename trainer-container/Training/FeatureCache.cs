@@ -68,6 +68,18 @@ public sealed class FeatureCache : IDisposable
         };
     }
 
+    /// <summary>A batch of images' bytes as floats (BGR 0-255, N x 3 x 224 x 224) into <paramref name="into"/>, one
+    /// image at a time through <paramref name="scratch"/> (an image's size), without libtorch.</summary>
+    public static void Floats(IReadOnlyList<LabelledImage> batch, Span<float> into, byte[] scratch)
+    {
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].CopyPixels(scratch);
+            var image = into.Slice(i * scratch.Length, scratch.Length);
+            for (var j = 0; j < scratch.Length; j++) image[j] = scratch[j];
+        }
+    }
+
     /// <summary>A batch of images as float BGR 0-255 pixels, N x 3 x 224 x 224.</summary>
     public static Tensor Pixels(IReadOnlyList<LabelledImage> batch)
     {

@@ -95,12 +95,7 @@ public sealed class FeatureExtractor : IDisposable
         var size = batch[0].PixelCount;
         if (input is null || input.Length != batch.Count * size) input = new float[batch.Count * size];
         if (imageBytes is null || imageBytes.Length != size) imageBytes = new byte[size];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            batch[i].CopyPixels(imageBytes);
-            var into = input.AsSpan(i * size, size);
-            for (var j = 0; j < size; j++) into[j] = imageBytes[j];
-        }
+        FeatureCache.Floats(batch, input, imageBytes);
         var shape = new[] { batch.Count, 3, Preprocessing.Size, Preprocessing.Size };
         return Outputs(new DenseTensor(input, shape), Device);
     }

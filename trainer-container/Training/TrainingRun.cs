@@ -248,10 +248,12 @@ public static partial class TrainingRun
     public static List<float[]> Probabilities(Scorer scorer, IReadOnlyList<LabelledImage> images, int batch = 16)
     {
         var rows = new List<float[]>();
+        var scratch = images.Count > 0 ? new byte[images[0].PixelCount] : [];
         for (var start = 0; start < images.Count; start += batch)
         {
             var part = images.Skip(start).Take(batch).ToList();
-            var pixels = part.SelectMany(p => p.Pixels.Select(b => (float)b)).ToArray();
+            var pixels = new float[part.Count * scratch.Length];
+            FeatureCache.Floats(part, pixels, scratch);
             rows.AddRange(scorer.Probabilities(pixels, part.Count));
         }
         return rows;
